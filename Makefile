@@ -1,0 +1,89 @@
+# Samen Meten Utrecht platform: plain GNU make.
+#   make            build the server (build/release/samenmeten)
+#   make run        install missing packages, start a local PostGIS + the server
+#   make test       unit tests (cmocka) + end-to-end tests (pytest, real PostGIS)
+#   make asan       the same tests against an AddressSanitizer+UBSan build
+#   make valgrind   unit tests under valgrind
+#   make lint       clang-format check, cppcheck
+#   make bench      benchmarks that print figures
+#   make clean
+
+FLAVOUR ?= release
+BUILD   := build/$(FLAVOUR)
+CC      ?= cc
+
+PKGS    := libmicrohttpd jansson libsodium libpq
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+        -Wformat=2 -Wvla -fno-common -fstack-protector-strong
+BASE_CFLAGS := -std=c17 -D_GNU_SOURCE -pthread -MMD -MP $(WARN) $(PKG_CFLAGS)
+
+ifeq ($(FLAVOUR),release)
+  BASE_CFLAGS += -O2 -g -D_FORTIFY_SOURCE=2
+else ifeq ($(FLAVOUR),asan)
+  BASE_CFLAGS += -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+                 -fno-sanitize-recover=undefined
+  BASE_LDFLAGS += -fsanitize=address,undefined
+else ifeq ($(FLAVOUR),debug)
+  BASE_CFLAGS += -O0 -g
+endif
+
+ALL_CFLAGS  = $(BASE_CFLAGS) $(CFLAGS)
+ALL_LDFLAGS = -pthread $(BASE_LDFLAGS) $(LDFLAGS)
+LIBS        = $(PKG_LIBS) -lm
+
+SERVER_SRC := $(wildcard server/*.c)
+SERVER_OBJ := $(SERVER_SRC:server/%.c=$(BUILD)/server/%.o)
+# Everything but main.o links into the unit tests.
+LIB_OBJ    := $(filter-out $(BUILD)/server/main.o,$(SERVER_OBJ))
+
+UNIT_SRC   := $(wildcard tests/unit/test_*.c)
+UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+BIN := $(BUILD)/samenmeten
+
+.PHONY: all run test unit e2e asan valgrind lint bench clean deps
+all: $(BIN)
+
+$(BIN): $(SERVER_OBJ)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/server/%.o: server/%.c | $(BUILD)/server
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ) | $(BUILD)/tests
+	$(CC) $(ALL_CFLAGS) -Iserver -o $@ $< $(LIB_OBJ) $(ALL_LDFLAGS) $(LIBS) -lcmocka
+
+$(BUILD)/server $(BUILD)/tests:
+	mkdir -p $@
+
+run:
+	tools/run-local.sh
+
+deps:
+	tools/deps.sh
+
+test: deps
+	$(MAKE) --no-print-directory $(BIN) $(UNIT_BIN)
+	tools/test.sh $(BUILD)
+
+asan:
+	$(MAKE) --no-print-directory FLAVOUR=asan test
+
+valgrind: $(UNIT_BIN)
+	@for t in $(UNIT_BIN); do valgrind -q --error-exitcode=1 --leak-check=full $$t || exit 1; done
+
+lint:
+	clang-format --dry-run --Werror server/*.c server/*.h tests/unit/*.c
+	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
+	  --inline-suppr -I server server
+
+bench: $(BIN)
+	bench/run.sh $(BUILD)
+
+clean:
+	rm -rf build
+
+-include $(SERVER_OBJ:.o=.d) $(UNIT_BIN:=.d)

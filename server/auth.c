@@ -1,0 +1,173 @@
+#include "auth.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "log.h"
+
+static const struct db_stmt device_by_token = {
+	"auth_device_by_token",
+	"SELECT d.id, d.project_id, d.token_hash, d.active FROM device d "
+	"WHERE d.token_hash = decode($1, 'hex')",
+	1,
+};
+
+static sm_err create_token_file(const char *path, char *errbuf, size_t errlen)
+{
+	char token[TOKEN_STRLEN];
+	token_generate("sma_", token);
+	sm_err e = SM_OK;
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		snprintf(errbuf, errlen, "could not create admin token file \"%s\": %s", path,
+		         strerror(errno));
+		e = SM_ERR_IO;
+		goto out;
+	}
+	size_t n = strlen(token);
+	token[n] = '\n';
+	if (write(fd, token, n + 1) != (ssize_t)(n + 1) || fsync(fd) != 0) {
+		snprintf(errbuf, errlen, "could not write admin token file \"%s\"", path);
+		e = SM_ERR_IO;
+		unlink(path);
+	}
+	close(fd);
+out:
+	sodium_memzero(token, sizeof(token));
+	return e;
+}
+
+static sm_err read_token_file(const char *path, char *token, size_t len, char *errbuf,
+                              size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(errbuf, errlen, "could not open admin token file \"%s\": %s", path,
+		         strerror(errno));
+		return SM_ERR_IO;
+	}
+	ssize_t n = read(fd, token, len - 1);
+	close(fd);
+	if (n < 0)
+		n = 0;
+	token[n] = '\0';
+	token[strcspn(token, "\r\n")] = '\0';
+	if (strlen(token) < 16) {
+		snprintf(errbuf, errlen, "admin token file \"%s\" must hold a token of 16 or more characters",
+		         path);
+		return SM_ERR_INVALID;
+	}
+	return SM_OK;
+}
+
+sm_err auth_admin_init(struct app *app, bool *created, char *errbuf, size_t errlen)
+{
+	*created = false;
+	const struct config *cfg = app->cfg;
+	if (cfg->admin_token[0]) {
+		pseudonym_hash(PSEUDO_TOKEN, cfg->admin_token, strlen(cfg->admin_token),
+		               app->admin_token_hash);
+		return SM_OK;
+	}
+	if (access(cfg->admin_token_file, F_OK) != 0) {
+		sm_err e = create_token_file(cfg->admin_token_file, errbuf, errlen);
+		if (e != SM_OK)
+			return e;
+		*created = true;
+	}
+	char token[512];
+	sm_err e = read_token_file(cfg->admin_token_file, token, sizeof(token), errbuf, errlen);
+	if (e == SM_OK)
+		pseudonym_hash(PSEUDO_TOKEN, token, strlen(token), app->admin_token_hash);
+	sodium_memzero(token, sizeof(token));
+	return e;
+}
+
+/* The token of an "Authorization: Bearer <token>" header, or NULL. */
+static const char *bearer_token(const char *header)
+{
+	if (!header || strncasecmp(header, "Bearer ", 7) != 0)
+		return NULL;
+	header += 7;
+	while (*header == ' ')
+		header++;
+	return *header ? header : NULL;
+}
+
+static bool unauthorized(struct request *r, const char *detail)
+{
+	respond_header(r, "WWW-Authenticate", "Bearer realm=\"samenmeten\"");
+	respond_problem(r, PROBLEM_UNAUTHORIZED, NULL, "%s", detail);
+	return false;
+}
+
+/* Looks the token up among the devices. */
+static bool device_login(struct request *r, const uint8_t hash[PSEUDONYM_BYTES])
+{
+	char hex[PSEUDONYM_HEX_BYTES];
+	sodium_bin2hex(hex, sizeof(hex), hash, PSEUDONYM_BYTES);
+	struct db_conn *c;
+	sm_err e = db_acquire(r->app->db, &c);
+	if (e != SM_OK) {
+		respond_db_error(r, e);
+		return false;
+	}
+	const char *params[] = {hex};
+	PGresult *res;
+	e = db_exec(c, &device_by_token, params, &res);
+	db_release(r->app->db, c);
+	if (e != SM_OK) {
+		respond_db_error(r, e);
+		return false;
+	}
+	bool ok = false;
+	if (PQntuples(res) == 1) {
+		uint8_t stored[PSEUDONYM_BYTES];
+		size_t n = 0;
+		const char *v = PQgetvalue(res, 0, 2);
+		/* bytea comes back as "\x<hex>" */
+		if (strncmp(v, "\\x", 2) == 0 &&
+		    sodium_hex2bin(stored, sizeof(stored), v + 2, strlen(v + 2), NULL, &n, NULL) == 0 &&
+		    n == PSEUDONYM_BYTES && pseudonym_equal(stored, hash)) {
+			if (strcmp(PQgetvalue(res, 0, 3), "t") != 0) {
+				PQclear(res);
+				return unauthorized(r, "the device token belongs to a deactivated device");
+			}
+			r->auth.role = ROLE_DEVICE;
+			snprintf(r->auth.device_id, sizeof(r->auth.device_id), "%s", PQgetvalue(res, 0, 0));
+			r->auth.project_id = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+			ok = true;
+		}
+	}
+	PQclear(res);
+	return ok ? true : unauthorized(r, "the bearer token is not valid");
+}
+
+bool auth_check(struct request *r, enum route_auth need)
+{
+	r->auth.role = ROLE_NONE;
+	if (need == AUTH_PUBLIC)
+		return true;
+	const char *token = bearer_token(r->authorization);
+	if (!token)
+		return unauthorized(r, "this endpoint needs an \"Authorization: Bearer <token>\" header");
+	uint8_t hash[PSEUDONYM_BYTES];
+	pseudonym_hash(PSEUDO_TOKEN, token, strlen(token), hash);
+	if (pseudonym_equal(hash, r->app->admin_token_hash)) {
+		r->auth.role = ROLE_ADMIN;
+		return true;
+	}
+	if (!device_login(r, hash))
+		return false;
+	if (need == AUTH_ADMIN) {
+		respond_problem(r, PROBLEM_FORBIDDEN, NULL,
+		                "a device token cannot be used here: this endpoint needs the admin token");
+		return false;
+	}
+	return true;
+}

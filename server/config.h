@@ -1,0 +1,61 @@
+/* Server configuration: built-in defaults, then a key = value file, then
+ * environment variables (SAMENMETEN_<KEY>, and PORT). Every key is documented
+ * in config/samenmeten.conf.example. An unknown key or a bad value is an
+ * error that names it. */
+#ifndef SAMENMETEN_CONFIG_H
+#define SAMENMETEN_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "err.h"
+
+struct config {
+	char *listen_address;
+	int port;
+	char *database_url;
+	char *database_read_url; /* empty: reads go to the primary */
+	int database_pool_size;
+	int database_pool_wait_ms;
+	int database_retry_after_s;
+	char *migrations_dir;
+	bool migrate_on_start;
+	char *openapi_file;
+	char *key_file;
+	char *admin_token_file;
+	char *admin_token; /* empty: read (or create) admin_token_file */
+	int http_threads;  /* 0: one thread per connection */
+	int http_max_connections;
+	int http_timeout_s;
+	size_t max_body_bytes;
+	int json_max_depth;
+	int shutdown_timeout_s;
+	char *log_level;
+	char *cors_allow_origin;
+};
+
+/* Sets every field to its default. Strings are owned by the config. */
+MUST_CHECK sm_err config_init(struct config *c);
+void config_cleanup(struct config *c);
+
+/* Reads `path`. On failure writes a message naming the file, line and key
+ * into errbuf. */
+MUST_CHECK sm_err config_load_file(struct config *c, const char *path, char *errbuf, size_t errlen);
+
+/* Applies one value by key name; `origin` names where it came from for
+ * messages ("line 3 of x.conf", "environment variable PORT"). */
+MUST_CHECK sm_err config_set(struct config *c, const char *key, const char *value,
+                             const char *origin, char *errbuf, size_t errlen);
+
+/* Applies SAMENMETEN_<KEY> environment variables, and PORT. `getenv_fn` is
+ * getenv in the server; tests pass their own. */
+MUST_CHECK sm_err config_load_env(struct config *c, const char *(*getenv_fn)(const char *name),
+                                  char *errbuf, size_t errlen);
+
+/* Checks rules that involve several keys. */
+MUST_CHECK sm_err config_validate(const struct config *c, char *errbuf, size_t errlen);
+
+/* Calls fn for every known key, in documentation order. */
+void config_each_key(void (*fn)(const char *key, void *arg), void *arg);
+
+#endif

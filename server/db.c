@@ -1,0 +1,245 @@
+#include "db.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "metrics.h"
+
+struct db_pool {
+	char *url;
+	int size;
+	int wait_ms;
+	struct db_conn *conns;
+	bool *busy;
+	pthread_mutex_t mu;
+	pthread_cond_t freed;
+};
+
+static void notice_to_log(void *arg, const char *message)
+{
+	(void)arg;
+	log_debug("database notice: %.*s", (int)strcspn(message, "\n"), message);
+}
+
+sm_err db_connect(const char *url, PGconn **out, char *errbuf, size_t errlen)
+{
+	*out = NULL;
+	PGconn *pg = PQconnectdb(url);
+	if (!pg)
+		return SM_ERR_NOMEM;
+	if (PQstatus(pg) != CONNECTION_OK) {
+		const char *msg = PQerrorMessage(pg);
+		snprintf(errbuf, errlen, "could not connect to the database: %.*s",
+		         (int)strcspn(msg, "\n"), msg);
+		PQfinish(pg);
+		return SM_ERR_UNAVAILABLE;
+	}
+	PQsetNoticeProcessor(pg, notice_to_log, NULL);
+	*out = pg;
+	return SM_OK;
+}
+
+sm_err db_pool_open(struct db_pool **out, const char *url, int size, int wait_ms)
+{
+	struct db_pool *p = calloc(1, sizeof(*p));
+	if (!p)
+		return SM_ERR_NOMEM;
+	p->url = strdup(url);
+	p->conns = calloc((size_t)size, sizeof(*p->conns));
+	p->busy = calloc((size_t)size, sizeof(*p->busy));
+	if (!p->url || !p->conns || !p->busy) {
+		db_pool_close(p);
+		return SM_ERR_NOMEM;
+	}
+	p->size = size;
+	p->wait_ms = wait_ms;
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_condattr_t attr;
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&p->freed, &attr);
+	pthread_condattr_destroy(&attr);
+	*out = p;
+	return SM_OK;
+}
+
+static void conn_drop(struct db_conn *c)
+{
+	if (c->pg)
+		PQfinish(c->pg);
+	c->pg = NULL;
+	c->nprepared = 0;
+}
+
+void db_pool_close(struct db_pool *p)
+{
+	if (!p)
+		return;
+	if (p->conns) {
+		for (int i = 0; i < p->size; i++)
+			conn_drop(&p->conns[i]);
+		pthread_mutex_destroy(&p->mu);
+		pthread_cond_destroy(&p->freed);
+	}
+	free(p->conns);
+	free(p->busy);
+	free(p->url);
+	free(p);
+}
+
+/* A connection is usable when libpq still thinks so after reading whatever
+ * the server sent while it sat idle (a restart sends a FATAL and closes). */
+static bool conn_alive(struct db_conn *c)
+{
+	if (!c->pg || PQstatus(c->pg) != CONNECTION_OK)
+		return false;
+	if (!PQconsumeInput(c->pg) || PQstatus(c->pg) != CONNECTION_OK)
+		return false;
+	return true;
+}
+
+sm_err db_acquire(struct db_pool *p, struct db_conn **out)
+{
+	struct timespec deadline;
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += p->wait_ms / 1000;
+	deadline.tv_nsec += (long)(p->wait_ms % 1000) * 1000000L;
+	if (deadline.tv_nsec >= 1000000000L) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000L;
+	}
+
+	struct db_conn *c = NULL;
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		/* Prefer a connection that is already open. */
+		int pick = -1;
+		for (int i = 0; i < p->size; i++) {
+			if (p->busy[i])
+				continue;
+			if (pick < 0 || (p->conns[i].pg && !p->conns[pick].pg))
+				pick = i;
+		}
+		if (pick >= 0) {
+			p->busy[pick] = true;
+			c = &p->conns[pick];
+			break;
+		}
+		if (pthread_cond_timedwait(&p->freed, &p->mu, &deadline) == ETIMEDOUT)
+			break;
+	}
+	pthread_mutex_unlock(&p->mu);
+	if (!c) {
+		log_warn("no database connection free within %d ms", p->wait_ms);
+		return SM_ERR_UNAVAILABLE;
+	}
+
+	if (!conn_alive(c)) {
+		conn_drop(c);
+		char why[256];
+		sm_err e = db_connect(p->url, &c->pg, why, sizeof(why));
+		if (e != SM_OK) {
+			log_warn("%s", why);
+			metrics_db_error();
+			db_release(p, c);
+			return e;
+		}
+	}
+	c->sqlstate[0] = '\0';
+	*out = c;
+	return SM_OK;
+}
+
+void db_release(struct db_pool *p, struct db_conn *c)
+{
+	if (c->pg && PQtransactionStatus(c->pg) != PQTRANS_IDLE) {
+		PGresult *r = PQexec(c->pg, "ROLLBACK");
+		if (PQresultStatus(r) != PGRES_COMMAND_OK)
+			conn_drop(c);
+		PQclear(r);
+	}
+	pthread_mutex_lock(&p->mu);
+	p->busy[c - p->conns] = false;
+	pthread_cond_signal(&p->freed);
+	pthread_mutex_unlock(&p->mu);
+}
+
+static sm_err classify(struct db_conn *c, PGresult *r, const char *what)
+{
+	const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+	snprintf(c->sqlstate, sizeof(c->sqlstate), "%s", state ? state : "");
+	metrics_db_error();
+	if (PQstatus(c->pg) != CONNECTION_OK || strncmp(c->sqlstate, "08", 2) == 0 ||
+	    strncmp(c->sqlstate, "57P", 3) == 0) {
+		log_warn("database connection lost during %s", what);
+		conn_drop(c);
+		return SM_ERR_UNAVAILABLE;
+	}
+	if (strcmp(c->sqlstate, "23505") == 0)
+		return SM_ERR_CONFLICT;
+	const char *msg = r ? PQresultErrorMessage(r) : PQerrorMessage(c->pg);
+	log_error("database error in %s: %s %.*s", what, c->sqlstate, (int)strcspn(msg, "\n"), msg);
+	if (strncmp(c->sqlstate, "22", 2) == 0 || strncmp(c->sqlstate, "23", 2) == 0)
+		return SM_ERR_INVALID;
+	return SM_ERR_INTERNAL;
+}
+
+static bool is_prepared(const struct db_conn *c, const struct db_stmt *s)
+{
+	for (size_t i = 0; i < c->nprepared; i++)
+		if (c->prepared[i] == s)
+			return true;
+	return false;
+}
+
+sm_err db_exec(struct db_conn *c, const struct db_stmt *s, const char *const *params,
+               PGresult **res)
+{
+	*res = NULL;
+	if (!is_prepared(c, s)) {
+		PGresult *r = PQprepare(c->pg, s->name, s->sql, s->nparams, NULL);
+		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+			sm_err e = classify(c, r, s->name);
+			PQclear(r);
+			return e;
+		}
+		PQclear(r);
+		if (c->nprepared < DB_MAX_PREPARED)
+			c->prepared[c->nprepared++] = s;
+	}
+	PGresult *r = PQexecPrepared(c->pg, s->name, s->nparams, params, NULL, NULL, 0);
+	ExecStatusType st = PQresultStatus(r);
+	if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+		sm_err e = classify(c, r, s->name);
+		PQclear(r);
+		return e;
+	}
+	*res = r;
+	return SM_OK;
+}
+
+sm_err db_command(struct db_conn *c, const char *sql)
+{
+	PGresult *r = PQexec(c->pg, sql);
+	ExecStatusType st = PQresultStatus(r);
+	sm_err e = SM_OK;
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+		e = classify(c, r, sql);
+	PQclear(r);
+	return e;
+}
+
+bool db_ping(struct db_pool *p)
+{
+	struct db_conn *c;
+	if (db_acquire(p, &c) != SM_OK)
+		return false;
+	bool ok = db_command(c, "SELECT 1") == SM_OK;
+	db_release(p, c);
+	return ok;
+}

@@ -1,0 +1,62 @@
+/* PostgreSQL access: a fixed pool of libpq connections, each owned by one
+ * thread between db_acquire and db_release. Statements are declared where
+ * they are used (a static struct db_stmt) and prepared on each connection
+ * the first time it runs them. A connection that the server dropped (a
+ * restart) is noticed on acquire and reconnected; while the database cannot
+ * be reached, calls fail with SM_ERR_UNAVAILABLE and the process goes on.
+ * This layer never sees HTTP. */
+#ifndef SAMENMETEN_DB_H
+#define SAMENMETEN_DB_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "err.h"
+
+#define DB_MAX_PREPARED 64
+
+struct db_stmt {
+	const char *name; /* unique in the process */
+	const char *sql;  /* with $1..$n */
+	int nparams;
+};
+
+struct db_conn {
+	PGconn *pg;
+	const struct db_stmt *prepared[DB_MAX_PREPARED];
+	size_t nprepared;
+	char sqlstate[6]; /* of the last failure; "" when none */
+};
+
+struct db_pool;
+
+/* Opens a pool of `size` connections to `url`, connecting lazily. Owned by
+ * the caller; free with db_pool_close. */
+MUST_CHECK sm_err db_pool_open(struct db_pool **out, const char *url, int size, int wait_ms);
+void db_pool_close(struct db_pool *pool);
+
+/* Takes a connection, waiting up to the pool's wait time, (re)connecting
+ * when needed. SM_ERR_UNAVAILABLE when none can be had. The connection is
+ * borrowed until db_release. */
+MUST_CHECK sm_err db_acquire(struct db_pool *pool, struct db_conn **out);
+/* Gives the connection back; one left inside a transaction is rolled back. */
+void db_release(struct db_pool *pool, struct db_conn *conn);
+
+/* Runs a statement with text parameters (NULL = SQL NULL). On SM_OK, *res
+ * (owned; PQclear) holds the rows. Errors: SM_ERR_CONFLICT (unique
+ * violation), SM_ERR_UNAVAILABLE (connection lost), SM_ERR_INVALID (a
+ * constraint or data error), SM_ERR_INTERNAL; the text goes to the log. */
+MUST_CHECK sm_err db_exec(struct db_conn *conn, const struct db_stmt *stmt,
+                          const char *const *params, PGresult **res);
+
+/* Runs fixed SQL without parameters and throws the rows away ("BEGIN"). */
+MUST_CHECK sm_err db_command(struct db_conn *conn, const char *sql);
+
+/* True when SELECT 1 succeeds on a pooled connection. */
+bool db_ping(struct db_pool *pool);
+
+/* Connects once, outside any pool (migrations, tools). */
+MUST_CHECK sm_err db_connect(const char *url, PGconn **out, char *errbuf, size_t errlen);
+
+#endif

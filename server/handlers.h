@@ -1,0 +1,24 @@
+/* Request handlers, one file per area. Each reads a struct request and sets
+ * its response; none sees libmicrohttpd. */
+#ifndef SAMENMETEN_HANDLERS_H
+#define SAMENMETEN_HANDLERS_H
+
+#include "request.h"
+
+/* handlers_ops.c */
+void handle_healthz(struct request *r);
+void handle_readyz(struct request *r);
+void handle_metrics(struct request *r);
+void handle_openapi(struct request *r);
+
+/* handlers_registry.c */
+void handle_project_create(struct request *r);
+void handle_project_list(struct request *r);
+void handle_project_get(struct request *r);
+void handle_device_create(struct request *r);
+void handle_device_list(struct request *r);
+void handle_device_get(struct request *r);
+void handle_device_rotate(struct request *r);
+void handle_device_deactivate(struct request *r);
+
+#endif

@@ -1,0 +1,300 @@
+/* The registry: projects and their devices (admin token). Identifiers a
+ * coordinator sends are turned into pseudonyms before any SQL sees them; a
+ * device token is shown once, in the answer that creates or rotates it. */
+#include "handlers.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "app.h"
+#include "dbjson.h"
+#include "pseudonym.h"
+#include "validate.h"
+
+#define NAME_MAX_CHARS 200
+#define LICENCE_MAX_CHARS 100
+#define IDENTIFIER_MAX_CHARS 128
+
+static const struct db_stmt project_insert = {
+	"project_insert",
+	"INSERT INTO project (slug, name, kind, licence, k_anonymity, trim_min_m, auto_register) "
+	"VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING project_json(project)",
+	7,
+};
+
+static const struct db_stmt project_list = {
+	"project_list",
+	"SELECT json_build_object('items', coalesce(json_agg(project_json(p) ORDER BY p.slug), "
+	"'[]')) FROM project p",
+	0,
+};
+
+static const struct db_stmt project_get = {
+	"project_get",
+	"SELECT project_json(p) FROM project p WHERE p.slug = $1",
+	1,
+};
+
+static const struct db_stmt device_insert = {
+	"device_insert",
+	"INSERT INTO device (project_id, external_pseudonym, participant_pseudonym, token_hash) "
+	"SELECT p.id, decode($2, 'hex'), decode($3, 'hex'), decode($4, 'hex') FROM project p "
+	"WHERE p.slug = $1 RETURNING device_json(device)",
+	4,
+};
+
+/* NULL when the project does not exist; an empty list when it has none.
+ * $2 narrows the list to one external id's pseudonym. */
+static const struct db_stmt device_list = {
+	"device_list",
+	"SELECT json_build_object('items', coalesce((SELECT json_agg(device_json(d) ORDER BY "
+	"d.created_at, d.id) FROM device d WHERE d.project_id = p.id AND ($2::text IS NULL OR "
+	"d.external_pseudonym = decode($2, 'hex'))), '[]')) FROM project p WHERE p.slug = $1",
+	2,
+};
+
+static const struct db_stmt device_get = {
+	"device_get",
+	"SELECT device_json(d) FROM device d WHERE d.id = $1::uuid",
+	1,
+};
+
+static const struct db_stmt device_rotate = {
+	"device_rotate",
+	"UPDATE device SET token_hash = decode($2, 'hex'), token_rotated_at = now() "
+	"WHERE id = $1::uuid AND active RETURNING device_json(device)",
+	2,
+};
+
+static const struct db_stmt device_deactivate = {
+	"device_deactivate",
+	"UPDATE device SET active = false, deactivated_at = coalesce(deactivated_at, now()) "
+	"WHERE id = $1::uuid RETURNING device_json(device)",
+	1,
+};
+
+static const char *const project_kinds[] = {"traffic", "air", "heat", "experience", NULL};
+
+/* Answers a lookup or write that produced no row or failed. */
+static void respond_failure(struct request *r, sm_err e, const char *what, const char *id)
+{
+	char q[80];
+	quote_value(q, sizeof(q), id, 64);
+	if (e == SM_ERR_NOT_FOUND)
+		respond_problem(r, PROBLEM_NOT_FOUND, NULL, "%s \"%s\" does not exist", what, q);
+	else
+		respond_db_error(r, e);
+}
+
+void handle_project_create(struct request *r)
+{
+	static const char *const allowed[] = {"slug",        "name",       "kind",          "licence",
+	                                      "k_anonymity", "trim_min_m", "auto_register", NULL};
+	json_t *body = NULL;
+	if (!body_object(r, &body))
+		return;
+	const char *slug, *name, *kind, *licence;
+	long long k = 3, trim = 200;
+	bool auto_register = false;
+	if (!fields_known(r, body, allowed) || !field_text(r, body, "slug", true, 63, &slug) ||
+	    !field_text(r, body, "name", true, NAME_MAX_CHARS, &name) ||
+	    !field_text(r, body, "kind", true, 20, &kind) ||
+	    !field_text(r, body, "licence", true, LICENCE_MAX_CHARS, &licence) ||
+	    !field_int(r, body, "k_anonymity", 1, 100, &k) ||
+	    !field_int(r, body, "trim_min_m", 0, 5000, &trim) ||
+	    !field_bool(r, body, "auto_register", &auto_register))
+		goto out;
+	if (!slug_valid(slug)) {
+		respond_problem(r, PROBLEM_INVALID_FIELD, "slug",
+		                "\"slug\" must be 2 to 63 lower-case letters, digits and dashes, not "
+		                "starting with a dash");
+		goto out;
+	}
+	bool kind_ok = false;
+	for (const char *const *p = project_kinds; *p && !kind_ok; p++)
+		kind_ok = strcmp(*p, kind) == 0;
+	if (!kind_ok) {
+		char q[80];
+		quote_value(q, sizeof(q), kind, 40);
+		respond_problem(r, PROBLEM_INVALID_FIELD, "kind",
+		                "\"%s\" is not a project kind: expected traffic, air, heat or experience", q);
+		goto out;
+	}
+
+	char kbuf[24], tbuf[24];
+	snprintf(kbuf, sizeof(kbuf), "%lld", k);
+	snprintf(tbuf, sizeof(tbuf), "%lld", trim);
+	const char *params[] = {slug, name, kind, licence, kbuf, tbuf, auto_register ? "t" : "f"};
+	json_t *project = NULL;
+	sm_err e = dbjson_one(r->app->db, &project_insert, params, &project);
+	if (e == SM_ERR_CONFLICT) {
+		respond_problem(r, PROBLEM_CONFLICT, "slug", "a project with slug \"%s\" exists already",
+		                slug);
+		goto out;
+	}
+	if (e != SM_OK) {
+		respond_db_error(r, e);
+		goto out;
+	}
+	char location[96];
+	snprintf(location, sizeof(location), "/v1/projects/%s", slug);
+	respond_header(r, "Location", location);
+	respond_json(r, 201, project);
+out:
+	json_decref(body);
+}
+
+void handle_project_list(struct request *r)
+{
+	json_t *list = NULL;
+	sm_err e = dbjson_one(r->app->db_read, &project_list, NULL, &list);
+	if (e != SM_OK) {
+		respond_db_error(r, e);
+		return;
+	}
+	respond_json(r, 200, list);
+}
+
+void handle_project_get(struct request *r)
+{
+	const char *slug;
+	if (!param_slug(r, 0, "slug", &slug))
+		return;
+	const char *params[] = {slug};
+	json_t *project = NULL;
+	sm_err e = dbjson_one(r->app->db_read, &project_get, params, &project);
+	if (e != SM_OK) {
+		respond_failure(r, e, "project", slug);
+		return;
+	}
+	respond_json(r, 200, project);
+}
+
+/* A fresh device token: the text for the caller, the hash for the table. */
+static void new_token(char token[TOKEN_STRLEN], char hash_hex[PSEUDONYM_HEX_BYTES])
+{
+	token_generate("smd_", token);
+	pseudonym_hex(PSEUDO_TOKEN, token, strlen(token), hash_hex);
+}
+
+/* Answers `device` (stolen) with its new token added, which is then wiped. */
+static void respond_with_token(struct request *r, int status, json_t *device,
+                               char token[TOKEN_STRLEN])
+{
+	json_object_set_new(device, "token", json_string(token));
+	sodium_memzero(token, TOKEN_STRLEN);
+	respond_header(r, "Cache-Control", "no-store");
+	respond_json(r, status, device);
+}
+
+void handle_device_create(struct request *r)
+{
+	static const char *const allowed[] = {"external_id", "participant", NULL};
+	const char *slug, *external_id, *participant;
+	json_t *body = NULL;
+	if (!param_slug(r, 0, "slug", &slug) || !body_object(r, &body))
+		return;
+	if (!fields_known(r, body, allowed) ||
+	    !field_text(r, body, "external_id", true, IDENTIFIER_MAX_CHARS, &external_id) ||
+	    !field_text(r, body, "participant", true, IDENTIFIER_MAX_CHARS, &participant))
+		goto out;
+
+	char ext_hex[PSEUDONYM_HEX_BYTES], part_hex[PSEUDONYM_HEX_BYTES], tok_hex[PSEUDONYM_HEX_BYTES];
+	char token[TOKEN_STRLEN];
+	pseudonym_hex(PSEUDO_EXTERNAL_ID, external_id, strlen(external_id), ext_hex);
+	pseudonym_hex(PSEUDO_PARTICIPANT, participant, strlen(participant), part_hex);
+	new_token(token, tok_hex);
+	const char *params[] = {slug, ext_hex, part_hex, tok_hex};
+	json_t *device = NULL;
+	sm_err e = dbjson_one(r->app->db, &device_insert, params, &device);
+	if (e == SM_ERR_CONFLICT) {
+		respond_problem(r, PROBLEM_CONFLICT, "external_id",
+		                "a device with this external id is registered in project \"%s\" already",
+		                slug);
+	} else if (e != SM_OK) {
+		respond_failure(r, e, "project", slug);
+	} else {
+		char location[96];
+		snprintf(location, sizeof(location), "/v1/devices/%s",
+		         json_string_value(json_object_get(device, "id")));
+		respond_header(r, "Location", location);
+		respond_with_token(r, 201, device, token);
+	}
+	sodium_memzero(token, sizeof(token));
+out:
+	json_decref(body);
+}
+
+void handle_device_list(struct request *r)
+{
+	const char *slug;
+	if (!param_slug(r, 0, "slug", &slug))
+		return;
+	const char *external_id = request_query(r, "external_id");
+	char ext_hex[PSEUDONYM_HEX_BYTES];
+	if (external_id) {
+		if (!text_valid(external_id, IDENTIFIER_MAX_CHARS)) {
+			respond_problem(r, PROBLEM_INVALID_PARAMETER, "external_id",
+			                "\"external_id\" must be 1 to %d characters without control characters",
+			                IDENTIFIER_MAX_CHARS);
+			return;
+		}
+		pseudonym_hex(PSEUDO_EXTERNAL_ID, external_id, strlen(external_id), ext_hex);
+	}
+	const char *params[] = {slug, external_id ? ext_hex : NULL};
+	json_t *list = NULL;
+	sm_err e = dbjson_one(r->app->db, &device_list, params, &list);
+	if (e != SM_OK) {
+		respond_failure(r, e, "project", slug);
+		return;
+	}
+	respond_json(r, 200, list);
+}
+
+void handle_device_get(struct request *r)
+{
+	const char *id;
+	if (!param_uuid(r, 0, "id", &id))
+		return;
+	const char *params[] = {id};
+	json_t *device = NULL;
+	sm_err e = dbjson_one(r->app->db, &device_get, params, &device);
+	if (e != SM_OK) {
+		respond_failure(r, e, "device", id);
+		return;
+	}
+	respond_json(r, 200, device);
+}
+
+void handle_device_rotate(struct request *r)
+{
+	const char *id;
+	if (!param_uuid(r, 0, "id", &id))
+		return;
+	char token[TOKEN_STRLEN], tok_hex[PSEUDONYM_HEX_BYTES];
+	new_token(token, tok_hex);
+	const char *params[] = {id, tok_hex};
+	json_t *device = NULL;
+	sm_err e = dbjson_one(r->app->db, &device_rotate, params, &device);
+	if (e == SM_OK)
+		respond_with_token(r, 200, device, token);
+	else
+		respond_failure(r, e, "active device", id);
+	sodium_memzero(token, sizeof(token));
+}
+
+void handle_device_deactivate(struct request *r)
+{
+	const char *id;
+	if (!param_uuid(r, 0, "id", &id))
+		return;
+	const char *params[] = {id};
+	json_t *device = NULL;
+	sm_err e = dbjson_one(r->app->db, &device_deactivate, params, &device);
+	if (e != SM_OK) {
+		respond_failure(r, e, "device", id);
+		return;
+	}
+	respond_json(r, 200, device);
+}

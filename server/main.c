@@ -1,0 +1,249 @@
+/* samenmeten: the Samen Meten Utrecht open-data service.
+ *
+ *   samenmeten [--config FILE]   serve (configuration: config/samenmeten.conf.example)
+ *   samenmeten --migrate-only    apply the migrations in sql/ and exit
+ *   samenmeten --list-routes     print "METHOD PATTERN" per route and exit
+ */
+#include <errno.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "app.h"
+#include "auth.h"
+#include "buf.h"
+#include "config.h"
+#include "db.h"
+#include "http.h"
+#include "log.h"
+#include "metrics.h"
+#include "migrate.h"
+#include "pseudonym.h"
+#include "routes.h"
+
+#define START_WAIT_S 30
+#define OPENAPI_MAX_BYTES (4u << 20)
+
+static const char *env_lookup(const char *name)
+{
+	return getenv(name);
+}
+
+static void usage(FILE *f)
+{
+	fputs("usage: samenmeten [--config FILE] [--migrate-only | --list-routes]\n"
+	      "Configuration keys are documented in config/samenmeten.conf.example;\n"
+	      "environment variables SAMENMETEN_<KEY> (and PORT) override the file.\n",
+	      f);
+}
+
+static sm_err load_config(struct config *cfg, const char *path, char *err, size_t errlen)
+{
+	sm_err e = config_init(cfg);
+	if (e != SM_OK)
+		return e;
+	if (!path)
+		path = getenv("SAMENMETEN_CONFIG");
+	if (path && *path) {
+		e = config_load_file(cfg, path, err, errlen);
+		if (e != SM_OK)
+			return e;
+	}
+	e = config_load_env(cfg, env_lookup, err, errlen);
+	if (e != SM_OK)
+		return e;
+	return config_validate(cfg, err, errlen);
+}
+
+static sm_err read_whole_file(const char *path, char **out, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return SM_ERR_IO;
+	struct buf b;
+	buf_init(&b, OPENAPI_MAX_BYTES);
+	char chunk[8192];
+	size_t n;
+	sm_err e = SM_OK;
+	while (e == SM_OK && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		e = buf_append(&b, chunk, n);
+	fclose(f);
+	if (e != SM_OK) {
+		buf_cleanup(&b);
+		return e;
+	}
+	*out = buf_steal(&b, len);
+	return *out ? SM_OK : SM_ERR_IO;
+}
+
+/* Applies the migrations, waiting up to START_WAIT_S for the database to
+ * accept connections (it may be starting beside us). */
+static sm_err run_migrations(const struct config *cfg, char *err, size_t errlen)
+{
+	PGconn *pg = NULL;
+	sm_err e = SM_OK;
+	for (int waited = 0;; waited++) {
+		e = db_connect(cfg->database_url, &pg, err, errlen);
+		if (e != SM_ERR_UNAVAILABLE || waited >= START_WAIT_S)
+			break;
+		if (waited == 0)
+			log_warn("%s; waiting up to %d s", err, START_WAIT_S);
+		struct timespec second = {1, 0};
+		nanosleep(&second, NULL);
+	}
+	if (e != SM_OK)
+		return e;
+	int applied = 0;
+	e = migrate_run(pg, cfg->migrations_dir, &applied, err, errlen);
+	PQfinish(pg);
+	if (e == SM_OK)
+		log_info("database schema is current (%d migration%s applied now)", applied,
+		         applied == 1 ? "" : "s");
+	return e;
+}
+
+int main(int argc, char **argv)
+{
+	const char *config_path = NULL;
+	bool migrate_only = false;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
+			config_path = argv[++i];
+		} else if (strcmp(argv[i], "--migrate-only") == 0) {
+			migrate_only = true;
+		} else if (strcmp(argv[i], "--list-routes") == 0) {
+			for (size_t r = 0; r < nroutes; r++)
+				printf("%s %s\n", routes[r].method, routes[r].pattern);
+			return 0;
+		} else if (strcmp(argv[i], "--help") == 0) {
+			usage(stdout);
+			return 0;
+		} else {
+			usage(stderr);
+			return 2;
+		}
+	}
+
+	if (sodium_init() < 0) {
+		fputs("samenmeten: cannot initialise libsodium\n", stderr);
+		return 1;
+	}
+	signal(SIGPIPE, SIG_IGN);
+
+	int status = 1;
+	char err[1024] = "";
+	struct config cfg;
+	struct app app = {.cfg = &cfg, .routes = routes, .nroutes = nroutes};
+	struct http_server *srv = NULL;
+	bool metrics_ready = false;
+	const char **methods = NULL, **patterns = NULL; /* route labels for the metrics */
+
+	sm_err e = load_config(&cfg, config_path, err, sizeof(err));
+	if (e != SM_OK) {
+		fprintf(stderr, "samenmeten: %s\n", err[0] ? err : sm_err_str(e));
+		config_cleanup(&cfg);
+		return 2;
+	}
+	enum log_level level = LOG_INFO;
+	if (log_level_parse(cfg.log_level, &level))
+		log_set_level(level);
+
+	if (cfg.migrate_on_start || migrate_only) {
+		e = run_migrations(&cfg, err, sizeof(err));
+		if (e != SM_OK) {
+			log_error("%s", err);
+			goto out;
+		}
+		if (migrate_only) {
+			status = 0;
+			goto out;
+		}
+	}
+
+	bool created = false;
+	e = pseudonym_keys_load(cfg.key_file, &created, err, sizeof(err));
+	if (e != SM_OK) {
+		log_error("%s", err);
+		goto out;
+	}
+	if (created)
+		log_info("created a new pseudonymisation key in %s (mode 0600): back it up; without it "
+		         "stored pseudonyms cannot be matched again",
+		         cfg.key_file);
+	e = auth_admin_init(&app, &created, err, sizeof(err));
+	if (e != SM_OK) {
+		log_error("%s", err);
+		goto out;
+	}
+	if (created)
+		log_info("created an admin token in %s (mode 0600)", cfg.admin_token_file);
+
+	if (read_whole_file(cfg.openapi_file, &app.openapi, &app.openapi_len) != SM_OK) {
+		log_error("could not read the API description \"%s\"", cfg.openapi_file);
+		goto out;
+	}
+	if (db_pool_open(&app.db, cfg.database_url, cfg.database_pool_size,
+	                 cfg.database_pool_wait_ms) != SM_OK)
+		goto out;
+	app.db_read = app.db;
+	if (cfg.database_read_url[0] &&
+	    db_pool_open(&app.db_read, cfg.database_read_url, cfg.database_pool_size,
+	                 cfg.database_pool_wait_ms) != SM_OK) {
+		app.db_read = app.db;
+		goto out;
+	}
+
+	methods = calloc(nroutes, sizeof(*methods));
+	patterns = calloc(nroutes, sizeof(*patterns));
+	if (!methods || !patterns)
+		goto out;
+	for (size_t i = 0; i < nroutes; i++) {
+		methods[i] = routes[i].method;
+		patterns[i] = routes[i].pattern;
+	}
+	if (metrics_init(methods, patterns, nroutes) != SM_OK)
+		goto out;
+	metrics_ready = true;
+
+	/* Signals are taken by this thread with sigwait; the server's threads,
+	 * started after this, inherit the blocked mask. */
+	sigset_t stop_signals;
+	sigemptyset(&stop_signals);
+	sigaddset(&stop_signals, SIGINT);
+	sigaddset(&stop_signals, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+
+	e = http_start(&app, &srv, err, sizeof(err));
+	if (e != SM_OK) {
+		log_error("%s", err);
+		goto out;
+	}
+	log_info("listening on http://%s:%d (%s)", cfg.listen_address, cfg.port,
+	         cfg.http_threads ? "thread pool" : "thread per connection");
+
+	int sig = 0;
+	while (sigwait(&stop_signals, &sig) != 0)
+		;
+	log_info("received %s: finishing requests in flight, then stopping",
+	         sig == SIGINT ? "SIGINT" : "SIGTERM");
+	http_stop(srv, cfg.shutdown_timeout_s);
+	srv = NULL;
+	log_info("stopped");
+	status = 0;
+out:
+	http_stop(srv, 0);
+	if (app.db_read != app.db)
+		db_pool_close(app.db_read);
+	db_pool_close(app.db);
+	if (metrics_ready)
+		metrics_cleanup();
+	free(methods);
+	free(patterns);
+	free(app.openapi);
+	pseudonym_keys_cleanup();
+	config_cleanup(&cfg);
+	return status;
+}

@@ -1,0 +1,155 @@
+#include "metrics.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+static const int statuses[] = {200, 201, 204, 304, 400, 401, 403, 404, 405,
+                               409, 413, 415, 422, 429, 500, 503, 0 /* other */};
+#define NSTATUS (sizeof(statuses) / sizeof(statuses[0]))
+
+static const double bounds[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                0.25,  0.5,    1,     2.5,  5,     10};
+#define NBOUNDS (sizeof(bounds) / sizeof(bounds[0]))
+
+struct route_stats {
+	uint64_t by_status[NSTATUS];
+	uint64_t buckets[NBOUNDS]; /* non-cumulative; summed when rendered */
+	uint64_t count;
+	uint64_t sum_us;
+};
+
+static struct {
+	const char *const *methods;
+	const char *const *patterns;
+	size_t nroutes;
+	struct route_stats *routes; /* nroutes + 1 */
+	uint64_t db_errors;
+	int64_t in_flight;
+} m;
+
+sm_err metrics_init(const char *const *methods, const char *const *patterns, size_t nroutes)
+{
+	m.routes = calloc(nroutes + 1, sizeof(*m.routes));
+	if (!m.routes)
+		return SM_ERR_NOMEM;
+	m.methods = methods;
+	m.patterns = patterns;
+	m.nroutes = nroutes;
+	return SM_OK;
+}
+
+void metrics_cleanup(void)
+{
+	free(m.routes);
+	m.routes = NULL;
+}
+
+static void add(uint64_t *counter, uint64_t n)
+{
+	__atomic_fetch_add(counter, n, __ATOMIC_RELAXED);
+}
+
+static uint64_t get(const uint64_t *counter)
+{
+	return __atomic_load_n(counter, __ATOMIC_RELAXED);
+}
+
+void metrics_observe(size_t route, int status, double seconds)
+{
+	if (route > m.nroutes)
+		route = m.nroutes;
+	struct route_stats *rs = &m.routes[route];
+	size_t s = 0;
+	while (statuses[s] && statuses[s] != status)
+		s++;
+	add(&rs->by_status[s], 1);
+	for (size_t b = 0; b < NBOUNDS; b++) {
+		if (seconds <= bounds[b]) {
+			add(&rs->buckets[b], 1);
+			break;
+		}
+	}
+	add(&rs->count, 1);
+	add(&rs->sum_us, (uint64_t)(seconds * 1e6));
+}
+
+void metrics_db_error(void)
+{
+	add(&m.db_errors, 1);
+}
+
+void metrics_in_flight(int delta)
+{
+	__atomic_fetch_add(&m.in_flight, delta, __ATOMIC_RELAXED);
+}
+
+static void route_labels(size_t i, const char **method, const char **route)
+{
+	*method = i < m.nroutes ? m.methods[i] : "";
+	*route = i < m.nroutes ? m.patterns[i] : "unmatched";
+}
+
+sm_err metrics_render(struct buf *out)
+{
+	sm_err e = buf_puts(out, "# HELP samenmeten_http_requests_total HTTP requests answered, by "
+	                         "route, method and status.\n"
+	                         "# TYPE samenmeten_http_requests_total counter\n");
+	for (size_t i = 0; e == SM_OK && i <= m.nroutes; i++) {
+		const char *method, *route;
+		route_labels(i, &method, &route);
+		for (size_t s = 0; e == SM_OK && s < NSTATUS; s++) {
+			uint64_t n = get(&m.routes[i].by_status[s]);
+			if (!n)
+				continue;
+			char status[8] = "other";
+			if (statuses[s])
+				snprintf(status, sizeof(status), "%d", statuses[s]);
+			e = buf_printf(out,
+			               "samenmeten_http_requests_total{route=\"%s\",method=\"%s\","
+			               "status=\"%s\"} %llu\n",
+			               route, method, status, (unsigned long long)n);
+		}
+	}
+	if (e == SM_OK)
+		e = buf_puts(out, "# HELP samenmeten_http_request_duration_seconds Time from the "
+		                  "first byte of a request to its response, by route.\n"
+		                  "# TYPE samenmeten_http_request_duration_seconds histogram\n");
+	for (size_t i = 0; e == SM_OK && i <= m.nroutes; i++) {
+		const char *method, *route;
+		route_labels(i, &method, &route);
+		uint64_t count = get(&m.routes[i].count);
+		if (!count)
+			continue;
+		uint64_t cum = 0;
+		for (size_t b = 0; e == SM_OK && b < NBOUNDS; b++) {
+			cum += get(&m.routes[i].buckets[b]);
+			e = buf_printf(out,
+			               "samenmeten_http_request_duration_seconds_bucket{route=\"%s\","
+			               "method=\"%s\",le=\"%g\"} %llu\n",
+			               route, method, bounds[b], (unsigned long long)cum);
+		}
+		if (e == SM_OK)
+			e = buf_printf(out,
+			               "samenmeten_http_request_duration_seconds_bucket{route=\"%s\","
+			               "method=\"%s\",le=\"+Inf\"} %llu\n"
+			               "samenmeten_http_request_duration_seconds_sum{route=\"%s\","
+			               "method=\"%s\"} %.6f\n"
+			               "samenmeten_http_request_duration_seconds_count{route=\"%s\","
+			               "method=\"%s\"} %llu\n",
+			               route, method, (unsigned long long)count, route, method,
+			               (double)get(&m.routes[i].sum_us) / 1e6, route, method,
+			               (unsigned long long)count);
+	}
+	if (e == SM_OK)
+		e = buf_printf(out,
+		               "# HELP samenmeten_db_errors_total Database calls that failed.\n"
+		               "# TYPE samenmeten_db_errors_total counter\n"
+		               "samenmeten_db_errors_total %llu\n"
+		               "# HELP samenmeten_http_requests_in_flight Requests being handled now.\n"
+		               "# TYPE samenmeten_http_requests_in_flight gauge\n"
+		               "samenmeten_http_requests_in_flight %lld\n",
+		               (unsigned long long)get(&m.db_errors),
+		               (long long)__atomic_load_n(&m.in_flight, __ATOMIC_RELAXED));
+	return e;
+}

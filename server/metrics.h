@@ -1,0 +1,23 @@
+/* Prometheus metrics: requests by route, method and status, a latency
+ * histogram per route, database errors. Lock-free counters. */
+#ifndef SAMENMETEN_METRICS_H
+#define SAMENMETEN_METRICS_H
+
+#include <stddef.h>
+
+#include "buf.h"
+
+/* `labels[i]` names route i ("GET /v1/projects"); borrowed for the life of
+ * the process. Route index `nroutes` stands for requests that matched none. */
+MUST_CHECK sm_err metrics_init(const char *const *methods, const char *const *patterns,
+                               size_t nroutes);
+void metrics_cleanup(void);
+
+void metrics_observe(size_t route, int status, double seconds);
+void metrics_db_error(void);
+void metrics_in_flight(int delta);
+
+/* Appends the text exposition format to out. */
+MUST_CHECK sm_err metrics_render(struct buf *out);
+
+#endif

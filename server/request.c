@@ -1,0 +1,198 @@
+#include "request.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+void request_init(struct request *r, struct app *app, size_t max_body)
+{
+	memset(r, 0, sizeof(*r));
+	r->app = app;
+	buf_init(&r->body, max_body);
+}
+
+static void clear_response(struct request *r)
+{
+	free(r->resp_body);
+	r->resp_body = NULL;
+	r->resp_len = 0;
+	for (size_t i = 0; i < r->nheaders; i++)
+		free(r->headers[i].value);
+	r->nheaders = 0;
+}
+
+void request_cleanup(struct request *r)
+{
+	clear_response(r);
+	free(r->path);
+	free(r->content_type);
+	free(r->authorization);
+	free(r->if_none_match);
+	r->path = r->content_type = r->authorization = r->if_none_match = NULL;
+	for (size_t i = 0; i < r->nparams; i++)
+		free(r->params[i]);
+	r->nparams = 0;
+	for (size_t i = 0; i < r->nquery; i++) {
+		free(r->query[i].key);
+		free(r->query[i].value);
+	}
+	r->nquery = 0;
+	buf_cleanup(&r->body);
+}
+
+const char *request_query(const struct request *r, const char *key)
+{
+	for (size_t i = 0; i < r->nquery; i++)
+		if (strcmp(r->query[i].key, key) == 0)
+			return r->query[i].value;
+	return NULL;
+}
+
+bool request_content_type_is(const struct request *r, const char *mime)
+{
+	if (!r->content_type)
+		return false;
+	size_t n = strlen(mime);
+	if (strncasecmp(r->content_type, mime, n) != 0)
+		return false;
+	char next = r->content_type[n];
+	return next == '\0' || next == ';' || next == ' ';
+}
+
+void respond_header(struct request *r, const char *name, const char *value)
+{
+	for (size_t i = 0; i < r->nheaders; i++) {
+		if (strcasecmp(r->headers[i].name, name) == 0) {
+			free(r->headers[i].value);
+			r->headers[i].value = strdup(value);
+			return;
+		}
+	}
+	if (r->nheaders == REQUEST_MAX_HEADERS)
+		return;
+	r->headers[r->nheaders].name = name;
+	r->headers[r->nheaders].value = strdup(value);
+	r->nheaders++;
+}
+
+static void set_body(struct request *r, int status, const char *type, char *body, size_t len)
+{
+	free(r->resp_body);
+	r->status = status;
+	r->resp_type = type;
+	r->resp_body = body;
+	r->resp_len = len;
+}
+
+static void respond_json_typed(struct request *r, int status, const char *type, json_t *body)
+{
+	char *text = body ? json_dumps(body, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+	json_decref(body);
+	if (!text) {
+		static const char fallback[] =
+			"{\"type\":\"urn:samenmeten:problem:internal\",\"title\":\"Internal server error\","
+			"\"status\":500}";
+		set_body(r, 500, "application/problem+json", strdup(fallback), sizeof(fallback) - 1);
+		return;
+	}
+	set_body(r, status, type, text, strlen(text));
+}
+
+void respond_json(struct request *r, int status, json_t *body)
+{
+	respond_json_typed(r, status, "application/json", body);
+}
+
+void respond_bytes(struct request *r, int status, const char *type, const char *data, size_t len)
+{
+	char *copy = malloc(len + 1);
+	if (!copy) {
+		respond_problem(r, PROBLEM_INTERNAL, NULL, "out of memory");
+		return;
+	}
+	memcpy(copy, data, len);
+	copy[len] = '\0';
+	set_body(r, status, type, copy, len);
+}
+
+void respond_problem_json(struct request *r, json_t *problem)
+{
+	json_t *status = json_object_get(problem, "status");
+	int code = status ? (int)json_integer_value(status) : 500;
+	json_object_set_new(problem, "instance", json_string(r->path ? r->path : "/"));
+	json_object_set_new(problem, "request_id", json_string(r->request_id));
+	respond_json_typed(r, code, "application/problem+json", problem);
+}
+
+void respond_problem(struct request *r, enum problem_kind kind, const char *field, const char *fmt,
+                     ...)
+{
+	char detail[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	respond_problem_json(r, problem_new(kind, detail, field));
+}
+
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 when it is invalid. */
+static size_t utf8_len(const unsigned char *s)
+{
+	if (s[0] < 0x80)
+		return 1;
+	size_t n;
+	unsigned min;
+	unsigned cp;
+	if ((s[0] & 0xe0) == 0xc0) {
+		n = 2;
+		cp = s[0] & 0x1f;
+		min = 0x80;
+	} else if ((s[0] & 0xf0) == 0xe0) {
+		n = 3;
+		cp = s[0] & 0x0f;
+		min = 0x800;
+	} else if ((s[0] & 0xf8) == 0xf0) {
+		n = 4;
+		cp = s[0] & 0x07;
+		min = 0x10000;
+	} else {
+		return 0;
+	}
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+void quote_value(char *out, size_t outlen, const char *s, size_t max)
+{
+	size_t o = 0, chars = 0;
+	const unsigned char *p = (const unsigned char *)s;
+	while (*p && chars < max) {
+		size_t n = utf8_len(p);
+		if (n == 0 || *p < 0x20 || *p == 0x7f) {
+			if (o + 1 >= outlen)
+				break;
+			out[o++] = '?';
+			p++;
+		} else {
+			if (o + n >= outlen)
+				break;
+			memcpy(out + o, p, n);
+			o += n;
+			p += n;
+		}
+		chars++;
+	}
+	if (*p && o + 3 < outlen) {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o < outlen ? o : outlen - 1] = '\0';
+}

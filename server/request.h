@@ -1,0 +1,91 @@
+/* One HTTP request as the handlers see it: what came in, and the response
+ * they build. The HTTP layer fills it and turns it into a response; handlers
+ * never see libmicrohttpd. */
+#ifndef SAMENMETEN_REQUEST_H
+#define SAMENMETEN_REQUEST_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "buf.h"
+#include "problem.h"
+
+#define REQUEST_MAX_PARAMS 4
+#define REQUEST_MAX_QUERY 32
+#define REQUEST_MAX_HEADERS 8
+
+struct app;
+struct route;
+
+enum auth_role { ROLE_NONE, ROLE_DEVICE, ROLE_ADMIN };
+
+struct auth {
+	enum auth_role role;
+	char device_id[40];   /* ROLE_DEVICE: the device's uuid */
+	long long project_id; /* ROLE_DEVICE: its project */
+};
+
+struct query_arg {
+	char *key;   /* owned */
+	char *value; /* owned; "" for a key without value */
+};
+
+struct header {
+	const char *name; /* static */
+	char *value;      /* owned */
+};
+
+struct request {
+	struct app *app; /* borrowed: lives as long as the server */
+	const struct route *route;
+	char method[16];
+	char *path;         /* owned, percent-decoded */
+	char *content_type; /* owned; NULL when absent */
+	char *authorization;
+	char *if_none_match;
+	char request_id[48];
+	char *params[REQUEST_MAX_PARAMS]; /* owned; path parameters in pattern order */
+	size_t nparams;
+	struct query_arg query[REQUEST_MAX_QUERY];
+	size_t nquery;
+	bool query_overflow;
+	struct buf body;
+	struct auth auth;
+
+	/* The response. */
+	int status;
+	const char *resp_type; /* static */
+	char *resp_body;       /* owned */
+	size_t resp_len;
+	struct header headers[REQUEST_MAX_HEADERS];
+	size_t nheaders;
+};
+
+void request_init(struct request *r, struct app *app, size_t max_body);
+/* Frees everything the request owns; safe to call twice. */
+void request_cleanup(struct request *r);
+
+/* The value of query argument `key`, or NULL. Borrowed until cleanup. */
+const char *request_query(const struct request *r, const char *key);
+/* True when the request's content type names `mime` (parameters ignored). */
+bool request_content_type_is(const struct request *r, const char *mime);
+
+/* Adds a response header; the value is copied. */
+void respond_header(struct request *r, const char *name, const char *value);
+/* Sets the response to `body` as JSON with `status`; steals `body`. */
+void respond_json(struct request *r, int status, json_t *body);
+/* Sets the response to a copy of `len` bytes of `data`. */
+void respond_bytes(struct request *r, int status, const char *type, const char *data, size_t len);
+/* Sets an RFC 9457 problem response. `field` may be NULL. The detail is
+ * printf-formatted; user values in it are the caller's to quote. */
+void respond_problem(struct request *r, enum problem_kind kind, const char *field,
+                     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Sets a prepared problem object (stolen) as the response. */
+void respond_problem_json(struct request *r, json_t *problem);
+
+/* Copies at most `max` characters of untrusted `s` into out for quoting in
+ * messages, replacing control characters and invalid UTF-8 with '?'. */
+void quote_value(char *out, size_t outlen, const char *s, size_t max);
+
+#endif
