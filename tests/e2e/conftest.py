@@ -1,0 +1,73 @@
+"""Shared fixtures: one PostGIS cluster and one server for the session; tests that
+need to break things (stop the database, send signals) start their own."""
+import os
+import secrets
+import sys
+import uuid
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(__file__))
+
+from cluster import Cluster, Server, remove, scratch_dir  # noqa: E402
+from contract import Client  # noqa: E402
+
+MAX_BODY = 65536
+
+
+@pytest.fixture(scope="session")
+def workdir():
+    folder = scratch_dir("smu-test-")
+    yield folder
+    remove(folder)
+
+
+@pytest.fixture(scope="session")
+def cluster(workdir):
+    c = Cluster(workdir).start()
+    yield c
+    c.stop()
+
+
+@pytest.fixture(scope="session")
+def admin_token():
+    return "sma_" + secrets.token_urlsafe(32)
+
+
+@pytest.fixture(scope="session")
+def server(workdir, cluster, admin_token):
+    s = Server(workdir, cluster.url, admin_token, max_body_bytes=MAX_BODY).start()
+    yield s
+    s.stop()
+
+
+@pytest.fixture
+def admin(server, admin_token):
+    return Client(server.base, admin_token)
+
+
+@pytest.fixture
+def anon(server):
+    return Client(server.base)
+
+
+@pytest.fixture
+def slug():
+    """A project slug no other test uses."""
+    return "t-" + uuid.uuid4().hex[:12]
+
+
+@pytest.fixture
+def project(admin, slug):
+    r = admin.post("/v1/projects", json={"slug": slug, "name": "Test project", "kind": "air",
+                                         "licence": "CC-BY-4.0"})
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+@pytest.fixture
+def device(admin, project):
+    r = admin.post(f"/v1/projects/{project['slug']}/devices",
+                   json={"external_id": "IMEI-" + uuid.uuid4().hex, "participant": "P-1"})
+    assert r.status_code == 201, r.text
+    return r.json()
