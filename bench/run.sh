@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# `make bench`: benchmarks that print figures (they never pass or fail on a
+# time). Each starts its own durable PostGIS cluster in /tmp and the real
+# server on loopback, and stops both.
+#
+#   bench/run.sh [BUILD] [threads ...]   default: every benchmark
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-build/release}
+tools/deps.sh bench
+make -s
+for b in bench/bench_*.sh; do
+  echo "== $(basename "$b" .sh)"
+  "$b" "$build"
+done
