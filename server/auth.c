@@ -1,7 +1,5 @@
 #include "auth.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -9,6 +7,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "secretfile.h"
 
 static const struct db_stmt device_by_token = {
 	"auth_device_by_token",
@@ -21,23 +20,7 @@ static sm_err create_token_file(const char *path, char *errbuf, size_t errlen)
 {
 	char token[TOKEN_STRLEN];
 	token_generate("sma_", token);
-	sm_err e = SM_OK;
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		snprintf(errbuf, errlen, "could not create admin token file \"%s\": %s", path,
-		         strerror(errno));
-		e = SM_ERR_IO;
-		goto out;
-	}
-	size_t n = strlen(token);
-	token[n] = '\n';
-	if (write(fd, token, n + 1) != (ssize_t)(n + 1) || fsync(fd) != 0) {
-		snprintf(errbuf, errlen, "could not write admin token file \"%s\"", path);
-		e = SM_ERR_IO;
-		unlink(path);
-	}
-	close(fd);
-out:
+	sm_err e = secretfile_create(path, token, "admin token file", errbuf, errlen);
 	sodium_memzero(token, sizeof(token));
 	return e;
 }
@@ -45,24 +28,13 @@ out:
 static sm_err read_token_file(const char *path, char *token, size_t len, char *errbuf,
                               size_t errlen)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		snprintf(errbuf, errlen, "could not open admin token file \"%s\": %s", path,
-		         strerror(errno));
-		return SM_ERR_IO;
+	sm_err e = secretfile_read(path, token, len, "admin token file", errbuf, errlen);
+	if (e == SM_OK && strlen(token) < 16) {
+		snprintf(errbuf, errlen,
+		         "admin token file \"%s\" must hold a token of 16 or more characters", path);
+		e = SM_ERR_INVALID;
 	}
-	ssize_t n = read(fd, token, len - 1);
-	close(fd);
-	if (n < 0)
-		n = 0;
-	token[n] = '\0';
-	token[strcspn(token, "\r\n")] = '\0';
-	if (strlen(token) < 16) {
-		snprintf(errbuf, errlen, "admin token file \"%s\" must hold a token of 16 or more characters",
-		         path);
-		return SM_ERR_INVALID;
-	}
-	return SM_OK;
+	return e;
 }
 
 sm_err auth_admin_init(struct app *app, bool *created, char *errbuf, size_t errlen)

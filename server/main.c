@@ -5,6 +5,7 @@
  *   samenmeten --list-routes     print "METHOD PATTERN" per route and exit
  */
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -56,6 +57,16 @@ static sm_err load_config(struct config *cfg, const char *path, char *err, size_
 	if (e != SM_OK)
 		return e;
 	return config_validate(cfg, err, errlen);
+}
+
+/* The absolute form of an existing path, for messages; the path itself when
+ * that cannot be had. */
+static const char *absolute(const char *path, char *out, size_t outlen)
+{
+	char *real = realpath(path, NULL);
+	snprintf(out, outlen, "%s", real ? real : path);
+	free(real);
+	return out;
 }
 
 static sm_err read_whole_file(const char *path, char **out, size_t *len)
@@ -164,6 +175,7 @@ int main(int argc, char **argv)
 	}
 
 	bool created = false;
+	char where[PATH_MAX];
 	e = pseudonym_keys_load(cfg.key_file, &created, err, sizeof(err));
 	if (e != SM_OK) {
 		log_error("%s", err);
@@ -172,14 +184,15 @@ int main(int argc, char **argv)
 	if (created)
 		log_info("created a new pseudonymisation key in %s (mode 0600): back it up; without it "
 		         "stored pseudonyms cannot be matched again",
-		         cfg.key_file);
+		         absolute(cfg.key_file, where, sizeof(where)));
 	e = auth_admin_init(&app, &created, err, sizeof(err));
 	if (e != SM_OK) {
 		log_error("%s", err);
 		goto out;
 	}
 	if (created)
-		log_info("created an admin token in %s (mode 0600)", cfg.admin_token_file);
+		log_info("created an admin token in %s (mode 0600)",
+		         absolute(cfg.admin_token_file, where, sizeof(where)));
 
 	if (read_whole_file(cfg.openapi_file, &app.openapi, &app.openapi_len) != SM_OK) {
 		log_error("could not read the API description \"%s\"", cfg.openapi_file);

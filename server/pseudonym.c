@@ -1,11 +1,10 @@
 #include "pseudonym.h"
 
-#include <errno.h>
-#include <fcntl.h>
+#include "secretfile.h"
+
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #define KEY_HEX_LEN (2 * crypto_kdf_KEYBYTES)
@@ -19,27 +18,11 @@ static struct keys *keys; /* sodium_malloc'ed, read-only once derived */
 static sm_err create_key_file(const char *path, char *errbuf, size_t errlen)
 {
 	uint8_t key[crypto_kdf_KEYBYTES];
-	char hex[KEY_HEX_LEN + 2];
+	char hex[KEY_HEX_LEN + 1];
 	crypto_kdf_keygen(key);
 	sodium_bin2hex(hex, sizeof(hex), key, sizeof(key));
 	sodium_memzero(key, sizeof(key));
-	hex[KEY_HEX_LEN] = '\n';
-	hex[KEY_HEX_LEN + 1] = '\0';
-
-	sm_err e = SM_OK;
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		snprintf(errbuf, errlen, "could not create key file \"%s\": %s", path, strerror(errno));
-		e = SM_ERR_IO;
-		goto out;
-	}
-	if (write(fd, hex, KEY_HEX_LEN + 1) != KEY_HEX_LEN + 1 || fsync(fd) != 0) {
-		snprintf(errbuf, errlen, "could not write key file \"%s\": %s", path, strerror(errno));
-		e = SM_ERR_IO;
-		unlink(path);
-	}
-	close(fd);
-out:
+	sm_err e = secretfile_create(path, hex, "key file", errbuf, errlen);
 	sodium_memzero(hex, sizeof(hex));
 	return e;
 }
@@ -47,37 +30,19 @@ out:
 static sm_err read_key_file(const char *path, uint8_t *master, char *errbuf, size_t errlen)
 {
 	char hex[KEY_HEX_LEN + 8];
-	sm_err e = SM_ERR_INVALID;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		snprintf(errbuf, errlen, "could not open key file \"%s\": %s", path, strerror(errno));
-		return SM_ERR_IO;
-	}
-	struct stat st;
-	if (fstat(fd, &st) != 0 || (st.st_mode & 077) != 0) {
-		snprintf(errbuf, errlen,
-		         "key file \"%s\" can be read by others; make it private with chmod 600", path);
-		goto out;
-	}
-	ssize_t n = read(fd, hex, sizeof(hex) - 1);
-	if (n < KEY_HEX_LEN) {
-		snprintf(errbuf, errlen, "key file \"%s\" is too short: expected %d hex digits", path,
-		         KEY_HEX_LEN);
-		goto out;
-	}
-	hex[n] = '\0';
+	sm_err e = secretfile_read(path, hex, sizeof(hex), "key file", errbuf, errlen);
+	if (e != SM_OK)
+		return e;
 	size_t bin_len = 0;
 	const char *end = NULL;
-	if (sodium_hex2bin(master, crypto_kdf_KEYBYTES, hex, (size_t)n, NULL, &bin_len, &end) != 0 ||
-	    bin_len != crypto_kdf_KEYBYTES || (*end != '\0' && strcmp(end, "\n") != 0)) {
+	if (strlen(hex) != KEY_HEX_LEN ||
+	    sodium_hex2bin(master, crypto_kdf_KEYBYTES, hex, KEY_HEX_LEN, NULL, &bin_len, &end) != 0 ||
+	    bin_len != crypto_kdf_KEYBYTES) {
 		snprintf(errbuf, errlen, "key file \"%s\" must hold exactly %d hex digits", path,
 		         KEY_HEX_LEN);
-		goto out;
+		e = SM_ERR_INVALID;
 	}
-	e = SM_OK;
-out:
 	sodium_memzero(hex, sizeof(hex));
-	close(fd);
 	return e;
 }
 
