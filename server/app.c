@@ -9,7 +9,8 @@ void respond_db_error(struct request *r, sm_err e)
 		snprintf(secs, sizeof(secs), "%d", r->app->cfg->database_retry_after_s);
 		respond_header(r, "Retry-After", secs);
 		respond_problem(r, PROBLEM_DATABASE_UNAVAILABLE, NULL,
-		                "the database cannot be reached at the moment; retry in %s seconds", secs);
+		                "the database cannot be reached at the moment; retry in %s seconds",
+		                secs);
 		return;
 	}
 	respond_problem(r, PROBLEM_INTERNAL, NULL,

@@ -15,7 +15,7 @@ struct app {
 	struct db_pool *db;      /* the primary: writes and reads */
 	struct db_pool *db_read; /* open-data reads; == db when no read URL is set */
 	uint8_t admin_token_hash[PSEUDONYM_BYTES];
-	char *openapi;           /* the contract, served as is */
+	char *openapi; /* the contract, served as is */
 	size_t openapi_len;
 	const struct route *routes;
 	size_t nroutes;

@@ -10,10 +10,10 @@
 #include "secretfile.h"
 
 static const struct db_stmt device_by_token = {
-	"auth_device_by_token",
-	"SELECT d.id, d.project_id, d.token_hash, d.active FROM device d "
-	"WHERE d.token_hash = decode($1, 'hex')",
-	1,
+    "auth_device_by_token",
+    "SELECT d.id, d.project_id, d.token_hash, d.active FROM device d "
+    "WHERE d.token_hash = decode($1, 'hex')",
+    1,
 };
 
 static sm_err create_token_file(const char *path, char *errbuf, size_t errlen)
@@ -31,7 +31,8 @@ static sm_err read_token_file(const char *path, char *token, size_t len, char *e
 	sm_err e = secretfile_read(path, token, len, "admin token file", errbuf, errlen);
 	if (e == SM_OK && strlen(token) < 16) {
 		snprintf(errbuf, errlen,
-		         "admin token file \"%s\" must hold a token of 16 or more characters", path);
+		         "admin token file \"%s\" must hold a token of 16 or more characters",
+		         path);
 		e = SM_ERR_INVALID;
 	}
 	return e;
@@ -104,14 +105,17 @@ static bool device_login(struct request *r, const uint8_t hash[PSEUDONYM_BYTES])
 		const char *v = PQgetvalue(res, 0, 2);
 		/* bytea comes back as "\x<hex>" */
 		if (strncmp(v, "\\x", 2) == 0 &&
-		    sodium_hex2bin(stored, sizeof(stored), v + 2, strlen(v + 2), NULL, &n, NULL) == 0 &&
+		    sodium_hex2bin(stored, sizeof(stored), v + 2, strlen(v + 2), NULL, &n, NULL) ==
+		        0 &&
 		    n == PSEUDONYM_BYTES && pseudonym_equal(stored, hash)) {
 			if (strcmp(PQgetvalue(res, 0, 3), "t") != 0) {
 				PQclear(res);
-				return unauthorized(r, "the device token belongs to a deactivated device");
+				return unauthorized(
+				    r, "the device token belongs to a deactivated device");
 			}
 			r->auth.role = ROLE_DEVICE;
-			snprintf(r->auth.device_id, sizeof(r->auth.device_id), "%s", PQgetvalue(res, 0, 0));
+			snprintf(r->auth.device_id, sizeof(r->auth.device_id), "%s",
+			         PQgetvalue(res, 0, 0));
 			r->auth.project_id = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
 			ok = true;
 		}
@@ -127,7 +131,8 @@ bool auth_check(struct request *r, enum route_auth need)
 		return true;
 	const char *token = bearer_token(r->authorization);
 	if (!token)
-		return unauthorized(r, "this endpoint needs an \"Authorization: Bearer <token>\" header");
+		return unauthorized(
+		    r, "this endpoint needs an \"Authorization: Bearer <token>\" header");
 	uint8_t hash[PSEUDONYM_BYTES];
 	pseudonym_hash(PSEUDO_TOKEN, token, strlen(token), hash);
 	if (pseudonym_equal(hash, r->app->admin_token_hash)) {
@@ -137,8 +142,9 @@ bool auth_check(struct request *r, enum route_auth need)
 	if (!device_login(r, hash))
 		return false;
 	if (need == AUTH_ADMIN) {
-		respond_problem(r, PROBLEM_FORBIDDEN, NULL,
-		                "a device token cannot be used here: this endpoint needs the admin token");
+		respond_problem(
+		    r, PROBLEM_FORBIDDEN, NULL,
+		    "a device token cannot be used here: this endpoint needs the admin token");
 		return false;
 	}
 	return true;

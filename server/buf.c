@@ -1,5 +1,6 @@
 #include "buf.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,8 @@ static sm_err buf_reserve(struct buf *b, size_t extra)
 {
 	if (b->max && (extra > b->max || b->len > b->max - extra))
 		return SM_ERR_TOO_LARGE;
+	if (extra > SIZE_MAX / 2 - b->len)
+		return SM_ERR_NOMEM;
 	size_t need = b->len + extra + 1;
 	if (need <= b->cap)
 		return SM_OK;

@@ -9,10 +9,10 @@
 #include "err.h"
 
 struct buf {
-	char *data;  /* owned; NULL until the first append */
-	size_t len;  /* bytes used, not counting the terminating NUL */
-	size_t cap;  /* bytes allocated */
-	size_t max;  /* appends that would pass this many bytes fail; 0 = no cap */
+	char *data; /* owned; NULL until the first append */
+	size_t len; /* bytes used, not counting the terminating NUL */
+	size_t cap; /* bytes allocated */
+	size_t max; /* appends that would pass this many bytes fail; 0 = no cap */
 };
 
 void buf_init(struct buf *b, size_t max);
@@ -25,9 +25,9 @@ void buf_reset(struct buf *b);
 MUST_CHECK sm_err buf_append(struct buf *b, const void *p, size_t n);
 MUST_CHECK sm_err buf_puts(struct buf *b, const char *s);
 MUST_CHECK sm_err buf_printf(struct buf *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 MUST_CHECK sm_err buf_vprintf(struct buf *b, const char *fmt, va_list ap)
-	__attribute__((format(printf, 2, 0)));
+    __attribute__((format(printf, 2, 0)));
 
 /* Hands the contents to the caller (owned, free()) and empties the buffer. */
 char *buf_steal(struct buf *b, size_t *len);

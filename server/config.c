@@ -24,33 +24,33 @@ struct key_def {
 #define F(field) offsetof(struct config, field)
 
 static const struct key_def keys[] = {
-	{"listen_address", KEY_STRING, F(listen_address), "127.0.0.1", 0, 0},
-	{"port", KEY_INT, F(port), "8080", 1, 65535},
-	{"database_url", KEY_STRING, F(database_url), "", 0, 0},
-	{"database_read_url", KEY_STRING, F(database_read_url), "", 0, 0},
-	{"database_pool_size", KEY_INT, F(database_pool_size), "8", 1, 256},
-	{"database_pool_wait_ms", KEY_INT, F(database_pool_wait_ms), "2000", 1, 600000},
-	{"database_retry_after_s", KEY_INT, F(database_retry_after_s), "5", 1, 3600},
-	{"migrations_dir", KEY_STRING, F(migrations_dir), "sql", 0, 0},
-	{"migrate_on_start", KEY_BOOL, F(migrate_on_start), "true", 0, 0},
-	{"openapi_file", KEY_STRING, F(openapi_file), "api/openapi.yaml", 0, 0},
-	{"key_file", KEY_STRING, F(key_file), "var/pseudonym.key", 0, 0},
-	{"admin_token_file", KEY_STRING, F(admin_token_file), "var/admin.token", 0, 0},
-	{"admin_token", KEY_STRING, F(admin_token), "", 0, 0},
-	{"http_threads", KEY_INT, F(http_threads), "4", 0, 256},
-	{"http_max_connections", KEY_INT, F(http_max_connections), "1024", 1, 65536},
-	{"http_timeout_s", KEY_INT, F(http_timeout_s), "30", 1, 3600},
-	{"max_body_bytes", KEY_SIZE, F(max_body_bytes), "16M", 1024, 1LL << 32},
-	{"json_max_depth", KEY_INT, F(json_max_depth), "32", 2, 1000},
-	{"shutdown_timeout_s", KEY_INT, F(shutdown_timeout_s), "30", 0, 3600},
-	{"log_level", KEY_LOG_LEVEL, F(log_level), "info", 0, 0},
-	{"cors_allow_origin", KEY_STRING, F(cors_allow_origin), "*", 0, 0},
+    {"listen_address", KEY_STRING, F(listen_address), "127.0.0.1", 0, 0},
+    {"port", KEY_INT, F(port), "8080", 1, 65535},
+    {"database_url", KEY_STRING, F(database_url), "", 0, 0},
+    {"database_read_url", KEY_STRING, F(database_read_url), "", 0, 0},
+    {"database_pool_size", KEY_INT, F(database_pool_size), "8", 1, 256},
+    {"database_pool_wait_ms", KEY_INT, F(database_pool_wait_ms), "2000", 1, 600000},
+    {"database_retry_after_s", KEY_INT, F(database_retry_after_s), "5", 1, 3600},
+    {"migrations_dir", KEY_STRING, F(migrations_dir), "sql", 0, 0},
+    {"migrate_on_start", KEY_BOOL, F(migrate_on_start), "true", 0, 0},
+    {"openapi_file", KEY_STRING, F(openapi_file), "api/openapi.yaml", 0, 0},
+    {"key_file", KEY_STRING, F(key_file), "var/pseudonym.key", 0, 0},
+    {"admin_token_file", KEY_STRING, F(admin_token_file), "var/admin.token", 0, 0},
+    {"admin_token", KEY_STRING, F(admin_token), "", 0, 0},
+    {"http_threads", KEY_INT, F(http_threads), "4", 0, 256},
+    {"http_max_connections", KEY_INT, F(http_max_connections), "1024", 1, 65536},
+    {"http_timeout_s", KEY_INT, F(http_timeout_s), "30", 1, 3600},
+    {"max_body_bytes", KEY_SIZE, F(max_body_bytes), "16M", 1024, 1LL << 32},
+    {"json_max_depth", KEY_INT, F(json_max_depth), "32", 2, 1000},
+    {"shutdown_timeout_s", KEY_INT, F(shutdown_timeout_s), "30", 0, 3600},
+    {"log_level", KEY_LOG_LEVEL, F(log_level), "info", 0, 0},
+    {"cors_allow_origin", KEY_STRING, F(cors_allow_origin), "*", 0, 0},
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
 static void fail_msg(char *errbuf, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static void fail_msg(char *errbuf, size_t errlen, const char *fmt, ...)
 {
@@ -90,9 +90,12 @@ static bool parse_size(const char *s, long long min, long long max, long long *o
 	long long mult = 1;
 	if (*end) {
 		switch (*end) {
-		case 'k': case 'K': mult = 1LL << 10; break;
-		case 'm': case 'M': mult = 1LL << 20; break;
-		case 'g': case 'G': mult = 1LL << 30; break;
+		case 'k':
+		case 'K': mult = 1LL << 10; break;
+		case 'm':
+		case 'M': mult = 1LL << 20; break;
+		case 'g':
+		case 'G': mult = 1LL << 30; break;
 		default: return false;
 		}
 		if (end[1])
@@ -132,7 +135,8 @@ static sm_err apply(struct config *c, const struct key_def *k, const char *value
 			enum log_level lv;
 			if (!log_level_parse(value, &lv)) {
 				fail_msg(errbuf, errlen,
-				         "invalid value \"%s\" for \"%s\" (%s): expected debug, info, warn or error",
+				         "invalid value \"%s\" for \"%s\" (%s): expected debug, "
+				         "info, warn or error",
 				         value, k->name, origin);
 				return SM_ERR_INVALID;
 			}
@@ -148,7 +152,8 @@ static sm_err apply(struct config *c, const struct key_def *k, const char *value
 	case KEY_INT:
 		if (!parse_int(value, k->min, k->max, &n)) {
 			fail_msg(errbuf, errlen,
-			         "invalid value \"%s\" for \"%s\" (%s): expected an integer from %lld to %lld",
+			         "invalid value \"%s\" for \"%s\" (%s): expected an integer from "
+			         "%lld to %lld",
 			         value, k->name, origin, k->min, k->max);
 			return SM_ERR_INVALID;
 		}
@@ -157,7 +162,8 @@ static sm_err apply(struct config *c, const struct key_def *k, const char *value
 	case KEY_SIZE:
 		if (!parse_size(value, k->min, k->max, &n)) {
 			fail_msg(errbuf, errlen,
-			         "invalid value \"%s\" for \"%s\" (%s): expected a byte count from %lld to %lld, "
+			         "invalid value \"%s\" for \"%s\" (%s): expected a byte count from "
+			         "%lld to %lld, "
 			         "optionally with a k, M or G suffix",
 			         value, k->name, origin, k->min, k->max);
 			return SM_ERR_INVALID;
@@ -166,7 +172,8 @@ static sm_err apply(struct config *c, const struct key_def *k, const char *value
 		return SM_OK;
 	case KEY_BOOL:
 		if (!parse_bool(value, (bool *)(base + k->offset))) {
-			fail_msg(errbuf, errlen, "invalid value \"%s\" for \"%s\" (%s): expected true or false",
+			fail_msg(errbuf, errlen,
+			         "invalid value \"%s\" for \"%s\" (%s): expected true or false",
 			         value, k->name, origin);
 			return SM_ERR_INVALID;
 		}
@@ -301,9 +308,10 @@ sm_err config_load_env(struct config *c, const char *(*getenv_fn)(const char *na
 sm_err config_validate(const struct config *c, char *errbuf, size_t errlen)
 {
 	if (c->database_url[0] == '\0') {
-		fail_msg(errbuf, errlen,
-		         "no database configured: set \"database_url\" in the configuration file or "
-		         "SAMENMETEN_DATABASE_URL (make run starts a local database for you)");
+		fail_msg(
+		    errbuf, errlen,
+		    "no database configured: set \"database_url\" in the configuration file or "
+		    "SAMENMETEN_DATABASE_URL (make run starts a local database for you)");
 		return SM_ERR_INVALID;
 	}
 	if (c->admin_token[0] && strlen(c->admin_token) < 16) {

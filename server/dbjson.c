@@ -22,7 +22,8 @@ sm_err dbjson_one(struct db_pool *pool, const struct db_stmt *stmt, const char *
 	json_error_t jerr;
 	*out = json_loads(PQgetvalue(res, 0, 0), JSON_DECODE_ANY, &jerr);
 	if (!*out) {
-		log_error("statement %s returned JSON jansson cannot read: %s", stmt->name, jerr.text);
+		log_error("statement %s returned JSON jansson cannot read: %s", stmt->name,
+		          jerr.text);
 		e = SM_ERR_INTERNAL;
 	}
 out:

@@ -17,61 +17,61 @@
 #define IDENTIFIER_MAX_CHARS 128
 
 static const struct db_stmt project_insert = {
-	"project_insert",
-	"INSERT INTO project (slug, name, kind, licence, k_anonymity, trim_min_m, auto_register) "
-	"VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING project_json(project)",
-	7,
+    "project_insert",
+    "INSERT INTO project (slug, name, kind, licence, k_anonymity, trim_min_m, auto_register) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING project_json(project)",
+    7,
 };
 
 static const struct db_stmt project_list = {
-	"project_list",
-	"SELECT json_build_object('items', coalesce(json_agg(project_json(p) ORDER BY p.slug), "
-	"'[]')) FROM project p",
-	0,
+    "project_list",
+    "SELECT json_build_object('items', coalesce(json_agg(project_json(p) ORDER BY p.slug), "
+    "'[]')) FROM project p",
+    0,
 };
 
 static const struct db_stmt project_get = {
-	"project_get",
-	"SELECT project_json(p) FROM project p WHERE p.slug = $1",
-	1,
+    "project_get",
+    "SELECT project_json(p) FROM project p WHERE p.slug = $1",
+    1,
 };
 
 static const struct db_stmt device_insert = {
-	"device_insert",
-	"INSERT INTO device (project_id, external_pseudonym, participant_pseudonym, token_hash) "
-	"SELECT p.id, decode($2, 'hex'), decode($3, 'hex'), decode($4, 'hex') FROM project p "
-	"WHERE p.slug = $1 RETURNING device_json(device)",
-	4,
+    "device_insert",
+    "INSERT INTO device (project_id, external_pseudonym, participant_pseudonym, token_hash) "
+    "SELECT p.id, decode($2, 'hex'), decode($3, 'hex'), decode($4, 'hex') FROM project p "
+    "WHERE p.slug = $1 RETURNING device_json(device)",
+    4,
 };
 
 /* NULL when the project does not exist; an empty list when it has none.
  * $2 narrows the list to one external id's pseudonym. */
 static const struct db_stmt device_list = {
-	"device_list",
-	"SELECT json_build_object('items', coalesce((SELECT json_agg(device_json(d) ORDER BY "
-	"d.created_at, d.id) FROM device d WHERE d.project_id = p.id AND ($2::text IS NULL OR "
-	"d.external_pseudonym = decode($2, 'hex'))), '[]')) FROM project p WHERE p.slug = $1",
-	2,
+    "device_list",
+    "SELECT json_build_object('items', coalesce((SELECT json_agg(device_json(d) ORDER BY "
+    "d.created_at, d.id) FROM device d WHERE d.project_id = p.id AND ($2::text IS NULL OR "
+    "d.external_pseudonym = decode($2, 'hex'))), '[]')) FROM project p WHERE p.slug = $1",
+    2,
 };
 
 static const struct db_stmt device_get = {
-	"device_get",
-	"SELECT device_json(d) FROM device d WHERE d.id = $1::uuid",
-	1,
+    "device_get",
+    "SELECT device_json(d) FROM device d WHERE d.id = $1::uuid",
+    1,
 };
 
 static const struct db_stmt device_rotate = {
-	"device_rotate",
-	"UPDATE device SET token_hash = decode($2, 'hex'), token_rotated_at = now() "
-	"WHERE id = $1::uuid AND active RETURNING device_json(device)",
-	2,
+    "device_rotate",
+    "UPDATE device SET token_hash = decode($2, 'hex'), token_rotated_at = now() "
+    "WHERE id = $1::uuid AND active RETURNING device_json(device)",
+    2,
 };
 
 static const struct db_stmt device_deactivate = {
-	"device_deactivate",
-	"UPDATE device SET active = false, deactivated_at = coalesce(deactivated_at, now()) "
-	"WHERE id = $1::uuid RETURNING device_json(device)",
-	1,
+    "device_deactivate",
+    "UPDATE device SET active = false, deactivated_at = coalesce(deactivated_at, now()) "
+    "WHERE id = $1::uuid RETURNING device_json(device)",
+    1,
 };
 
 static const char *const project_kinds[] = {"traffic", "air", "heat", "experience", NULL};
@@ -89,8 +89,8 @@ static void respond_failure(struct request *r, sm_err e, const char *what, const
 
 void handle_project_create(struct request *r)
 {
-	static const char *const allowed[] = {"slug",        "name",       "kind",          "licence",
-	                                      "k_anonymity", "trim_min_m", "auto_register", NULL};
+	static const char *const allowed[] = {
+	    "slug", "name", "kind", "licence", "k_anonymity", "trim_min_m", "auto_register", NULL};
 	json_t *body = NULL;
 	if (!body_object(r, &body))
 		return;
@@ -106,9 +106,10 @@ void handle_project_create(struct request *r)
 	    !field_bool(r, body, "auto_register", &auto_register))
 		goto out;
 	if (!slug_valid(slug)) {
-		respond_problem(r, PROBLEM_INVALID_FIELD, "slug",
-		                "\"slug\" must be 2 to 63 lower-case letters, digits and dashes, not "
-		                "starting with a dash");
+		respond_problem(
+		    r, PROBLEM_INVALID_FIELD, "slug",
+		    "\"slug\" must be 2 to 63 lower-case letters, digits and dashes, not "
+		    "starting with a dash");
 		goto out;
 	}
 	bool kind_ok = false;
@@ -117,8 +118,9 @@ void handle_project_create(struct request *r)
 	if (!kind_ok) {
 		char q[80];
 		quote_value(q, sizeof(q), kind, 40);
-		respond_problem(r, PROBLEM_INVALID_FIELD, "kind",
-		                "\"%s\" is not a project kind: expected traffic, air, heat or experience", q);
+		respond_problem(
+		    r, PROBLEM_INVALID_FIELD, "kind",
+		    "\"%s\" is not a project kind: expected traffic, air, heat or experience", q);
 		goto out;
 	}
 
@@ -129,8 +131,8 @@ void handle_project_create(struct request *r)
 	json_t *project = NULL;
 	sm_err e = dbjson_one(r->app->db, &project_insert, params, &project);
 	if (e == SM_ERR_CONFLICT) {
-		respond_problem(r, PROBLEM_CONFLICT, "slug", "a project with slug \"%s\" exists already",
-		                slug);
+		respond_problem(r, PROBLEM_CONFLICT, "slug",
+		                "a project with slug \"%s\" exists already", slug);
 		goto out;
 	}
 	if (e != SM_OK) {
@@ -200,7 +202,8 @@ void handle_device_create(struct request *r)
 	    !field_text(r, body, "participant", true, IDENTIFIER_MAX_CHARS, &participant))
 		goto out;
 
-	char ext_hex[PSEUDONYM_HEX_BYTES], part_hex[PSEUDONYM_HEX_BYTES], tok_hex[PSEUDONYM_HEX_BYTES];
+	char ext_hex[PSEUDONYM_HEX_BYTES], part_hex[PSEUDONYM_HEX_BYTES],
+	    tok_hex[PSEUDONYM_HEX_BYTES];
 	char token[TOKEN_STRLEN];
 	pseudonym_hex(PSEUDO_EXTERNAL_ID, external_id, strlen(external_id), ext_hex);
 	pseudonym_hex(PSEUDO_PARTICIPANT, participant, strlen(participant), part_hex);
@@ -209,9 +212,9 @@ void handle_device_create(struct request *r)
 	json_t *device = NULL;
 	sm_err e = dbjson_one(r->app->db, &device_insert, params, &device);
 	if (e == SM_ERR_CONFLICT) {
-		respond_problem(r, PROBLEM_CONFLICT, "external_id",
-		                "a device with this external id is registered in project \"%s\" already",
-		                slug);
+		respond_problem(
+		    r, PROBLEM_CONFLICT, "external_id",
+		    "a device with this external id is registered in project \"%s\" already", slug);
 	} else if (e != SM_OK) {
 		respond_failure(r, e, "project", slug);
 	} else {
@@ -235,9 +238,10 @@ void handle_device_list(struct request *r)
 	char ext_hex[PSEUDONYM_HEX_BYTES];
 	if (external_id) {
 		if (!text_valid(external_id, IDENTIFIER_MAX_CHARS)) {
-			respond_problem(r, PROBLEM_INVALID_PARAMETER, "external_id",
-			                "\"external_id\" must be 1 to %d characters without control characters",
-			                IDENTIFIER_MAX_CHARS);
+			respond_problem(
+			    r, PROBLEM_INVALID_PARAMETER, "external_id",
+			    "\"external_id\" must be 1 to %d characters without control characters",
+			    IDENTIFIER_MAX_CHARS);
 			return;
 		}
 		pseudonym_hex(PSEUDO_EXTERNAL_ID, external_id, strlen(external_id), ext_hex);

@@ -98,8 +98,8 @@ static void route_request(struct exchange *x)
 	}
 	if (res == ROUTER_METHOD_NOT_ALLOWED) {
 		respond_header(r, "Allow", allow);
-		respond_problem(r, PROBLEM_METHOD_NOT_ALLOWED, NULL, "%s is not allowed here; use %s",
-		                r->method, allow);
+		respond_problem(r, PROBLEM_METHOD_NOT_ALLOWED, NULL,
+		                "%s is not allowed here; use %s", r->method, allow);
 		x->answered = true;
 		return;
 	}
@@ -144,8 +144,8 @@ static struct exchange *exchange_new(struct http_server *srv, struct MHD_Connect
 		x->answered = true;
 		return x;
 	}
-	const char *length = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-	                                                 MHD_HTTP_HEADER_CONTENT_LENGTH);
+	const char *length =
+	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	if (length && strtoull(length, NULL, 10) > srv->app->cfg->max_body_bytes) {
 		respond_problem(r, PROBLEM_BODY_TOO_LARGE, NULL,
 		                "the body has %s bytes; this server takes at most %zu", length,
@@ -169,8 +169,8 @@ static void dispatch(struct exchange *x)
 	struct request *r = &x->req;
 	const struct route *route = r->route;
 	if (x->body_too_large) {
-		respond_problem(r, PROBLEM_BODY_TOO_LARGE, NULL, "the body is larger than %zu bytes",
-		                r->app->cfg->max_body_bytes);
+		respond_problem(r, PROBLEM_BODY_TOO_LARGE, NULL,
+		                "the body is larger than %zu bytes", r->app->cfg->max_body_bytes);
 		return;
 	}
 	if (!auth_check(r, route->auth))
@@ -196,7 +196,7 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct exchang
 	char *body = r->resp_body;
 	r->resp_body = NULL;
 	struct MHD_Response *resp =
-		MHD_create_response_from_buffer_with_free_callback(len, body ? body : strdup(""), free);
+	    MHD_create_response_from_buffer_with_free_callback(len, body ? body : strdup(""), free);
 	if (!resp)
 		return MHD_NO;
 	x->bytes_out = len;
@@ -225,9 +225,8 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct exchang
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
 	(void)version;
 	struct http_server *srv = cls;
@@ -270,11 +269,11 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	int status = r->status ? r->status : 500;
 	metrics_observe(x->route, status, secs);
 
-	json_t *f = json_pack("{s:s, s:s, s:s, s:s?, s:i, s:I, s:f, s:b}", "request_id", r->request_id,
-	                      "method", r->method, "path", r->path ? r->path : "", "route",
-	                      r->route ? r->route->pattern : NULL, "status", status, "bytes",
-	                      (json_int_t)x->bytes_out, "duration_ms", secs * 1000.0, "completed",
-	                      toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
+	json_t *f = json_pack("{s:s, s:s, s:s, s:s?, s:i, s:I, s:f, s:b}", "request_id",
+	                      r->request_id, "method", r->method, "path", r->path ? r->path : "",
+	                      "route", r->route ? r->route->pattern : NULL, "status", status,
+	                      "bytes", (json_int_t)x->bytes_out, "duration_ms", secs * 1000.0,
+	                      "completed", toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
 	log_fields(LOG_INFO, "request", f);
 	json_decref(f);
 
@@ -296,7 +295,8 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 sm_err http_start(struct app *app, struct http_server **out, char *errbuf, size_t errlen)
 {
 	const struct config *cfg = app->cfg;
-	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+	struct addrinfo hints = {.ai_family = AF_UNSPEC,
+	                         .ai_socktype = SOCK_STREAM,
 	                         .ai_flags = AI_NUMERICSERV | AI_PASSIVE};
 	struct addrinfo *ai = NULL;
 	char port[8];
@@ -321,16 +321,16 @@ sm_err http_start(struct app *app, struct http_server **out, char *errbuf, size_
 	if (ai->ai_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	srv->daemon = MHD_start_daemon(
-		flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-		MHD_OPTION_SOCK_ADDR, ai->ai_addr,
-		MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_CONNECTION_LIMIT,
-		(unsigned)cfg->http_max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
-		(unsigned)cfg->http_timeout_s,
-		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(cfg->http_threads > 1 ? cfg->http_threads : 0),
-		MHD_OPTION_END);
+	    flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+	    MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->http_max_connections,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->http_timeout_s,
+	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(cfg->http_threads > 1 ? cfg->http_threads : 0),
+	    MHD_OPTION_END);
 	freeaddrinfo(ai);
 	if (!srv->daemon) {
-		snprintf(errbuf, errlen, "could not listen on %s port %d (in use, or not an address here)",
+		snprintf(errbuf, errlen,
+		         "could not listen on %s port %d (in use, or not an address here)",
 		         cfg->listen_address, cfg->port);
 		free(srv);
 		return SM_ERR_IO;
@@ -355,7 +355,8 @@ void http_stop(struct http_server *srv, int timeout_s)
 		nanosleep(&pause, NULL);
 	}
 	if (waiting > 0)
-		log_warn("stopping with %d requests still in flight after %d s", waiting, timeout_s);
+		log_warn("stopping with %d requests still in flight after %d s", waiting,
+		         timeout_s);
 	MHD_stop_daemon(srv->daemon);
 	free(srv);
 }

@@ -17,9 +17,7 @@ int jsonin_depth(const char *text, size_t len, int max_depth)
 			continue;
 		}
 		switch (c) {
-		case '"':
-			in_string = true;
-			break;
+		case '"': in_string = true; break;
 		case '[':
 		case '{':
 			if (++depth > deepest) {
@@ -29,11 +27,8 @@ int jsonin_depth(const char *text, size_t len, int max_depth)
 			}
 			break;
 		case ']':
-		case '}':
-			depth--;
-			break;
-		default:
-			break;
+		case '}': depth--; break;
+		default: break;
 		}
 	}
 	return deepest;
@@ -50,7 +45,8 @@ sm_err jsonin_parse(const char *text, size_t len, int max_depth, json_t **out, c
 	json_error_t jerr;
 	json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
 	if (!root) {
-		snprintf(why, whylen, "%s at line %d, column %d", jerr.text, jerr.line, jerr.column);
+		snprintf(why, whylen, "%s at line %d, column %d", jerr.text, jerr.line,
+		         jerr.column);
 		return SM_ERR_INVALID;
 	}
 	*out = root;

@@ -15,7 +15,7 @@ int jsonin_depth(const char *text, size_t len, int max_depth);
 
 /* Parses `text`. On success *out is a new reference (owned by the caller).
  * On SM_ERR_INVALID, `why` holds a lower-case reason with the position. */
-MUST_CHECK sm_err jsonin_parse(const char *text, size_t len, int max_depth, json_t **out,
-                               char *why, size_t whylen);
+MUST_CHECK sm_err jsonin_parse(const char *text, size_t len, int max_depth, json_t **out, char *why,
+                               size_t whylen);
 
 #endif

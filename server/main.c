@@ -182,9 +182,10 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (created)
-		log_info("created a new pseudonymisation key in %s (mode 0600): back it up; without it "
-		         "stored pseudonyms cannot be matched again",
-		         absolute(cfg.key_file, where, sizeof(where)));
+		log_info(
+		    "created a new pseudonymisation key in %s (mode 0600): back it up; without it "
+		    "stored pseudonyms cannot be matched again",
+		    absolute(cfg.key_file, where, sizeof(where)));
 	e = auth_admin_init(&app, &created, err, sizeof(err));
 	if (e != SM_OK) {
 		log_error("%s", err);

@@ -3,6 +3,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static const int statuses[] = {200, 201, 204, 304, 400, 401, 403, 404, 405,
                                409, 413, 415, 422, 429, 500, 503, 0 /* other */};
@@ -30,6 +31,8 @@ static struct {
 
 sm_err metrics_init(const char *const *methods, const char *const *patterns, size_t nroutes)
 {
+	metrics_cleanup();
+	memset(&m, 0, sizeof(m));
 	m.routes = calloc(nroutes + 1, sizeof(*m.routes));
 	if (!m.routes)
 		return SM_ERR_NOMEM;
@@ -124,32 +127,35 @@ sm_err metrics_render(struct buf *out)
 		uint64_t cum = 0;
 		for (size_t b = 0; e == SM_OK && b < NBOUNDS; b++) {
 			cum += get(&m.routes[i].buckets[b]);
-			e = buf_printf(out,
-			               "samenmeten_http_request_duration_seconds_bucket{route=\"%s\","
-			               "method=\"%s\",le=\"%g\"} %llu\n",
-			               route, method, bounds[b], (unsigned long long)cum);
+			e = buf_printf(
+			    out,
+			    "samenmeten_http_request_duration_seconds_bucket{route=\"%s\","
+			    "method=\"%s\",le=\"%g\"} %llu\n",
+			    route, method, bounds[b], (unsigned long long)cum);
 		}
 		if (e == SM_OK)
-			e = buf_printf(out,
-			               "samenmeten_http_request_duration_seconds_bucket{route=\"%s\","
-			               "method=\"%s\",le=\"+Inf\"} %llu\n"
-			               "samenmeten_http_request_duration_seconds_sum{route=\"%s\","
-			               "method=\"%s\"} %.6f\n"
-			               "samenmeten_http_request_duration_seconds_count{route=\"%s\","
-			               "method=\"%s\"} %llu\n",
-			               route, method, (unsigned long long)count, route, method,
-			               (double)get(&m.routes[i].sum_us) / 1e6, route, method,
-			               (unsigned long long)count);
+			e = buf_printf(
+			    out,
+			    "samenmeten_http_request_duration_seconds_bucket{route=\"%s\","
+			    "method=\"%s\",le=\"+Inf\"} %llu\n"
+			    "samenmeten_http_request_duration_seconds_sum{route=\"%s\","
+			    "method=\"%s\"} %.6f\n"
+			    "samenmeten_http_request_duration_seconds_count{route=\"%s\","
+			    "method=\"%s\"} %llu\n",
+			    route, method, (unsigned long long)count, route, method,
+			    (double)get(&m.routes[i].sum_us) / 1e6, route, method,
+			    (unsigned long long)count);
 	}
 	if (e == SM_OK)
-		e = buf_printf(out,
-		               "# HELP samenmeten_db_errors_total Database calls that failed.\n"
-		               "# TYPE samenmeten_db_errors_total counter\n"
-		               "samenmeten_db_errors_total %llu\n"
-		               "# HELP samenmeten_http_requests_in_flight Requests being handled now.\n"
-		               "# TYPE samenmeten_http_requests_in_flight gauge\n"
-		               "samenmeten_http_requests_in_flight %lld\n",
-		               (unsigned long long)get(&m.db_errors),
-		               (long long)__atomic_load_n(&m.in_flight, __ATOMIC_RELAXED));
+		e = buf_printf(
+		    out,
+		    "# HELP samenmeten_db_errors_total Database calls that failed.\n"
+		    "# TYPE samenmeten_db_errors_total counter\n"
+		    "samenmeten_db_errors_total %llu\n"
+		    "# HELP samenmeten_http_requests_in_flight Requests being handled now.\n"
+		    "# TYPE samenmeten_http_requests_in_flight gauge\n"
+		    "samenmeten_http_requests_in_flight %lld\n",
+		    (unsigned long long)get(&m.db_errors),
+		    (long long)__atomic_load_n(&m.in_flight, __ATOMIC_RELAXED));
 	return e;
 }

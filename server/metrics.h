@@ -7,8 +7,9 @@
 
 #include "buf.h"
 
-/* `labels[i]` names route i ("GET /v1/projects"); borrowed for the life of
- * the process. Route index `nroutes` stands for requests that matched none. */
+/* methods[i] and patterns[i] label route i ("GET", "/v1/projects"); both
+ * arrays are borrowed for the life of the process. Route index `nroutes`
+ * stands for requests that matched none. Counters start at zero. */
 MUST_CHECK sm_err metrics_init(const char *const *methods, const char *const *patterns,
                                size_t nroutes);
 void metrics_cleanup(void);

@@ -23,7 +23,8 @@ static bool is_migration_name(const char *name)
 {
 	size_t n = strlen(name);
 	return n > 8 && name[0] >= '0' && name[0] <= '9' && name[1] >= '0' && name[1] <= '9' &&
-	       name[2] >= '0' && name[2] <= '9' && name[3] == '_' && strcmp(name + n - 4, ".sql") == 0;
+	       name[2] >= '0' && name[2] <= '9' && name[3] == '_' &&
+	       strcmp(name + n - 4, ".sql") == 0;
 }
 
 static sm_err read_file(const char *path, struct buf *out)
@@ -88,7 +89,8 @@ static sm_err apply_one(PGconn *pg, const char *dir, const char *name, int *appl
 		PQclear(r);
 		if (!same) {
 			snprintf(errbuf, errlen,
-			         "migration \"%s\" was changed after it was applied; add a new migration "
+			         "migration \"%s\" was changed after it was applied; add a new "
+			         "migration "
 			         "instead",
 			         name);
 			e = SM_ERR_INVALID;
@@ -107,8 +109,8 @@ static sm_err apply_one(PGconn *pg, const char *dir, const char *name, int *appl
 	ExecStatusType st = PQresultStatus(run);
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
 		const char *msg = PQresultErrorMessage(run);
-		snprintf(errbuf, errlen, "migration \"%s\" failed: %.*s", name, (int)strcspn(msg, "\n"),
-		         msg);
+		snprintf(errbuf, errlen, "migration \"%s\" failed: %.*s", name,
+		         (int)strcspn(msg, "\n"), msg);
 		PQclear(run);
 		PQclear(PQexec(pg, "ROLLBACK"));
 		goto out;
@@ -147,7 +149,8 @@ sm_err migrate_run(PGconn *pg, const char *dir, int *applied, char *errbuf, size
 		if (!is_migration_name(de->d_name))
 			continue;
 		if (n == MIGRATE_MAX_FILES) {
-			snprintf(errbuf, errlen, "more than %d migrations in \"%s\"", MIGRATE_MAX_FILES, dir);
+			snprintf(errbuf, errlen, "more than %d migrations in \"%s\"",
+			         MIGRATE_MAX_FILES, dir);
 			e = SM_ERR_TOO_LARGE;
 			goto out;
 		}
@@ -180,7 +183,8 @@ sm_err migrate_run(PGconn *pg, const char *dir, int *applied, char *errbuf, size
 	e = SM_OK;
 out:
 	if (locked) {
-		snprintf(lock_sql, sizeof(lock_sql), "SELECT pg_advisory_unlock(%d)", MIGRATE_LOCK_ID);
+		snprintf(lock_sql, sizeof(lock_sql), "SELECT pg_advisory_unlock(%d)",
+		         MIGRATE_LOCK_ID);
 		PQclear(PQexec(pg, lock_sql));
 	}
 	for (size_t i = 0; i < n; i++)

@@ -36,7 +36,8 @@ static sm_err read_key_file(const char *path, uint8_t *master, char *errbuf, siz
 	size_t bin_len = 0;
 	const char *end = NULL;
 	if (strlen(hex) != KEY_HEX_LEN ||
-	    sodium_hex2bin(master, crypto_kdf_KEYBYTES, hex, KEY_HEX_LEN, NULL, &bin_len, &end) != 0 ||
+	    sodium_hex2bin(master, crypto_kdf_KEYBYTES, hex, KEY_HEX_LEN, NULL, &bin_len, &end) !=
+	        0 ||
 	    bin_len != crypto_kdf_KEYBYTES) {
 		snprintf(errbuf, errlen, "key file \"%s\" must hold exactly %d hex digits", path,
 		         KEY_HEX_LEN);

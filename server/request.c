@@ -91,10 +91,11 @@ static void respond_json_typed(struct request *r, int status, const char *type, 
 	char *text = body ? json_dumps(body, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
 	json_decref(body);
 	if (!text) {
-		static const char fallback[] =
-			"{\"type\":\"urn:samenmeten:problem:internal\",\"title\":\"Internal server error\","
-			"\"status\":500}";
-		set_body(r, 500, "application/problem+json", strdup(fallback), sizeof(fallback) - 1);
+		static const char fallback[] = "{\"type\":\"urn:samenmeten:problem:internal\","
+		                               "\"title\":\"Internal server error\","
+		                               "\"status\":500}";
+		set_body(r, 500, "application/problem+json", strdup(fallback),
+		         sizeof(fallback) - 1);
 		return;
 	}
 	set_body(r, status, type, text, strlen(text));
@@ -170,17 +171,25 @@ static size_t utf8_len(const unsigned char *s)
 	return n;
 }
 
+/* True for U+0080..U+009F, the C1 controls (0xC2 0x80..0x9F in UTF-8). */
+static bool is_c1_control(const unsigned char *p, size_t n)
+{
+	return n == 2 && p[0] == 0xc2 && p[1] < 0xa0;
+}
+
 void quote_value(char *out, size_t outlen, const char *s, size_t max)
 {
+	if (outlen == 0)
+		return;
 	size_t o = 0, chars = 0;
 	const unsigned char *p = (const unsigned char *)s;
 	while (*p && chars < max) {
 		size_t n = utf8_len(p);
-		if (n == 0 || *p < 0x20 || *p == 0x7f) {
+		if (n == 0 || *p < 0x20 || *p == 0x7f || is_c1_control(p, n)) {
 			if (o + 1 >= outlen)
 				break;
 			out[o++] = '?';
-			p++;
+			p += n ? n : 1; /* a control is one '?'; each stray byte is one */
 		} else {
 			if (o + n >= outlen)
 				break;

@@ -79,8 +79,8 @@ void respond_json(struct request *r, int status, json_t *body);
 void respond_bytes(struct request *r, int status, const char *type, const char *data, size_t len);
 /* Sets an RFC 9457 problem response. `field` may be NULL. The detail is
  * printf-formatted; user values in it are the caller's to quote. */
-void respond_problem(struct request *r, enum problem_kind kind, const char *field,
-                     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void respond_problem(struct request *r, enum problem_kind kind, const char *field, const char *fmt,
+                     ...) __attribute__((format(printf, 4, 5)));
 /* Sets a prepared problem object (stolen) as the response. */
 void respond_problem_json(struct request *r, json_t *problem);
 

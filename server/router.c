@@ -39,6 +39,8 @@ static bool path_matches(const char *pattern, const char *path,
 
 static void allow_add(char *allow, size_t allowlen, const char *method)
 {
+	if (allowlen == 0)
+		return;
 	/* Keep the list free of repeats. */
 	size_t mlen = strlen(method);
 	for (const char *a = allow; (a = strstr(a, method)) != NULL; a += mlen)

@@ -5,19 +5,19 @@
 static const char *const json_body[] = {"application/json", NULL};
 
 const struct route routes[] = {
-	{"GET", "/healthz", handle_healthz, AUTH_PUBLIC, NULL},
-	{"GET", "/readyz", handle_readyz, AUTH_PUBLIC, NULL},
-	{"GET", "/metrics", handle_metrics, AUTH_PUBLIC, NULL},
-	{"GET", "/v1/openapi.yaml", handle_openapi, AUTH_PUBLIC, NULL},
+    {"GET", "/healthz", handle_healthz, AUTH_PUBLIC, NULL},
+    {"GET", "/readyz", handle_readyz, AUTH_PUBLIC, NULL},
+    {"GET", "/metrics", handle_metrics, AUTH_PUBLIC, NULL},
+    {"GET", "/v1/openapi.yaml", handle_openapi, AUTH_PUBLIC, NULL},
 
-	{"GET", "/v1/projects", handle_project_list, AUTH_PUBLIC, NULL},
-	{"POST", "/v1/projects", handle_project_create, AUTH_ADMIN, json_body},
-	{"GET", "/v1/projects/{slug}", handle_project_get, AUTH_PUBLIC, NULL},
-	{"GET", "/v1/projects/{slug}/devices", handle_device_list, AUTH_ADMIN, NULL},
-	{"POST", "/v1/projects/{slug}/devices", handle_device_create, AUTH_ADMIN, json_body},
-	{"GET", "/v1/devices/{id}", handle_device_get, AUTH_ADMIN, NULL},
-	{"POST", "/v1/devices/{id}/token", handle_device_rotate, AUTH_ADMIN, NULL},
-	{"POST", "/v1/devices/{id}/deactivate", handle_device_deactivate, AUTH_ADMIN, NULL},
+    {"GET", "/v1/projects", handle_project_list, AUTH_PUBLIC, NULL},
+    {"POST", "/v1/projects", handle_project_create, AUTH_ADMIN, json_body},
+    {"GET", "/v1/projects/{slug}", handle_project_get, AUTH_PUBLIC, NULL},
+    {"GET", "/v1/projects/{slug}/devices", handle_device_list, AUTH_ADMIN, NULL},
+    {"POST", "/v1/projects/{slug}/devices", handle_device_create, AUTH_ADMIN, json_body},
+    {"GET", "/v1/devices/{id}", handle_device_get, AUTH_ADMIN, NULL},
+    {"POST", "/v1/devices/{id}/token", handle_device_rotate, AUTH_ADMIN, NULL},
+    {"POST", "/v1/devices/{id}/deactivate", handle_device_deactivate, AUTH_ADMIN, NULL},
 };
 
 const size_t nroutes = sizeof(routes) / sizeof(routes[0]);

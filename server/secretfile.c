@@ -27,19 +27,21 @@ sm_err secretfile_create(const char *path, const char *text, const char *what, c
                          size_t errlen)
 {
 	if (make_parents(path) != SM_OK) {
-		snprintf(errbuf, errlen, "could not create the folder for %s \"%s\": %s", what, path,
-		         strerror(errno));
+		snprintf(errbuf, errlen, "could not create the folder for %s \"%s\": %s", what,
+		         path, strerror(errno));
 		return SM_ERR_IO;
 	}
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0) {
-		snprintf(errbuf, errlen, "could not create %s \"%s\": %s", what, path, strerror(errno));
+		snprintf(errbuf, errlen, "could not create %s \"%s\": %s", what, path,
+		         strerror(errno));
 		return SM_ERR_IO;
 	}
 	size_t n = strlen(text);
 	sm_err e = SM_OK;
 	if (write(fd, text, n) != (ssize_t)n || write(fd, "\n", 1) != 1 || fsync(fd) != 0) {
-		snprintf(errbuf, errlen, "could not write %s \"%s\": %s", what, path, strerror(errno));
+		snprintf(errbuf, errlen, "could not write %s \"%s\": %s", what, path,
+		         strerror(errno));
 		unlink(path);
 		e = SM_ERR_IO;
 	}
@@ -53,18 +55,21 @@ sm_err secretfile_read(const char *path, char *out, size_t outlen, const char *w
 	sm_err e = SM_ERR_INVALID;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		snprintf(errbuf, errlen, "could not open %s \"%s\": %s", what, path, strerror(errno));
+		snprintf(errbuf, errlen, "could not open %s \"%s\": %s", what, path,
+		         strerror(errno));
 		return SM_ERR_IO;
 	}
 	struct stat st;
 	if (fstat(fd, &st) != 0 || (st.st_mode & 077) != 0) {
-		snprintf(errbuf, errlen, "%s \"%s\" can be read by others; make it private with chmod 600",
-		         what, path);
+		snprintf(errbuf, errlen,
+		         "%s \"%s\" can be read by others; make it private with chmod 600", what,
+		         path);
 		goto out;
 	}
 	ssize_t n = read(fd, out, outlen - 1);
 	if (n < 0) {
-		snprintf(errbuf, errlen, "could not read %s \"%s\": %s", what, path, strerror(errno));
+		snprintf(errbuf, errlen, "could not read %s \"%s\": %s", what, path,
+		         strerror(errno));
 		e = SM_ERR_IO;
 		goto out;
 	}

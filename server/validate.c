@@ -36,7 +36,7 @@ bool text_valid(const char *s, size_t maxlen)
 {
 	size_t chars = 0;
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p < 0x20 || *p == 0x7f)
+		if (*p < 0x20 || *p == 0x7f || (p[0] == 0xc2 && p[1] >= 0x80 && p[1] < 0xa0))
 			return false;
 		if ((*p & 0xc0) != 0x80)
 			chars++;
@@ -50,7 +50,8 @@ bool body_object(struct request *r, json_t **out)
 	json_t *root = NULL;
 	if (jsonin_parse(r->body.data ? r->body.data : "", r->body.len, r->app->cfg->json_max_depth,
 	                 &root, why, sizeof(why)) != SM_OK) {
-		respond_problem(r, PROBLEM_MALFORMED_BODY, NULL, "the body is not valid JSON: %s", why);
+		respond_problem(r, PROBLEM_MALFORMED_BODY, NULL, "the body is not valid JSON: %s",
+		                why);
 		return false;
 	}
 	if (!json_is_object(root)) {
@@ -66,7 +67,7 @@ bool fields_known(struct request *r, json_t *obj, const char *const *allowed)
 {
 	const char *key;
 	json_t *value;
-	json_object_foreach (obj, key, value) {
+	json_object_foreach(obj, key, value) {
 		bool known = false;
 		for (const char *const *a = allowed; *a && !known; a++)
 			known = strcmp(*a, key) == 0;
@@ -98,8 +99,8 @@ bool field_text(struct request *r, json_t *obj, const char *name, bool required,
 	const char *s = json_string_value(v);
 	if (strlen(s) != json_string_length(v) || !text_valid(s, maxlen)) {
 		respond_problem(r, PROBLEM_INVALID_FIELD, name,
-		                "\"%s\" must be 1 to %zu characters without control characters", name,
-		                maxlen);
+		                "\"%s\" must be 1 to %zu characters without control characters",
+		                name, maxlen);
 		return false;
 	}
 	*out = s;
@@ -113,8 +114,8 @@ bool field_int(struct request *r, json_t *obj, const char *name, long long min, 
 	if (!v)
 		return true;
 	if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max) {
-		respond_problem(r, PROBLEM_INVALID_FIELD, name, "\"%s\" must be an integer from %lld to %lld",
-		                name, min, max);
+		respond_problem(r, PROBLEM_INVALID_FIELD, name,
+		                "\"%s\" must be an integer from %lld to %lld", name, min, max);
 		return false;
 	}
 	*out = json_integer_value(v);
@@ -127,7 +128,8 @@ bool field_bool(struct request *r, json_t *obj, const char *name, bool *out)
 	if (!v)
 		return true;
 	if (!json_is_boolean(v)) {
-		respond_problem(r, PROBLEM_INVALID_FIELD, name, "\"%s\" must be true or false", name);
+		respond_problem(r, PROBLEM_INVALID_FIELD, name, "\"%s\" must be true or false",
+		                name);
 		return false;
 	}
 	*out = json_is_true(v);
@@ -141,8 +143,8 @@ static bool param_checked(struct request *r, size_t i, const char *name, bool (*
 	if (!ok(v)) {
 		char q[80];
 		quote_value(q, sizeof(q), v, 64);
-		respond_problem(r, PROBLEM_INVALID_PARAMETER, name, "\"%s\" is not a valid %s: expected %s",
-		                q, name, shape);
+		respond_problem(r, PROBLEM_INVALID_PARAMETER, name,
+		                "\"%s\" is not a valid %s: expected %s", q, name, shape);
 		return false;
 	}
 	*out = v;
@@ -151,9 +153,9 @@ static bool param_checked(struct request *r, size_t i, const char *name, bool (*
 
 bool param_slug(struct request *r, size_t i, const char *name, const char **out)
 {
-	return param_checked(r, i, name, slug_valid,
-	                     "2 to 63 lower-case letters, digits and dashes, not starting with a dash",
-	                     out);
+	return param_checked(
+	    r, i, name, slug_valid,
+	    "2 to 63 lower-case letters, digits and dashes, not starting with a dash", out);
 }
 
 bool param_uuid(struct request *r, size_t i, const char *name, const char **out)

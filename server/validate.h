@@ -10,9 +10,10 @@
 #include "request.h"
 
 /* Pure pattern checks. */
-bool slug_valid(const char *s);           /* ^[a-z0-9][a-z0-9-]{1,62}$ */
-bool uuid_valid(const char *s);           /* 8-4-4-4-12 hex, lower case */
-bool text_valid(const char *s, size_t maxlen); /* 1..maxlen characters, no control characters */
+bool slug_valid(const char *s); /* ^[a-z0-9][a-z0-9-]{1,62}$ */
+bool uuid_valid(const char *s); /* 8-4-4-4-12 hex, lower case */
+/* 1..maxlen characters, none of them a C0 or C1 control character. */
+bool text_valid(const char *s, size_t maxlen);
 
 /* Parses the body as a JSON object (owned by the caller on true). */
 bool body_object(struct request *r, json_t **out);

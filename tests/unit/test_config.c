@@ -2,6 +2,7 @@
  * file, environment variables and the cross-key rules. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -78,34 +79,35 @@ static void test_set_int(void **state)
 		bool ok;
 		int want;
 	} cases[] = {
-		{"port lowest", "port", offsetof(struct config, port), "1", true, 1},
-		{"port highest", "port", offsetof(struct config, port), "65535", true, 65535},
-		{"port zero", "port", offsetof(struct config, port), "0", false, 0},
-		{"port above range", "port", offsetof(struct config, port), "65536", false, 0},
-		{"port negative", "port", offsetof(struct config, port), "-1", false, 0},
-		{"port empty", "port", offsetof(struct config, port), "", false, 0},
-		{"port trailing junk", "port", offsetof(struct config, port), "8080x", false, 0},
-		{"port word", "port", offsetof(struct config, port), "http", false, 0},
-		{"port decimal point", "port", offsetof(struct config, port), "80.5", false, 0},
-		{"port overflows long long", "port", offsetof(struct config, port),
-		 "99999999999999999999", false, 0},
-		{"port wraps to 80 as int", "port", offsetof(struct config, port), "4294967376", false, 0},
-		{"http_threads zero allowed", "http_threads", offsetof(struct config, http_threads), "0",
-		 true, 0},
-		{"http_threads above range", "http_threads", offsetof(struct config, http_threads), "257",
-		 false, 0},
-		{"pool size highest", "database_pool_size", offsetof(struct config, database_pool_size),
-		 "256", true, 256},
-		{"pool size above range", "database_pool_size",
-		 offsetof(struct config, database_pool_size), "257", false, 0},
-		{"json depth lowest", "json_max_depth", offsetof(struct config, json_max_depth), "2",
-		 true, 2},
-		{"json depth too low", "json_max_depth", offsetof(struct config, json_max_depth), "1",
-		 false, 0},
-		{"shutdown timeout zero", "shutdown_timeout_s",
-		 offsetof(struct config, shutdown_timeout_s), "0", true, 0},
-		{"pool wait highest", "database_pool_wait_ms",
-		 offsetof(struct config, database_pool_wait_ms), "600000", true, 600000},
+	    {"port lowest", "port", offsetof(struct config, port), "1", true, 1},
+	    {"port highest", "port", offsetof(struct config, port), "65535", true, 65535},
+	    {"port zero", "port", offsetof(struct config, port), "0", false, 0},
+	    {"port above range", "port", offsetof(struct config, port), "65536", false, 0},
+	    {"port negative", "port", offsetof(struct config, port), "-1", false, 0},
+	    {"port empty", "port", offsetof(struct config, port), "", false, 0},
+	    {"port trailing junk", "port", offsetof(struct config, port), "8080x", false, 0},
+	    {"port word", "port", offsetof(struct config, port), "http", false, 0},
+	    {"port decimal point", "port", offsetof(struct config, port), "80.5", false, 0},
+	    {"port overflows long long", "port", offsetof(struct config, port),
+	     "99999999999999999999", false, 0},
+	    {"port wraps to 80 as int", "port", offsetof(struct config, port), "4294967376", false,
+	     0},
+	    {"http_threads zero allowed", "http_threads", offsetof(struct config, http_threads),
+	     "0", true, 0},
+	    {"http_threads above range", "http_threads", offsetof(struct config, http_threads),
+	     "257", false, 0},
+	    {"pool size highest", "database_pool_size", offsetof(struct config, database_pool_size),
+	     "256", true, 256},
+	    {"pool size above range", "database_pool_size",
+	     offsetof(struct config, database_pool_size), "257", false, 0},
+	    {"json depth lowest", "json_max_depth", offsetof(struct config, json_max_depth), "2",
+	     true, 2},
+	    {"json depth too low", "json_max_depth", offsetof(struct config, json_max_depth), "1",
+	     false, 0},
+	    {"shutdown timeout zero", "shutdown_timeout_s",
+	     offsetof(struct config, shutdown_timeout_s), "0", true, 0},
+	    {"pool wait highest", "database_pool_wait_ms",
+	     offsetof(struct config, database_pool_wait_ms), "600000", true, 600000},
 	};
 	struct config *c = *state;
 	struct table_run run = {0};
@@ -136,34 +138,35 @@ static void test_set_size(void **state)
 		bool ok;
 		size_t want;
 	} cases[] = {
-		{"plain bytes", "1048576", true, 1048576},
-		{"lowest", "1024", true, 1024},
-		{"below lowest", "1023", false, 0},
-		{"zero", "0", false, 0},
-		{"one k", "1k", true, 1024},
-		{"k suffix", "512k", true, 512 * 1024},
-		{"K suffix", "512K", true, 512 * 1024},
-		{"M suffix", "16M", true, 16u << 20},
-		{"m suffix", "3m", true, 3u << 20},
-		{"G suffix", "1G", true, 1u << 30},
-		{"highest", "4G", true, (size_t)4 << 30},
-		{"above highest", "5G", false, 0},
-		{"above highest in bytes", "4294967297", false, 0},
-		{"unknown suffix", "12X", false, 0},
-		{"two-letter suffix", "16MB", false, 0},
-		{"suffix alone", "M", false, 0},
-		{"negative", "-1", false, 0},
-		{"negative with suffix", "-1M", false, 0},
-		{"empty", "", false, 0},
-		{"space before suffix", "16 M", false, 0},
-		{"huge multiplied", "9223372036854775807G", false, 0},
+	    {"plain bytes", "1048576", true, 1048576},
+	    {"lowest", "1024", true, 1024},
+	    {"below lowest", "1023", false, 0},
+	    {"zero", "0", false, 0},
+	    {"one k", "1k", true, 1024},
+	    {"k suffix", "512k", true, 512 * 1024},
+	    {"K suffix", "512K", true, 512 * 1024},
+	    {"M suffix", "16M", true, 16u << 20},
+	    {"m suffix", "3m", true, 3u << 20},
+	    {"G suffix", "1G", true, 1u << 30},
+	    {"highest", "4G", true, (size_t)4 << 30},
+	    {"above highest", "5G", false, 0},
+	    {"above highest in bytes", "4294967297", false, 0},
+	    {"unknown suffix", "12X", false, 0},
+	    {"two-letter suffix", "16MB", false, 0},
+	    {"suffix alone", "M", false, 0},
+	    {"negative", "-1", false, 0},
+	    {"negative with suffix", "-1M", false, 0},
+	    {"empty", "", false, 0},
+	    {"space before suffix", "16 M", false, 0},
+	    {"huge multiplied", "9223372036854775807G", false, 0},
 	};
 	struct config *c = *state;
 	struct table_run run = {0};
 	for (size_t i = 0; i < NELEMS(cases); i++) {
 		char err[256] = "";
 		c->max_body_bytes = 77777;
-		sm_err e = config_set(c, "max_body_bytes", cases[i].value, "test", err, sizeof(err));
+		sm_err e =
+		    config_set(c, "max_body_bytes", cases[i].value, "test", err, sizeof(err));
 		EXPECT(run, cases[i].name, (e == SM_OK) == cases[i].ok);
 		if (cases[i].ok) {
 			EXPECT(run, cases[i].name, c->max_body_bytes == cases[i].want);
@@ -184,10 +187,10 @@ static void test_set_bool(void **state)
 		bool ok;
 		bool want;
 	} cases[] = {
-		{"true", true, true}, {"false", true, false}, {"yes", true, true},
-		{"no", true, false},  {"on", true, true},     {"off", true, false},
-		{"1", true, true},    {"0", true, false},     {"maybe", false, false},
-		{"", false, false},   {"2", false, false},    {"truest", false, false},
+	    {"true", true, true}, {"false", true, false}, {"yes", true, true},
+	    {"no", true, false},  {"on", true, true},     {"off", true, false},
+	    {"1", true, true},    {"0", true, false},     {"maybe", false, false},
+	    {"", false, false},   {"2", false, false},    {"truest", false, false},
 	};
 	struct config *c = *state;
 	struct table_run run = {0};
@@ -214,8 +217,8 @@ static void test_set_log_level(void **state)
 		const char *value;
 		bool ok;
 	} cases[] = {
-		{"debug", true}, {"info", true},     {"warn", true}, {"error", true},
-		{"", false},     {"verbose", false}, {"warning", false}, {"info ", false},
+	    {"debug", true}, {"info", true},     {"warn", true},     {"error", true},
+	    {"", false},     {"verbose", false}, {"warning", false}, {"info ", false},
 	};
 	struct config *c = *state;
 	struct table_run run = {0};
@@ -223,10 +226,12 @@ static void test_set_log_level(void **state)
 		char err[256] = "";
 		/* Start from a level other than the one the case sets. */
 		const char *before = strcmp(cases[i].value, "error") == 0 ? "debug" : "error";
-		assert_int_equal(config_set(c, "log_level", before, "test", err, sizeof(err)), SM_OK);
+		assert_int_equal(config_set(c, "log_level", before, "test", err, sizeof(err)),
+		                 SM_OK);
 		sm_err e = config_set(c, "log_level", cases[i].value, "test", err, sizeof(err));
 		EXPECT(run, cases[i].value, (e == SM_OK) == cases[i].ok);
-		EXPECT_STR(run, cases[i].value, c->log_level, cases[i].ok ? cases[i].value : before);
+		EXPECT_STR(run, cases[i].value, c->log_level,
+		           cases[i].ok ? cases[i].value : before);
 		if (!cases[i].ok)
 			EXPECT_HAS(run, cases[i].value, err, "\"log_level\"");
 	}
@@ -241,7 +246,8 @@ static void test_set_string(void **state)
 	char value[] = "postgresql://u@db.example/samenmeten?sslmode=require";
 	assert_int_equal(config_set(c, "database_url", value, "test", err, sizeof(err)), SM_OK);
 	value[0] = 'X'; /* the config must hold its own copy */
-	assert_string_equal(c->database_url, "postgresql://u@db.example/samenmeten?sslmode=require");
+	assert_string_equal(c->database_url,
+	                    "postgresql://u@db.example/samenmeten?sslmode=require");
 	assert_int_equal(config_set(c, "database_url", "", "test", err, sizeof(err)), SM_OK);
 	assert_string_equal(c->database_url, "");
 }
@@ -320,11 +326,11 @@ static void test_load_file_errors(void **state)
 		const char *want_line; /* "line N" */
 		const char *want_also; /* another part of the message */
 	} cases[] = {
-		{"line without '='", "port = 1\n# fine\nport 9090\n", "line 3", "key = value"},
-		{"unknown key", "port = 1\nbogus_key = 1\n", "line 2", "\"bogus_key\""},
-		{"bad value", "\n\n\n\nport = 70000\n", "line 5", "\"70000\""},
-		{"empty key", "= 5\n", "line 1", "\"\""},
-		{"key with space", "data base = x\n", "line 1", "\"data base\""},
+	    {"line without '='", "port = 1\n# fine\nport 9090\n", "line 3", "key = value"},
+	    {"unknown key", "port = 1\nbogus_key = 1\n", "line 2", "\"bogus_key\""},
+	    {"bad value", "\n\n\n\nport = 70000\n", "line 5", "\"70000\""},
+	    {"empty key", "= 5\n", "line 1", "\"\""},
+	    {"key with space", "data base = x\n", "line 1", "\"data base\""},
 	};
 	struct config *c = *state;
 	struct table_run run = {0};
@@ -408,10 +414,15 @@ static void test_load_env(void **state)
 	static const char *const own[] = {"SAMENMETEN_PORT", "9000", NULL};
 	static const char *const paas[] = {"PORT", "7000", NULL};
 	static const char *const both[] = {"PORT", "7000", "SAMENMETEN_PORT", "9000", NULL};
-	static const char *const others[] = {"SAMENMETEN_DATABASE_URL", "postgresql:///x",
-	                                     "SAMENMETEN_MAX_BODY_BYTES", "1M",
-	                                     "SAMENMETEN_MIGRATE_ON_START", "no",
-	                                     "samenmeten_port", "1", NULL};
+	static const char *const others[] = {"SAMENMETEN_DATABASE_URL",
+	                                     "postgresql:///x",
+	                                     "SAMENMETEN_MAX_BODY_BYTES",
+	                                     "1M",
+	                                     "SAMENMETEN_MIGRATE_ON_START",
+	                                     "no",
+	                                     "samenmeten_port",
+	                                     "1",
+	                                     NULL};
 	static const char *const bad_own[] = {"SAMENMETEN_PORT", "abc", NULL};
 	static const char *const bad_paas[] = {"PORT", "0", NULL};
 	static const char *const bad_size[] = {"SAMENMETEN_MAX_BODY_BYTES", "12X", NULL};
@@ -422,15 +433,15 @@ static void test_load_env(void **state)
 		int want_port;
 		const char *want_msg; /* on error: the variable named */
 	} cases[] = {
-		{"no variables", none, SM_OK, 8080, NULL},
-		{"SAMENMETEN_PORT", own, SM_OK, 9000, NULL},
-		{"PORT fallback", paas, SM_OK, 7000, NULL},
-		{"SAMENMETEN_PORT wins over PORT", both, SM_OK, 9000, NULL},
-		{"other keys", others, SM_OK, 8080, NULL},
-		{"bad SAMENMETEN_PORT", bad_own, SM_ERR_INVALID, 8080,
-		 "environment variable SAMENMETEN_PORT"},
-		{"bad PORT", bad_paas, SM_ERR_INVALID, 8080, "environment variable PORT"},
-		{"bad size", bad_size, SM_ERR_INVALID, 8080, "SAMENMETEN_MAX_BODY_BYTES"},
+	    {"no variables", none, SM_OK, 8080, NULL},
+	    {"SAMENMETEN_PORT", own, SM_OK, 9000, NULL},
+	    {"PORT fallback", paas, SM_OK, 7000, NULL},
+	    {"SAMENMETEN_PORT wins over PORT", both, SM_OK, 9000, NULL},
+	    {"other keys", others, SM_OK, 8080, NULL},
+	    {"bad SAMENMETEN_PORT", bad_own, SM_ERR_INVALID, 8080,
+	     "environment variable SAMENMETEN_PORT"},
+	    {"bad PORT", bad_paas, SM_ERR_INVALID, 8080, "environment variable PORT"},
+	    {"bad size", bad_size, SM_ERR_INVALID, 8080, "SAMENMETEN_MAX_BODY_BYTES"},
 	};
 	(void)state;
 	struct table_run run = {0};
@@ -466,22 +477,22 @@ static void test_validate(void **state)
 		bool ok;
 		const char *want_msg;
 	} cases[] = {
-		{"defaults lack a database", "", "", false, "\"database_url\""},
-		{"database set", "postgresql:///x", "", true, NULL},
-		{"admin token of 15", "postgresql:///x", "123456789012345", false, "16"},
-		{"admin token of 16", "postgresql:///x", "1234567890123456", true, NULL},
-		{"admin token of 1", "postgresql:///x", "x", false, "admin token"},
+	    {"defaults lack a database", "", "", false, "\"database_url\""},
+	    {"database set", "postgresql:///x", "", true, NULL},
+	    {"admin token of 15", "postgresql:///x", "123456789012345", false, "16"},
+	    {"admin token of 16", "postgresql:///x", "1234567890123456", true, NULL},
+	    {"admin token of 1", "postgresql:///x", "x", false, "admin token"},
 	};
 	struct config *c = *state;
 	struct table_run run = {0};
 	for (size_t i = 0; i < NELEMS(cases); i++) {
 		char err[512] = "";
 		assert_int_equal(
-			config_set(c, "database_url", cases[i].database_url, "test", err, sizeof(err)),
-			SM_OK);
+		    config_set(c, "database_url", cases[i].database_url, "test", err, sizeof(err)),
+		    SM_OK);
 		assert_int_equal(
-			config_set(c, "admin_token", cases[i].admin_token, "test", err, sizeof(err)),
-			SM_OK);
+		    config_set(c, "admin_token", cases[i].admin_token, "test", err, sizeof(err)),
+		    SM_OK);
 		sm_err e = config_validate(c, err, sizeof(err));
 		EXPECT(run, cases[i].name, (e == SM_OK) == cases[i].ok);
 		if (!cases[i].ok) {
@@ -523,8 +534,8 @@ static void test_cleanup_twice(void **state)
 	struct config c;
 	char err[256];
 	assert_int_equal(config_init(&c), SM_OK);
-	assert_int_equal(config_set(&c, "database_url", "postgresql:///x", "test", err, sizeof(err)),
-	                 SM_OK);
+	assert_int_equal(
+	    config_set(&c, "database_url", "postgresql:///x", "test", err, sizeof(err)), SM_OK);
 	config_cleanup(&c);
 	assert_null(c.database_url);
 	assert_null(c.log_level);
@@ -536,22 +547,22 @@ static void test_cleanup_twice(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_defaults, setup_config, teardown_config),
-		cmocka_unit_test_setup_teardown(test_set_int, setup_config, teardown_config),
-		cmocka_unit_test_setup_teardown(test_set_size, setup_config, teardown_config),
-		cmocka_unit_test_setup_teardown(test_set_bool, setup_config, teardown_config),
-		cmocka_unit_test_setup_teardown(test_set_log_level, setup_config, teardown_config),
-		cmocka_unit_test_setup_teardown(test_set_string, setup_config, teardown_config),
-		cmocka_unit_test_setup_teardown(test_set_messages, setup_config, teardown_config),
-		cmocka_unit_test_setup_teardown(test_load_file_ok, setup_config, teardown_config),
-		cmocka_unit_test_setup_teardown(test_load_file_errors, setup_config, teardown_config),
-		cmocka_unit_test_setup_teardown(test_load_file_long_lines, setup_config,
-		                                teardown_config),
-		cmocka_unit_test_setup_teardown(test_load_file_missing, setup_config, teardown_config),
-		cmocka_unit_test(test_load_env),
-		cmocka_unit_test_setup_teardown(test_validate, setup_config, teardown_config),
-		cmocka_unit_test(test_each_key),
-		cmocka_unit_test(test_cleanup_twice),
+	    cmocka_unit_test_setup_teardown(test_defaults, setup_config, teardown_config),
+	    cmocka_unit_test_setup_teardown(test_set_int, setup_config, teardown_config),
+	    cmocka_unit_test_setup_teardown(test_set_size, setup_config, teardown_config),
+	    cmocka_unit_test_setup_teardown(test_set_bool, setup_config, teardown_config),
+	    cmocka_unit_test_setup_teardown(test_set_log_level, setup_config, teardown_config),
+	    cmocka_unit_test_setup_teardown(test_set_string, setup_config, teardown_config),
+	    cmocka_unit_test_setup_teardown(test_set_messages, setup_config, teardown_config),
+	    cmocka_unit_test_setup_teardown(test_load_file_ok, setup_config, teardown_config),
+	    cmocka_unit_test_setup_teardown(test_load_file_errors, setup_config, teardown_config),
+	    cmocka_unit_test_setup_teardown(test_load_file_long_lines, setup_config,
+	                                    teardown_config),
+	    cmocka_unit_test_setup_teardown(test_load_file_missing, setup_config, teardown_config),
+	    cmocka_unit_test(test_load_env),
+	    cmocka_unit_test_setup_teardown(test_validate, setup_config, teardown_config),
+	    cmocka_unit_test(test_each_key),
+	    cmocka_unit_test(test_cleanup_twice),
 	};
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }

@@ -2,6 +2,7 @@
  * parse of request bodies. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -23,27 +24,27 @@ static void test_depth(void **state)
 		int max;
 		int want;
 	} cases[] = {
-		{"empty", "", 0, 32, 0},
-		{"scalar", "12", 0, 32, 0},
-		{"empty array", "[]", 0, 32, 1},
-		{"empty object", "{}", 0, 32, 1},
-		{"nested arrays", "[[[]]]", 0, 32, 3},
-		{"mixed nesting", "{\"a\":[{\"b\":[1]}]}", 0, 32, 4},
-		{"siblings do not add", "[[],[],[[]],{}]", 0, 32, 3},
-		{"deepest of several", "[[[1]],[2],{\"x\":{\"y\":{\"z\":[]}}}]", 0, 32, 5},
-		{"brackets in a string", "\"[[[[{{{{\"", 0, 32, 0},
-		{"closers in a string", "[\"]]]]}}}}\",[1]]", 0, 32, 2},
-		{"brackets in a key", "{\"k[[[\":{\"v{{\":1}}", 0, 32, 2},
-		{"escaped quote stays in string", "[\"a\\\"[[[\"]", 0, 32, 1},
-		{"escaped backslash ends before quote", "[\"a\\\\\",[[1]]]", 0, 32, 3},
-		{"escaped backslash then escaped quote", "[\"\\\\\\\"[[\"]", 0, 32, 1},
-		{"unicode escape in string", "[\"\\u005b[\"]", 0, 32, 1},
-		{"exactly at max", "[[[1]]]", 0, 3, 3},
-		{"one past max", "[[[[1]]]]", 0, 3, 4},
-		{"far past max stops at max + 1", "[[[[[[[[[[[[[[[[[[[[", 0, 3, 4},
-		{"only len bytes are read", "[[[[]]]]", 2, 32, 2},
-		{"string cut by len", "[\"[[", 3, 32, 1},
-		{"backslash as last byte", "[\"\\", 3, 32, 1},
+	    {"empty", "", 0, 32, 0},
+	    {"scalar", "12", 0, 32, 0},
+	    {"empty array", "[]", 0, 32, 1},
+	    {"empty object", "{}", 0, 32, 1},
+	    {"nested arrays", "[[[]]]", 0, 32, 3},
+	    {"mixed nesting", "{\"a\":[{\"b\":[1]}]}", 0, 32, 4},
+	    {"siblings do not add", "[[],[],[[]],{}]", 0, 32, 3},
+	    {"deepest of several", "[[[1]],[2],{\"x\":{\"y\":{\"z\":[]}}}]", 0, 32, 5},
+	    {"brackets in a string", "\"[[[[{{{{\"", 0, 32, 0},
+	    {"closers in a string", "[\"]]]]}}}}\",[1]]", 0, 32, 2},
+	    {"brackets in a key", "{\"k[[[\":{\"v{{\":1}}", 0, 32, 2},
+	    {"escaped quote stays in string", "[\"a\\\"[[[\"]", 0, 32, 1},
+	    {"escaped backslash ends before quote", "[\"a\\\\\",[[1]]]", 0, 32, 3},
+	    {"escaped backslash then escaped quote", "[\"\\\\\\\"[[\"]", 0, 32, 1},
+	    {"unicode escape in string", "[\"\\u005b[\"]", 0, 32, 1},
+	    {"exactly at max", "[[[1]]]", 0, 3, 3},
+	    {"one past max", "[[[[1]]]]", 0, 3, 4},
+	    {"far past max stops at max + 1", "[[[[[[[[[[[[[[[[[[[[", 0, 3, 4},
+	    {"only len bytes are read", "[[[[]]]]", 2, 32, 2},
+	    {"string cut by len", "[\"[[", 3, 32, 1},
+	    {"backslash as last byte", "[\"\\", 3, 32, 1},
 	};
 	(void)state;
 	struct table_run run = {0};
@@ -73,42 +74,42 @@ static void test_parse_rejects(void **state)
 		int max;
 		const char *want_why;
 	} cases[] = {
-		{"duplicate key", "{\"a\":1,\"a\":2}", 32, "duplicate"},
-		{"nested duplicate key", "{\"o\":{\"k\":1,\"k\":1}}", 32, "duplicate"},
-		{"depth over limit", "[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]", 17, "17"},
-		{"depth over limit in object", "{\"a\":{\"b\":{\"c\":1}}}", 2, "nesting"},
-		{"invalid byte 0xff", "{\"a\":\"\xff\"}", 32, "line"},
-		{"lone continuation byte", "{\"a\":\"\x80\"}", 32, "line"},
-		{"overlong slash", "{\"a\":\"\xc0\xaf\"}", 32, "line"},
-		{"utf-16 surrogate as utf-8", "{\"a\":\"\xed\xa0\x80\"}", 32, "line"},
-		{"cut multi-byte sequence", "{\"a\":\"\xe2\x82\"}", 32, "line"},
-		{"invalid byte in key", "{\"\xfe\":1}", 32, "line"},
-		{"lone surrogate escape", "{\"a\":\"\\ud800\"}", 32, "line"},
-		{"NaN", "{\"a\":NaN}", 32, "line"},
-		{"nan", "[nan]", 32, "line"},
-		{"Infinity", "[Infinity]", 32, "line"},
-		{"-Infinity", "[-Infinity]", 32, "line"},
-		{"empty input", "", 32, "line"},
-		{"only spaces", "   ", 32, "line"},
-		{"truncated after colon", "{\"a\":", 32, "line"},
-		{"truncated array", "[1,2", 32, "line"},
-		{"truncated string", "{\"a\":\"bc", 32, "line"},
-		{"truncated literal", "[tru", 32, "line"},
-		{"trailing comma", "[1,]", 32, "line"},
-		{"trailing garbage", "{} x", 32, "line"},
-		{"two documents", "{}{}", 32, "line"},
-		{"single quotes", "{'a':1}", 32, "line"},
-		{"comment", "{\"a\":1 /* no */}", 32, "line"},
-		{"raw control char in string", "{\"a\":\"x\ny\"}", 32, "line"},
-		{"error position on a later line", "{\n\"a\":1,\n\"b\":}", 32, "line 3"},
+	    {"duplicate key", "{\"a\":1,\"a\":2}", 32, "duplicate"},
+	    {"nested duplicate key", "{\"o\":{\"k\":1,\"k\":1}}", 32, "duplicate"},
+	    {"depth over limit", "[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]", 17, "17"},
+	    {"depth over limit in object", "{\"a\":{\"b\":{\"c\":1}}}", 2, "nesting"},
+	    {"invalid byte 0xff", "{\"a\":\"\xff\"}", 32, "line"},
+	    {"lone continuation byte", "{\"a\":\"\x80\"}", 32, "line"},
+	    {"overlong slash", "{\"a\":\"\xc0\xaf\"}", 32, "line"},
+	    {"utf-16 surrogate as utf-8", "{\"a\":\"\xed\xa0\x80\"}", 32, "line"},
+	    {"cut multi-byte sequence", "{\"a\":\"\xe2\x82\"}", 32, "line"},
+	    {"invalid byte in key", "{\"\xfe\":1}", 32, "line"},
+	    {"lone surrogate escape", "{\"a\":\"\\ud800\"}", 32, "line"},
+	    {"NaN", "{\"a\":NaN}", 32, "line"},
+	    {"nan", "[nan]", 32, "line"},
+	    {"Infinity", "[Infinity]", 32, "line"},
+	    {"-Infinity", "[-Infinity]", 32, "line"},
+	    {"empty input", "", 32, "line"},
+	    {"only spaces", "   ", 32, "line"},
+	    {"truncated after colon", "{\"a\":", 32, "line"},
+	    {"truncated array", "[1,2", 32, "line"},
+	    {"truncated string", "{\"a\":\"bc", 32, "line"},
+	    {"truncated literal", "[tru", 32, "line"},
+	    {"trailing comma", "[1,]", 32, "line"},
+	    {"trailing garbage", "{} x", 32, "line"},
+	    {"two documents", "{}{}", 32, "line"},
+	    {"single quotes", "{'a':1}", 32, "line"},
+	    {"comment", "{\"a\":1 /* no */}", 32, "line"},
+	    {"raw control char in string", "{\"a\":\"x\ny\"}", 32, "line"},
+	    {"error position on a later line", "{\n\"a\":1,\n\"b\":}", 32, "line 3"},
 	};
 	(void)state;
 	struct table_run run = {0};
 	for (size_t i = 0; i < NELEMS(cases); i++) {
 		char why[256] = "";
 		json_t *out = (json_t *)&run; /* any non-NULL value; must become NULL */
-		sm_err e = jsonin_parse(cases[i].text, strlen(cases[i].text), cases[i].max, &out, why,
-		                        sizeof(why));
+		sm_err e = jsonin_parse(cases[i].text, strlen(cases[i].text), cases[i].max, &out,
+		                        why, sizeof(why));
 		EXPECT(run, cases[i].name, e == SM_ERR_INVALID);
 		EXPECT(run, cases[i].name, out == NULL);
 		EXPECT_HAS(run, cases[i].name, why, cases[i].want_why);
@@ -126,29 +127,28 @@ static void test_parse_accepts(void **state)
 		const char *name;
 		const char *text;
 		int max;
-		const char *key;     /* a member of the top object, or NULL */
-		const char *want_s;  /* its string value, or NULL */
-		long long want_i;    /* its integer value when want_s is NULL */
+		const char *key;    /* a member of the top object, or NULL */
+		const char *want_s; /* its string value, or NULL */
+		long long want_i;   /* its integer value when want_s is NULL */
 	} cases[] = {
-		{"flat object", "{\"a\":1,\"b\":\"x\",\"c\":true,\"d\":null}", 32, "a", NULL, 1},
-		{"nested at exactly max", "{\"a\":{\"b\":[7]}}", 3, NULL, NULL, 0},
-		{"same key in different objects", "{\"a\":{\"k\":1},\"b\":{\"k\":2}}", 32, NULL, NULL,
-		 0},
-		{"multi-byte utf-8", "{\"naam\":\"Utrecht \xc3\xa9\xe2\x82\xac\xf0\x9f\x8c\xb3\"}", 32,
-		 "naam", "Utrecht \xc3\xa9\xe2\x82\xac\xf0\x9f\x8c\xb3", 0},
-		{"escaped brackets and quotes", "{\"s\":\"a\\\"[[[\"}", 2, "s", "a\"[[[", 0},
-		{"surrogate pair escape", "{\"s\":\"\\ud83c\\udf33\"}", 32, "s",
-		 "\xf0\x9f\x8c\xb3", 0},
-		{"whitespace around", " \n\t{ \"n\" : -12 }\r\n", 32, "n", NULL, -12},
-		{"top-level array", "[1,2,3]", 32, NULL, NULL, 0},
+	    {"flat object", "{\"a\":1,\"b\":\"x\",\"c\":true,\"d\":null}", 32, "a", NULL, 1},
+	    {"nested at exactly max", "{\"a\":{\"b\":[7]}}", 3, NULL, NULL, 0},
+	    {"same key in different objects", "{\"a\":{\"k\":1},\"b\":{\"k\":2}}", 32, NULL, NULL,
+	     0},
+	    {"multi-byte utf-8", "{\"naam\":\"Utrecht \xc3\xa9\xe2\x82\xac\xf0\x9f\x8c\xb3\"}", 32,
+	     "naam", "Utrecht \xc3\xa9\xe2\x82\xac\xf0\x9f\x8c\xb3", 0},
+	    {"escaped brackets and quotes", "{\"s\":\"a\\\"[[[\"}", 2, "s", "a\"[[[", 0},
+	    {"surrogate pair escape", "{\"s\":\"\\ud83c\\udf33\"}", 32, "s", "\xf0\x9f\x8c\xb3", 0},
+	    {"whitespace around", " \n\t{ \"n\" : -12 }\r\n", 32, "n", NULL, -12},
+	    {"top-level array", "[1,2,3]", 32, NULL, NULL, 0},
 	};
 	(void)state;
 	struct table_run run = {0};
 	for (size_t i = 0; i < NELEMS(cases); i++) {
 		char why[256] = "";
 		json_t *out = NULL;
-		sm_err e = jsonin_parse(cases[i].text, strlen(cases[i].text), cases[i].max, &out, why,
-		                        sizeof(why));
+		sm_err e = jsonin_parse(cases[i].text, strlen(cases[i].text), cases[i].max, &out,
+		                        why, sizeof(why));
 		if (e != SM_OK)
 			print_error("case \"%s\": rejected: %s\n", cases[i].name, why);
 		EXPECT(run, cases[i].name, e == SM_OK);
@@ -156,10 +156,12 @@ static void test_parse_accepts(void **state)
 		if (out && cases[i].key) {
 			json_t *v = json_object_get(out, cases[i].key);
 			if (cases[i].want_s)
-				EXPECT_STR(run, cases[i].name, json_string_value(v), cases[i].want_s);
+				EXPECT_STR(run, cases[i].name, json_string_value(v),
+				           cases[i].want_s);
 			else
 				EXPECT(run, cases[i].name,
-				       json_is_integer(v) && json_integer_value(v) == cases[i].want_i);
+				       json_is_integer(v) &&
+				           json_integer_value(v) == cases[i].want_i);
 		}
 		json_decref(out);
 	}
@@ -211,12 +213,9 @@ static void test_parse_small_why(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_depth),
-		cmocka_unit_test(test_parse_rejects),
-		cmocka_unit_test(test_parse_accepts),
-		cmocka_unit_test(test_parse_uses_len),
-		cmocka_unit_test(test_parse_very_deep),
-		cmocka_unit_test(test_parse_small_why),
+	    cmocka_unit_test(test_depth),           cmocka_unit_test(test_parse_rejects),
+	    cmocka_unit_test(test_parse_accepts),   cmocka_unit_test(test_parse_uses_len),
+	    cmocka_unit_test(test_parse_very_deep), cmocka_unit_test(test_parse_small_why),
 	};
 	return cmocka_run_group_tests_name("jsonin", tests, NULL, NULL);
 }

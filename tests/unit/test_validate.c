@@ -2,6 +2,7 @@
  * free text. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -31,29 +32,29 @@ static void test_slug(void **state)
 		size_t repeat;
 		bool want;
 	} cases[] = {
-		{"two letters", "ab", 0, true},
-		{"with a dash", "snuffel-fiets", 0, true},
-		{"letter and digit", "a1", 0, true},
-		{"starts with a digit", "1a", 0, true},
-		{"digits only", "00", 0, true},
-		{"ends with a dash", "a-", 0, true},
-		{"two dashes", "a--b", 0, true},
-		{"63 characters", NULL, 63, true},
-		{"empty", "", 0, false},
-		{"one character", "a", 0, false},
-		{"64 characters", NULL, 64, false},
-		{"starts with a dash", "-ab", 0, false},
-		{"only dashes", "--", 0, false},
-		{"upper case", "Ab", 0, false},
-		{"upper case later", "aB", 0, false},
-		{"underscore", "a_b", 0, false},
-		{"space", "a b", 0, false},
-		{"semicolon", "x;drop", 0, false},
-		{"dot", "a.b", 0, false},
-		{"slash", "ab/", 0, false},
-		{"percent", "a%20", 0, false},
-		{"newline", "ab\n", 0, false},
-		{"accented letter", "caf\xc3\xa9", 0, false},
+	    {"two letters", "ab", 0, true},
+	    {"with a dash", "snuffel-fiets", 0, true},
+	    {"letter and digit", "a1", 0, true},
+	    {"starts with a digit", "1a", 0, true},
+	    {"digits only", "00", 0, true},
+	    {"ends with a dash", "a-", 0, true},
+	    {"two dashes", "a--b", 0, true},
+	    {"63 characters", NULL, 63, true},
+	    {"empty", "", 0, false},
+	    {"one character", "a", 0, false},
+	    {"64 characters", NULL, 64, false},
+	    {"starts with a dash", "-ab", 0, false},
+	    {"only dashes", "--", 0, false},
+	    {"upper case", "Ab", 0, false},
+	    {"upper case later", "aB", 0, false},
+	    {"underscore", "a_b", 0, false},
+	    {"space", "a b", 0, false},
+	    {"semicolon", "x;drop", 0, false},
+	    {"dot", "a.b", 0, false},
+	    {"slash", "ab/", 0, false},
+	    {"percent", "a%20", 0, false},
+	    {"newline", "ab\n", 0, false},
+	    {"accented letter", "caf\xc3\xa9", 0, false},
 	};
 	(void)state;
 	struct table_run run = {0};
@@ -73,23 +74,23 @@ static void test_uuid(void **state)
 		const char *s;
 		bool want;
 	} cases[] = {
-		{"lower case", "3f2b1c9e-0a1b-4c2d-8e3f-0123456789ab", true},
-		{"nil uuid", "00000000-0000-0000-0000-000000000000", true},
-		{"all f", "ffffffff-ffff-ffff-ffff-ffffffffffff", true},
-		{"upper case", "3F2B1C9E-0A1B-4C2D-8E3F-0123456789AB", false},
-		{"one upper-case digit", "3f2b1c9e-0a1b-4c2d-8e3f-0123456789aB", false},
-		{"dash one place early", "3f2b1c9-e0a1b-4c2d-8e3f-0123456789ab", false},
-		{"dash one place late", "3f2b1c9e0-a1b-4c2d-8e3f-0123456789ab", false},
-		{"last dash moved", "3f2b1c9e-0a1b-4c2d-8e3f0-123456789ab", false},
-		{"no dashes", "3f2b1c9e0a1b4c2d8e3f0123456789ab", false},
-		{"digit for a dash", "3f2b1c9e-0a1b-4c2d-8e3f00123456789ab", false},
-		{"35 characters", "3f2b1c9e-0a1b-4c2d-8e3f-0123456789a", false},
-		{"37 characters", "3f2b1c9e-0a1b-4c2d-8e3f-0123456789abc", false},
-		{"non-hex letter", "3f2b1c9e-0a1b-4c2d-8e3f-0123456789ag", false},
-		{"non-hex first", "gf2b1c9e-0a1b-4c2d-8e3f-0123456789ab", false},
-		{"braces", "{3f2b1c9e-0a1b-4c2d-8e3f-0123456789a}", false},
-		{"space at end", "3f2b1c9e-0a1b-4c2d-8e3f-0123456789a ", false},
-		{"empty", "", false},
+	    {"lower case", "3f2b1c9e-0a1b-4c2d-8e3f-0123456789ab", true},
+	    {"nil uuid", "00000000-0000-0000-0000-000000000000", true},
+	    {"all f", "ffffffff-ffff-ffff-ffff-ffffffffffff", true},
+	    {"upper case", "3F2B1C9E-0A1B-4C2D-8E3F-0123456789AB", false},
+	    {"one upper-case digit", "3f2b1c9e-0a1b-4c2d-8e3f-0123456789aB", false},
+	    {"dash one place early", "3f2b1c9-e0a1b-4c2d-8e3f-0123456789ab", false},
+	    {"dash one place late", "3f2b1c9e0-a1b-4c2d-8e3f-0123456789ab", false},
+	    {"last dash moved", "3f2b1c9e-0a1b-4c2d-8e3f0-123456789ab", false},
+	    {"no dashes", "3f2b1c9e0a1b4c2d8e3f0123456789ab", false},
+	    {"digit for a dash", "3f2b1c9e-0a1b-4c2d-8e3f00123456789ab", false},
+	    {"35 characters", "3f2b1c9e-0a1b-4c2d-8e3f-0123456789a", false},
+	    {"37 characters", "3f2b1c9e-0a1b-4c2d-8e3f-0123456789abc", false},
+	    {"non-hex letter", "3f2b1c9e-0a1b-4c2d-8e3f-0123456789ag", false},
+	    {"non-hex first", "gf2b1c9e-0a1b-4c2d-8e3f-0123456789ab", false},
+	    {"braces", "{3f2b1c9e-0a1b-4c2d-8e3f-0123456789a}", false},
+	    {"space at end", "3f2b1c9e-0a1b-4c2d-8e3f-0123456789a ", false},
+	    {"empty", "", false},
 	};
 	(void)state;
 	struct table_run run = {0};
@@ -109,27 +110,39 @@ static void test_text(void **state)
 		size_t maxlen;
 		bool want;
 	} cases[] = {
-		{"empty", "", 0, 10, false},
-		{"one character", "a", 0, 1, true},
-		{"over maxlen by one", "ab", 0, 1, false},
-		{"exactly maxlen", "Utrecht", 0, 7, true},
-		{"one over maxlen", "Utrecht", 0, 6, false},
-		{"200 of 200", NULL, 200, 200, true},
-		{"201 of 200", NULL, 201, 200, false},
-		{"spaces are text", "  ", 0, 2, true},
-		{"two-byte char counts once", "\xc3\xa9", 0, 1, true},
-		{"three-byte char counts once", "\xe2\x82\xac", 0, 1, true},
-		{"four-byte char counts once", "\xf0\x9f\x8c\xb3", 0, 1, true},
-		{"mixed counts per char", "caf\xc3\xa9 \xe2\x82\xac\xf0\x9f\x8c\xb3", 0, 7, true},
-		{"mixed one over", "caf\xc3\xa9 \xe2\x82\xac\xf0\x9f\x8c\xb3", 0, 6, false},
-		{"two two-byte chars of 1", "\xc3\xa9\xc3\xa9", 0, 1, false},
-		{"newline", "a\nb", 0, 10, false},
-		{"carriage return", "a\rb", 0, 10, false},
-		{"tab", "a\tb", 0, 10, false},
-		{"DEL", "a\x7f", 0, 10, false},
-		{"escape", "\x1b[31m", 0, 10, false},
-		{"control char first", "\x01z", 0, 10, false},
-		{"control char last", "z\x1f", 0, 10, false},
+	    {"empty", "", 0, 10, false},
+	    {"one character", "a", 0, 1, true},
+	    {"over maxlen by one", "ab", 0, 1, false},
+	    {"exactly maxlen", "Utrecht", 0, 7, true},
+	    {"one over maxlen", "Utrecht", 0, 6, false},
+	    {"200 of 200", NULL, 200, 200, true},
+	    {"201 of 200", NULL, 201, 200, false},
+	    {"spaces are text", "  ", 0, 2, true},
+	    {"two-byte char counts once", "\xc3\xa9", 0, 1, true},
+	    {"three-byte char counts once", "\xe2\x82\xac", 0, 1, true},
+	    {"four-byte char counts once", "\xf0\x9f\x8c\xb3", 0, 1, true},
+	    {"mixed counts per char", "caf\xc3\xa9 \xe2\x82\xac\xf0\x9f\x8c\xb3", 0, 7, true},
+	    {"mixed one over", "caf\xc3\xa9 \xe2\x82\xac\xf0\x9f\x8c\xb3", 0, 6, false},
+	    {"two two-byte chars of 1", "\xc3\xa9\xc3\xa9", 0, 1, false},
+	    {"newline", "a\nb", 0, 10, false},
+	    {"carriage return", "a\rb", 0, 10, false},
+	    {"tab", "a\tb", 0, 10, false},
+	    {"DEL", "a\x7f", 0, 10, false},
+	    {"C1 control",
+	     "a\xc2\x85"
+	     "b",
+	     0, 10, false},
+	    {"C1 CSI escape",
+	     "\xc2\x9b"
+	     "31m",
+	     0, 10, false},
+	    {"no-break space is text",
+	     "a\xc2\xa0"
+	     "b",
+	     0, 10, true},
+	    {"escape", "\x1b[31m", 0, 10, false},
+	    {"control char first", "\x01z", 0, 10, false},
+	    {"control char last", "z\x1f", 0, 10, false},
 	};
 	(void)state;
 	struct table_run run = {0};
@@ -144,9 +157,9 @@ static void test_text(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_slug),
-		cmocka_unit_test(test_uuid),
-		cmocka_unit_test(test_text),
+	    cmocka_unit_test(test_slug),
+	    cmocka_unit_test(test_uuid),
+	    cmocka_unit_test(test_text),
 	};
 	return cmocka_run_group_tests_name("validate", tests, NULL, NULL);
 }

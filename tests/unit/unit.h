@@ -11,35 +11,35 @@ struct table_run {
 	int failed;
 };
 
-#define EXPECT(run, name, cond)                                                                  \
-	do {                                                                                     \
-		if (!(cond)) {                                                                   \
+#define EXPECT(run, name, cond)                                                                    \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
 			print_error("case \"%s\": expected %s (%s:%d)\n", (name), #cond, __FILE__, \
-			            __LINE__);                                                   \
-			(run).failed++;                                                          \
-		}                                                                                \
+			            __LINE__);                                                     \
+			(run).failed++;                                                            \
+		}                                                                                  \
 	} while (0)
 
 /* Like EXPECT for strings, printing both sides. */
-#define EXPECT_STR(run, name, got, want)                                                        \
-	do {                                                                                    \
-		const char *got_ = (got), *want_ = (want);                                      \
-		if (!got_ || strcmp(got_, want_) != 0) {                                        \
-			print_error("case \"%s\": got \"%s\", want \"%s\" (%s:%d)\n", (name),     \
-			            got_ ? got_ : "(null)", want_, __FILE__, __LINE__);         \
-			(run).failed++;                                                         \
-		}                                                                               \
+#define EXPECT_STR(run, name, got, want)                                                           \
+	do {                                                                                       \
+		const char *got_ = (got), *want_ = (want);                                         \
+		if (!got_ || strcmp(got_, want_) != 0) {                                           \
+			print_error("case \"%s\": got \"%s\", want \"%s\" (%s:%d)\n", (name),      \
+			            got_ ? got_ : "(null)", want_, __FILE__, __LINE__);            \
+			(run).failed++;                                                            \
+		}                                                                                  \
 	} while (0)
 
 /* The text `hay` contains `needle`. */
-#define EXPECT_HAS(run, name, hay, needle)                                                      \
-	do {                                                                                    \
-		const char *hay_ = (hay), *needle_ = (needle);                                  \
-		if (!hay_ || !strstr(hay_, needle_)) {                                          \
-			print_error("case \"%s\": \"%s\" does not contain \"%s\" (%s:%d)\n",      \
-			            (name), hay_ ? hay_ : "(null)", needle_, __FILE__, __LINE__); \
-			(run).failed++;                                                         \
-		}                                                                               \
+#define EXPECT_HAS(run, name, hay, needle)                                                         \
+	do {                                                                                       \
+		const char *hay_ = (hay), *needle_ = (needle);                                     \
+		if (!hay_ || !strstr(hay_, needle_)) {                                             \
+			print_error("case \"%s\": \"%s\" does not contain \"%s\" (%s:%d)\n",       \
+			            (name), hay_ ? hay_ : "(null)", needle_, __FILE__, __LINE__);  \
+			(run).failed++;                                                            \
+		}                                                                                  \
 	} while (0)
 
 #define TABLE_DONE(run) assert_int_equal((run).failed, 0)
