@@ -83,6 +83,30 @@ lint:
 bench: $(BIN)
 	bench/run.sh $(BUILD)
 
+# make fuzz: each parser under libFuzzer (clang, ASan+UBSan) for FUZZ_SECONDS
+# seconds; a crash fails the make and leaves its input in build/fuzz/.
+FUZZ_SECONDS ?= 30
+FUZZ_CC      ?= clang
+FUZZ_CFLAGS  := -std=c17 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
+                -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+                $(WARN) -Iserver $(PKG_CFLAGS)
+FUZZ_NAMES   := csv jsonin
+.PHONY: fuzz
+fuzz: $(FUZZ_NAMES:%=build/fuzz/fuzz_%)
+	@for t in $(FUZZ_NAMES); do \
+	  mkdir -p build/fuzz/corpus/$$t; \
+	  echo "fuzz_$$t: $(FUZZ_SECONDS) s"; \
+	  build/fuzz/fuzz_$$t -max_len=65536 -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+	    -print_final_stats=1 -artifact_prefix=build/fuzz/$$t- \
+	    build/fuzz/corpus/$$t fuzz/corpus/$$t || exit 1; \
+	done
+build/fuzz/fuzz_csv: fuzz/fuzz_csv.c server/csv.c server/buf.c server/csv.h server/buf.h server/err.h
+	@mkdir -p build/fuzz
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) $(PKG_LIBS)
+build/fuzz/fuzz_jsonin: fuzz/fuzz_jsonin.c server/jsonin.c server/jsonin.h server/err.h
+	@mkdir -p build/fuzz
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) $(PKG_LIBS)
+
 clean:
 	rm -rf build
 

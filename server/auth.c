@@ -11,7 +11,8 @@
 
 static const struct db_stmt device_by_token = {
     "auth_device_by_token",
-    "SELECT d.id, d.project_id, d.token_hash, d.active FROM device d "
+    "SELECT d.id, d.project_id, d.token_hash, d.active, encode(d.external_pseudonym, 'hex') "
+    "FROM device d "
     "WHERE d.token_hash = decode($1, 'hex')",
     1,
 };
@@ -117,6 +118,8 @@ static bool device_login(struct request *r, const uint8_t hash[PSEUDONYM_BYTES])
 			snprintf(r->auth.device_id, sizeof(r->auth.device_id), "%s",
 			         PQgetvalue(res, 0, 0));
 			r->auth.project_id = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+			snprintf(r->auth.external, sizeof(r->auth.external), "%s",
+			         PQgetvalue(res, 0, 4));
 			ok = true;
 		}
 	}

@@ -29,6 +29,7 @@ struct config {
 	int http_timeout_s;
 	size_t max_body_bytes;
 	int json_max_depth;
+	int ingest_max_rows;
 	int shutdown_timeout_s;
 	char *log_level;
 	char *cors_allow_origin;

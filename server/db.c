@@ -234,6 +234,63 @@ sm_err db_command(struct db_conn *c, const char *sql)
 	return e;
 }
 
+/* Reads every pending result; keeps the first with rows in *rows. */
+static sm_err drain(struct db_conn *c, const char *what, PGresult **rows)
+{
+	sm_err e = SM_OK;
+	PGresult *r;
+	while ((r = PQgetResult(c->pg)) != NULL) {
+		ExecStatusType st = PQresultStatus(r);
+		if (st == PGRES_TUPLES_OK && rows && !*rows) {
+			*rows = r;
+			continue;
+		}
+		if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && e == SM_OK && c->pg)
+			e = classify(c, r, what);
+		PQclear(r);
+		if (!c->pg)
+			break; /* dropped by classify */
+	}
+	if (e != SM_OK && rows && *rows) {
+		PQclear(*rows);
+		*rows = NULL;
+	}
+	return e;
+}
+
+#define COPY_CHUNK (1u << 20)
+
+sm_err db_copy(struct db_conn *c, const char *sql, const char *data, size_t len)
+{
+	PGresult *r = PQexec(c->pg, sql);
+	if (PQresultStatus(r) != PGRES_COPY_IN) {
+		sm_err e = classify(c, r, "COPY");
+		PQclear(r);
+		if (c->pg)
+			(void)drain(c, "COPY", NULL);
+		return e == SM_OK ? SM_ERR_INTERNAL : e;
+	}
+	PQclear(r);
+	for (size_t off = 0; off < len; off += COPY_CHUNK) {
+		size_t n = len - off < COPY_CHUNK ? len - off : COPY_CHUNK;
+		if (PQputCopyData(c->pg, data + off, (int)n) != 1)
+			break;
+	}
+	if (PQputCopyEnd(c->pg, NULL) != 1) {
+		sm_err e = classify(c, NULL, "COPY");
+		return e;
+	}
+	return drain(c, "COPY", NULL);
+}
+
+sm_err db_script(struct db_conn *c, const char *sql, PGresult **rows)
+{
+	*rows = NULL;
+	if (!PQsendQuery(c->pg, sql))
+		return classify(c, NULL, "script");
+	return drain(c, "script", rows);
+}
+
 bool db_ping(struct db_pool *p)
 {
 	struct db_conn *c;

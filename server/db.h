@@ -53,6 +53,16 @@ MUST_CHECK sm_err db_exec(struct db_conn *conn, const struct db_stmt *stmt,
 /* Runs fixed SQL without parameters and throws the rows away ("BEGIN"). */
 MUST_CHECK sm_err db_command(struct db_conn *conn, const char *sql);
 
+/* Sends `sql`, which may hold several statements and must end with a
+ * COPY ... FROM STDIN, then `len` bytes of COPY text, and waits for the copy
+ * to finish. Errors as db_exec. */
+MUST_CHECK sm_err db_copy(struct db_conn *conn, const char *sql, const char *data, size_t len);
+
+/* Runs `sql` (several statements allowed, no parameters). On SM_OK, *rows
+ * (owned; PQclear) is the first result that has rows, or NULL. A failing
+ * statement stops the rest. Errors as db_exec. */
+MUST_CHECK sm_err db_script(struct db_conn *conn, const char *sql, PGresult **rows);
+
 /* True when SELECT 1 succeeds on a pooled connection. */
 bool db_ping(struct db_pool *pool);
 

@@ -24,6 +24,7 @@ struct auth {
 	enum auth_role role;
 	char device_id[40];   /* ROLE_DEVICE: the device's uuid */
 	long long project_id; /* ROLE_DEVICE: its project */
+	char external[68];    /* ROLE_DEVICE: its external id's pseudonym (hex) */
 };
 
 struct query_arg {

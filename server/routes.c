@@ -3,6 +3,7 @@
 #include "handlers.h"
 
 static const char *const json_body[] = {"application/json", NULL};
+static const char *const csv_or_json_body[] = {"text/csv", "application/json", NULL};
 
 const struct route routes[] = {
     {"GET", "/healthz", handle_healthz, AUTH_PUBLIC, NULL},
@@ -18,6 +19,7 @@ const struct route routes[] = {
     {"GET", "/v1/devices/{id}", handle_device_get, AUTH_ADMIN, NULL},
     {"POST", "/v1/devices/{id}/token", handle_device_rotate, AUTH_ADMIN, NULL},
     {"POST", "/v1/devices/{id}/deactivate", handle_device_deactivate, AUTH_ADMIN, NULL},
+    {"POST", "/v1/ingest/snuffelfiets", handle_ingest_snuffelfiets, AUTH_DEVICE, csv_or_json_body},
 };
 
 const size_t nroutes = sizeof(routes) / sizeof(routes[0]);

@@ -206,6 +206,8 @@ static void test_respond_problem(void **state)
 	    {PROBLEM_INVALID_PARAMETER, 400, "urn:samenmeten:problem:invalid-parameter"},
 	    {PROBLEM_UNSUPPORTED_MEDIA_TYPE, 415, "urn:samenmeten:problem:unsupported-media-type"},
 	    {PROBLEM_BODY_TOO_LARGE, 413, "urn:samenmeten:problem:body-too-large"},
+	    {PROBLEM_TOO_MANY_ROWS, 413, "urn:samenmeten:problem:too-many-rows"},
+	    {PROBLEM_REJECTED_ROWS, 422, "urn:samenmeten:problem:rejected-rows"},
 	    {PROBLEM_UNAUTHORIZED, 401, "urn:samenmeten:problem:unauthorized"},
 	    {PROBLEM_FORBIDDEN, 403, "urn:samenmeten:problem:forbidden"},
 	    {PROBLEM_NOT_FOUND, 404, "urn:samenmeten:problem:not-found"},

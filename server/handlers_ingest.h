@@ -1,0 +1,53 @@
+/* What every ingest endpoint does the same way: decide the project and the
+ * uploading device from the token, tie rows to devices, answer with counts
+ * and rejected rows. */
+#ifndef SAMENMETEN_HANDLERS_INGEST_H
+#define SAMENMETEN_HANDLERS_INGEST_H
+
+#include <stdbool.h>
+
+#include "ingest.h"
+#include "request.h"
+#include "rowerr.h"
+
+struct ingest_target {
+	long long project_id;
+	bool admin;         /* the admin token, importing for a project */
+	bool auto_register; /* unknown devices named by rows may be registered */
+	bool has_default;   /* rows that name no device belong to slot `fallback` */
+	size_t fallback;
+	struct device_set *devices; /* owned; ingest_target_cleanup frees it */
+};
+
+/* Decides the project and device for an upload of `kind` ("air", ...):
+ * a device token writes to its own project and device; the admin token
+ * names the project with ?project=slug and may name a device with
+ * ?device=uuid. On false the response is set. */
+bool ingest_target(struct request *r, const char *kind, struct ingest_target *t);
+void ingest_target_cleanup(struct ingest_target *t);
+
+/* The device slot for a row naming external id `ref` ("" for none). A device
+ * token may only name itself: naming another device sets a 403 response and
+ * returns false. A row naming none takes the default device; without one it
+ * is listed in errs (field `field`) and *slot is SIZE_MAX. */
+bool ingest_row_device(struct request *r, struct ingest_target *t, const char *ref,
+                       const char *field, size_t index, struct row_errors *errs, size_t *slot);
+
+/* Resolves the slots (registering new devices for admin imports). Rows whose
+ * device is unknown or deactivated are the caller's to reject with
+ * ingest_slot_refusal. On false the response is set. */
+bool ingest_resolve(struct request *r, struct ingest_target *t);
+
+/* Why rows of `slot` cannot be stored, or NULL when they can. */
+const char *ingest_slot_refusal(const struct ingest_target *t, size_t slot);
+
+/* Answers a parse failure of the whole body: 400, or 413 over the row cap. */
+void respond_unparsable(struct request *r, sm_err e, const char *why);
+
+/* The answer to a committed upload: 200 with {accepted, duplicates,
+ * rejected, errors}; 422 problem with the same members when every row was
+ * rejected. */
+void respond_ingest(struct request *r, long long accepted, long long duplicates,
+                    const struct row_errors *errs);
+
+#endif

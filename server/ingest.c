@@ -1,0 +1,219 @@
+#include "ingest.h"
+
+#include <math.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+const struct ingest_family ingest_air = {
+    "air",
+    "BEGIN;"
+    "CREATE TEMP TABLE IF NOT EXISTS air_staging ("
+    " device_id uuid, recorded_at timestamptz, received_at timestamptz,"
+    " lat float8, lon float8, temperature_c real, humidity_pct real, pressure_pa real,"
+    " voltage_v real, battery real, pm1_ugm3 real, pm25_ugm3 real, pm10_ugm3 real, no2 real,"
+    " voc real, acc_max real, horizontal_accuracy real, vertical_accuracy real,"
+    " satellites smallint, uptime_s bigint, error_code integer, firmware text,"
+    " quality integer, raw jsonb) ON COMMIT DELETE ROWS;"
+    "COPY air_staging FROM STDIN",
+    "SELECT accepted, duplicates FROM ingest_air_apply(); COMMIT",
+};
+
+sm_err device_set_slot(struct device_set *set, const char *hex, size_t *slot)
+{
+	for (size_t i = 0; i < set->n; i++) {
+		if (strcmp(set->slots[i].pseudonym, hex) == 0) {
+			*slot = i;
+			return SM_OK;
+		}
+	}
+	if (set->n == INGEST_MAX_DEVICES)
+		return SM_ERR_TOO_LARGE;
+	struct device_slot *s = &set->slots[set->n];
+	snprintf(s->pseudonym, sizeof(s->pseudonym), "%s", hex);
+	s->id[0] = '\0';
+	s->active = false;
+	*slot = set->n++;
+	return SM_OK;
+}
+
+/* Registers what is missing (when allowed) and returns every slot's device.
+ * $2..$4 are parallel arrays: external pseudonym, participant pseudonym,
+ * token hash. */
+static const struct db_stmt resolve_devices = {
+    "ingest_resolve_devices",
+    "WITH wanted AS ("
+    "  SELECT decode(ext, 'hex') AS ext, decode(part, 'hex') AS part, decode(tok, 'hex') AS tok"
+    "  FROM unnest($2::text[], $3::text[], $4::text[]) AS t(ext, part, tok)),"
+    " added AS ("
+    "  INSERT INTO device (project_id, external_pseudonym, participant_pseudonym, token_hash,"
+    "                      auto_registered)"
+    "  SELECT $1, ext, part, tok, true FROM wanted WHERE $5::boolean"
+    "  ON CONFLICT DO NOTHING RETURNING external_pseudonym, id, active)"
+    " SELECT encode(w.ext, 'hex'), coalesce(d.id, a.id), coalesce(d.active, a.active)"
+    " FROM wanted w"
+    " LEFT JOIN device d ON d.project_id = $1 AND d.external_pseudonym = w.ext"
+    " LEFT JOIN added a ON a.external_pseudonym = w.ext",
+    5,
+};
+
+/* Appends `s` to a PostgreSQL array literal being built in b. */
+static sm_err array_add(struct buf *b, const char *s)
+{
+	return buf_printf(b, "%s\"%s\"", b->len > 1 ? "," : "", s);
+}
+
+sm_err ingest_resolve_devices(struct db_pool *pool, long long project_id, struct device_set *set,
+                              bool auto_register)
+{
+	if (set->n == 0)
+		return SM_OK;
+	struct buf ext, part, tok;
+	buf_init(&ext, 0);
+	buf_init(&part, 0);
+	buf_init(&tok, 0);
+	sm_err e = buf_puts(&ext, "{");
+	if (e == SM_OK)
+		e = buf_puts(&part, "{");
+	if (e == SM_OK)
+		e = buf_puts(&tok, "{");
+	for (size_t i = 0; e == SM_OK && i < set->n; i++) {
+		/* An auto-registered device is its own participant, and has a
+		 * token nobody knows until an admin rotates it. */
+		char part_hex[PSEUDONYM_HEX_BYTES], tok_hex[PSEUDONYM_HEX_BYTES];
+		char self[PSEUDONYM_HEX_BYTES + 8];
+		uint8_t random[PSEUDONYM_BYTES];
+		snprintf(self, sizeof(self), "device:%s", set->slots[i].pseudonym);
+		pseudonym_hex(PSEUDO_PARTICIPANT, self, strlen(self), part_hex);
+		randombytes_buf(random, sizeof(random));
+		sodium_bin2hex(tok_hex, sizeof(tok_hex), random, sizeof(random));
+		e = array_add(&ext, set->slots[i].pseudonym);
+		if (e == SM_OK)
+			e = array_add(&part, part_hex);
+		if (e == SM_OK)
+			e = array_add(&tok, tok_hex);
+	}
+	if (e == SM_OK)
+		e = buf_puts(&ext, "}");
+	if (e == SM_OK)
+		e = buf_puts(&part, "}");
+	if (e == SM_OK)
+		e = buf_puts(&tok, "}");
+	if (e != SM_OK)
+		goto out;
+
+	char project[24];
+	snprintf(project, sizeof(project), "%lld", project_id);
+	const char *params[] = {project, ext.data, part.data, tok.data, auto_register ? "t" : "f"};
+	struct db_conn *c;
+	e = db_acquire(pool, &c);
+	if (e != SM_OK)
+		goto out;
+	PGresult *res;
+	e = db_exec(c, &resolve_devices, params, &res);
+	db_release(pool, c);
+	if (e != SM_OK)
+		goto out;
+	for (int row = 0; row < PQntuples(res); row++) {
+		const char *hex = PQgetvalue(res, row, 0);
+		for (size_t i = 0; i < set->n; i++) {
+			if (strcmp(set->slots[i].pseudonym, hex) != 0 || PQgetisnull(res, row, 1))
+				continue;
+			snprintf(set->slots[i].id, sizeof(set->slots[i].id), "%s",
+			         PQgetvalue(res, row, 1));
+			set->slots[i].active = strcmp(PQgetvalue(res, row, 2), "t") == 0;
+		}
+	}
+	PQclear(res);
+out:
+	buf_cleanup(&ext);
+	buf_cleanup(&part);
+	buf_cleanup(&tok);
+	return e;
+}
+
+sm_err ingest_run(struct db_pool *pool, const struct ingest_family *family, const struct buf *copy,
+                  long long *accepted, long long *duplicates)
+{
+	*accepted = *duplicates = 0;
+	struct db_conn *c;
+	sm_err e = db_acquire(pool, &c);
+	if (e != SM_OK)
+		return e;
+	PGresult *rows = NULL;
+	e = db_copy(c, family->prepare, copy->data ? copy->data : "", copy->len);
+	if (e == SM_OK)
+		e = db_script(c, family->apply, &rows);
+	if (e == SM_OK && (!rows || PQntuples(rows) != 1)) {
+		log_error("ingest %s: the apply step returned no counts", family->name);
+		e = SM_ERR_INTERNAL;
+	}
+	if (e == SM_OK) {
+		*accepted = strtoll(PQgetvalue(rows, 0, 0), NULL, 10);
+		*duplicates = strtoll(PQgetvalue(rows, 0, 1), NULL, 10);
+	}
+	PQclear(rows);
+	db_release(pool, c); /* rolls back anything left open by a failure */
+	return e;
+}
+
+sm_err copy_text(struct buf *b, const char *s)
+{
+	if (b->len && b->data[b->len - 1] != '\n') {
+		sm_err e = buf_append(b, "\t", 1);
+		if (e != SM_OK)
+			return e;
+	}
+	for (const char *p = s; *p; p++) {
+		const char *esc = NULL;
+		switch (*p) {
+		case '\\': esc = "\\\\"; break;
+		case '\t': esc = "\\t"; break;
+		case '\n': esc = "\\n"; break;
+		case '\r': esc = "\\r"; break;
+		default: break;
+		}
+		sm_err e = esc ? buf_append(b, esc, 2) : buf_append(b, p, 1);
+		if (e != SM_OK)
+			return e;
+	}
+	return SM_OK;
+}
+
+sm_err copy_null(struct buf *b)
+{
+	return copy_text(b, "") == SM_OK ? buf_append(b, "\\N", 2) : SM_ERR_NOMEM;
+}
+
+sm_err copy_double(struct buf *b, double v)
+{
+	if (isnan(v))
+		return copy_null(b);
+	char tmp[40];
+	snprintf(tmp, sizeof(tmp), "%.9g", v);
+	return copy_text(b, tmp);
+}
+
+sm_err copy_int(struct buf *b, long long v)
+{
+	char tmp[24];
+	snprintf(tmp, sizeof(tmp), "%lld", v);
+	return copy_text(b, tmp);
+}
+
+sm_err copy_time(struct buf *b, usec_t t)
+{
+	if (t == 0)
+		return copy_null(b);
+	char tmp[SCALAR_TIME_LEN];
+	scalar_time_format(t, tmp);
+	return copy_text(b, tmp);
+}
+
+sm_err copy_row_end(struct buf *b)
+{
+	return buf_append(b, "\n", 1);
+}
