@@ -24,6 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct csv_reader r;
 	size_t n = 0;
 	size_t last_line = 0;
+	size_t records = 0;
 	sm_err e;
 
 	csv_init(&r, (const char *)data, size, &lim);
@@ -34,13 +35,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (csv_line(&r) <= last_line)
 			__builtin_trap();
 		last_line = csv_line(&r);
+		if (csv_record_index(&r) != records++)
+			__builtin_trap();
 		for (size_t k = 0; k < n; k++) {
 			if (fields[k].len > lim.max_field_bytes)
 				__builtin_trap();
 			if (!csv_field_copy(fields[k], copy, sizeof(copy)))
 				__builtin_trap();
 			/* No NUL byte ever reaches a field. */
-			if (strlen(copy) != fields[k].len)
+			if (strlen(copy) != fields[k].len || !csv_field_is(fields[k], copy))
 				__builtin_trap();
 		}
 	}

@@ -24,4 +24,17 @@ void handle_device_deactivate(struct request *r);
 /* handlers_air.c */
 void handle_ingest_snuffelfiets(struct request *r);
 
+/* handlers_traffic.c */
+void handle_segments_register(struct request *r);
+void handle_ingest_telraam(struct request *r);
+
+/* handlers_heat.c */
+#define WEBHOOK_SECRET_HEADER "X-Samenmeten-Secret"
+void handle_ingest_heat(struct request *r);
+void handle_ingest_ttn(struct request *r);
+void handle_webhook_secret(struct request *r);
+
+/* handlers_experience.c */
+void handle_ingest_experience(struct request *r);
+
 #endif

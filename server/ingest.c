@@ -22,6 +22,45 @@ const struct ingest_family ingest_air = {
     "SELECT accepted, duplicates FROM ingest_air_apply(); COMMIT",
 };
 
+const struct ingest_family ingest_traffic = {
+    "traffic",
+    "BEGIN;"
+    "CREATE TEMP TABLE IF NOT EXISTS traffic_staging ("
+    " segment_id bigint, interval text, period_start timestamptz, device_id uuid, uptime real,"
+    " heavy real, heavy_lft real, heavy_rgt real, car real, car_lft real, car_rgt real,"
+    " bike real, bike_lft real, bike_rgt real, pedestrian real, pedestrian_lft real,"
+    " pedestrian_rgt real, direction smallint, timezone text, v85 real,"
+    " car_speed_hist_0to70plus real[], car_speed_hist_0to120plus real[], quality integer)"
+    " ON COMMIT DELETE ROWS;"
+    "COPY traffic_staging FROM STDIN",
+    "SELECT accepted, duplicates FROM ingest_traffic_apply(); COMMIT",
+};
+
+const struct ingest_family ingest_heat = {
+    "heat",
+    "BEGIN;"
+    "CREATE TEMP TABLE IF NOT EXISTS heat_staging ("
+    " device_id uuid, observed_at timestamptz, temperature_c real, humidity_pct real,"
+    " pressure_hpa real, wind_speed_ms real, wind_height_m real, globe_temperature_c real,"
+    " globe_diameter_mm real, natural_wet_bulb_c real, solar_radiation_wm2 real, rain_mm real,"
+    " wet_bulb_c real, wet_bulb_method text, wbgt_c real, wbgt_method text,"
+    " wbgt_approximate boolean, wbgt_category text, heat_index_c real, heat_index_method text,"
+    " heat_index_category text, humidex real, humidex_category text, quality integer)"
+    " ON COMMIT DELETE ROWS;"
+    "COPY heat_staging FROM STDIN",
+    "SELECT accepted, duplicates FROM ingest_heat_apply(); COMMIT",
+};
+
+const struct ingest_family ingest_experience = {
+    "experience",
+    "BEGIN;"
+    "CREATE TEMP TABLE IF NOT EXISTS experience_staging ("
+    " device_id uuid, observed_at timestamptz, lat float8, lon float8, scores smallint[],"
+    " remark text) ON COMMIT DELETE ROWS;"
+    "COPY experience_staging FROM STDIN",
+    "SELECT accepted, duplicates FROM ingest_experience_apply(); COMMIT",
+};
+
 sm_err device_set_slot(struct device_set *set, const char *hex, size_t *slot)
 {
 	for (size_t i = 0; i < set->n; i++) {

@@ -46,6 +46,9 @@ struct ingest_family {
 };
 
 extern const struct ingest_family ingest_air;
+extern const struct ingest_family ingest_traffic;
+extern const struct ingest_family ingest_heat;
+extern const struct ingest_family ingest_experience;
 
 /* Copies `copy` (COPY text) into the family's staging table and applies it,
  * committed before this returns SM_OK. */

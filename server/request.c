@@ -1,5 +1,6 @@
 #include "request.h"
 
+#include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,7 +31,10 @@ void request_cleanup(struct request *r)
 	free(r->content_type);
 	free(r->authorization);
 	free(r->if_none_match);
-	r->path = r->content_type = r->authorization = r->if_none_match = NULL;
+	if (r->webhook_secret)
+		sodium_memzero(r->webhook_secret, strlen(r->webhook_secret));
+	free(r->webhook_secret);
+	r->path = r->content_type = r->authorization = r->if_none_match = r->webhook_secret = NULL;
 	for (size_t i = 0; i < r->nparams; i++)
 		free(r->params[i]);
 	r->nparams = 0;

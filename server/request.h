@@ -45,6 +45,7 @@ struct request {
 	char *content_type; /* owned; NULL when absent */
 	char *authorization;
 	char *if_none_match;
+	char *webhook_secret; /* X-Samenmeten-Secret, for LoRaWAN webhooks */
 	char request_id[48];
 	char *params[REQUEST_MAX_PARAMS]; /* owned; path parameters in pattern order */
 	size_t nparams;

@@ -20,6 +20,12 @@ const struct route routes[] = {
     {"POST", "/v1/devices/{id}/token", handle_device_rotate, AUTH_ADMIN, NULL},
     {"POST", "/v1/devices/{id}/deactivate", handle_device_deactivate, AUTH_ADMIN, NULL},
     {"POST", "/v1/ingest/snuffelfiets", handle_ingest_snuffelfiets, AUTH_DEVICE, csv_or_json_body},
+    {"POST", "/v1/segments", handle_segments_register, AUTH_ADMIN, json_body},
+    {"POST", "/v1/ingest/telraam", handle_ingest_telraam, AUTH_DEVICE, json_body},
+    {"POST", "/v1/ingest/heat", handle_ingest_heat, AUTH_DEVICE, json_body},
+    {"POST", "/v1/ingest/ttn", handle_ingest_ttn, AUTH_PUBLIC, json_body},
+    {"POST", "/v1/projects/{slug}/webhook-secret", handle_webhook_secret, AUTH_ADMIN, NULL},
+    {"POST", "/v1/ingest/experience", handle_ingest_experience, AUTH_DEVICE, json_body},
 };
 
 const size_t nroutes = sizeof(routes) / sizeof(routes[0]);

@@ -40,8 +40,16 @@ void rowerr_add(struct row_errors *e, size_t index, const char *field, const cha
 	quote_value(r->reason, sizeof(r->reason), reason, sizeof(r->reason) - 4);
 }
 
+static int by_index(const void *a, const void *b)
+{
+	const struct row_error *x = a, *y = b;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
 json_t *rowerr_json(const struct row_errors *e)
 {
+	if (e->listed > 1)
+		qsort(e->items, e->listed, sizeof(e->items[0]), by_index);
 	json_t *list = json_array();
 	for (size_t i = 0; list && i < e->listed; i++)
 		json_array_append_new(

@@ -6,18 +6,13 @@
 #include <string.h>
 
 #include "csv.h"
+#include "geo.h"
 
 #define MAX_COLUMNS 64
 #define MAX_FIELD_BYTES 256
 #define FUTURE_TOLERANCE (5 * 60 * USEC_PER_SEC)
 #define FAR_FUTURE (24 * 3600 * USEC_PER_SEC)
 #define EARLIEST INT64_C(946684800000000) /* 2000-01-01T00:00:00Z */
-
-/* The Netherlands with its coastal waters, in WGS84. */
-#define NL_LAT_MIN 50.6
-#define NL_LAT_MAX 53.8
-#define NL_LON_MIN 3.0
-#define NL_LON_MAX 7.3
 
 enum layout { LAYOUT_PLATFORM, LAYOUT_DEVICE };
 
@@ -271,12 +266,12 @@ static bool row_finish(struct row_build *rb, enum layout layout, const struct sn
 		r->quality |= 1u << 6; /* time_future */
 
 	if (rb->has_lat && rb->has_lon && !(r->lat == 0 && r->lon == 0)) {
-		if (r->lat < NL_LAT_MIN || r->lat > NL_LAT_MAX) {
+		if (!geo_lat_in_netherlands(r->lat)) {
 			row_fail(rb, errs, layout == LAYOUT_PLATFORM ? "latitude" : "lat",
 			         "is outside the Netherlands");
 			return false;
 		}
-		if (r->lon < NL_LON_MIN || r->lon > NL_LON_MAX) {
+		if (!geo_lon_in_netherlands(r->lon)) {
 			row_fail(rb, errs, layout == LAYOUT_PLATFORM ? "longitude" : "lon",
 			         "is outside the Netherlands");
 			return false;
@@ -493,16 +488,6 @@ static int by_device_time(const void *a, const void *b)
 	return 0;
 }
 
-/* Great-circle distance in metres. */
-static double distance_m(double lat1, double lon1, double lat2, double lon2)
-{
-	const double r = 6371008.8, rad = M_PI / 180;
-	double dlat = (lat2 - lat1) * rad, dlon = (lon2 - lon1) * rad;
-	double h = sin(dlat / 2) * sin(dlat / 2) +
-	           cos(lat1 * rad) * cos(lat2 * rad) * sin(dlon / 2) * sin(dlon / 2);
-	return 2 * r * asin(sqrt(h));
-}
-
 void snuffel_flag_batch(struct air_batch *b)
 {
 	qsort(b->rows, b->n, sizeof(b->rows[0]), by_device_time);
@@ -518,7 +503,7 @@ void snuffel_flag_batch(struct air_batch *b)
 		if (r->has_position) {
 			if (last_good) {
 				double d =
-				    distance_m(last_good->lat, last_good->lon, r->lat, r->lon);
+				    geo_distance_m(last_good->lat, last_good->lon, r->lat, r->lon);
 				double dt = (double)(r->recorded_at - last_good->recorded_at) /
 				            USEC_PER_SEC;
 				if (d > AIR_JUMP_MIN_M && (dt <= 0 || d / dt > AIR_JUMP_SPEED_MS))

@@ -1,0 +1,345 @@
+/* Telraam: road segments (POST /v1/segments, admin) and traffic reports
+ * (POST /v1/ingest/telraam). */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "geo.h"
+#include "handlers.h"
+#include "handlers_ingest.h"
+#include "jsonin.h"
+#include "telraam.h"
+#include "validate.h"
+
+/* New segments are inserted; known ones of the same project updated in
+ * place; a segment another project registered is left alone. $2 is a JSON
+ * array of {segment_id, geometry, timezone, last_data_package}. */
+static const struct db_stmt segments_upsert = {
+    "segments_upsert",
+    "INSERT INTO road_segment (segment_id, project_id, geom, timezone, last_data_package)"
+    " SELECT (f->>'segment_id')::bigint, $1,"
+    "  ST_Multi(ST_SetSRID(ST_GeomFromGeoJSON(f->>'geometry'), 4326)),"
+    "  f->>'timezone', (f->>'last_data_package')::timestamptz"
+    " FROM (SELECT DISTINCT ON ((f->>'segment_id')::bigint) f"
+    "       FROM json_array_elements($2::json) f) AS one_per_segment"
+    " ON CONFLICT (segment_id) DO UPDATE SET geom = EXCLUDED.geom,"
+    "  timezone = EXCLUDED.timezone, last_data_package = EXCLUDED.last_data_package"
+    "  WHERE road_segment.project_id = EXCLUDED.project_id"
+    " RETURNING segment_id, xmax = 0",
+    2,
+};
+
+static const struct db_stmt segments_known = {
+    "segments_known",
+    "SELECT segment_id FROM road_segment WHERE project_id = $1 AND segment_id = ANY($2::bigint[])",
+    2,
+};
+
+/* A line's positions: at least two [lon, lat] pairs in the Netherlands. */
+static const char *line_problem(json_t *line)
+{
+	if (!json_is_array(line) || json_array_size(line) < 2)
+		return "a line needs at least two positions";
+	size_t i;
+	json_t *pos;
+	json_array_foreach(line, i, pos) {
+		json_t *lon = json_array_get(pos, 0), *lat = json_array_get(pos, 1);
+		if (!json_is_array(pos) || json_array_size(pos) < 2 || json_array_size(pos) > 3 ||
+		    !json_is_number(lon) || !json_is_number(lat))
+			return "positions must be [longitude, latitude]";
+		if (!geo_lon_in_netherlands(json_number_value(lon)) ||
+		    !geo_lat_in_netherlands(json_number_value(lat)))
+			return "a position lies outside the Netherlands";
+	}
+	return NULL;
+}
+
+static const char *geometry_problem(json_t *g)
+{
+	const char *type = json_string_value(json_object_get(g, "type"));
+	json_t *coords = json_object_get(g, "coordinates");
+	if (!type)
+		return "needs a LineString or MultiLineString geometry";
+	if (strcmp(type, "LineString") == 0)
+		return line_problem(coords);
+	if (strcmp(type, "MultiLineString") != 0)
+		return "must be a LineString or MultiLineString";
+	if (!json_is_array(coords) || json_array_size(coords) == 0)
+		return "a MultiLineString needs at least one line";
+	size_t i;
+	json_t *line;
+	json_array_foreach(coords, i, line) {
+		const char *p = line_problem(line);
+		if (p)
+			return p;
+	}
+	return NULL;
+}
+
+/* One feature as a row for segments_upsert, or NULL with the error listed. */
+static json_t *segment_row(json_t *f, size_t index, struct row_errors *errs)
+{
+	json_t *props = json_object_get(f, "properties");
+	json_t *id = json_object_get(props, "segment_id");
+	json_t *geom = json_object_get(f, "geometry");
+	double d = 0;
+	if (!json_is_object(f) || !json_is_object(props)) {
+		rowerr_add(errs, index, "", "a feature needs properties");
+		return NULL;
+	}
+	if (json_is_string(id)) {
+		if (!scalar_double(json_string_value(id), json_string_length(id), &d))
+			d = 0;
+	} else if (json_is_number(id))
+		d = json_number_value(id);
+	if (d <= 0 || d != floor(d) || d > 9.2e18) {
+		rowerr_add(errs, index, "segment_id", "must be a positive integer");
+		return NULL;
+	}
+	const char *problem = geometry_problem(geom);
+	if (problem) {
+		rowerr_add(errs, index, "geometry", "%s", problem);
+		return NULL;
+	}
+	char *geojson = json_dumps(geom, JSON_COMPACT);
+	json_t *row = json_pack("{s:I, s:s?, s:I}", "segment_id", (json_int_t)d, "geometry",
+	                        geojson, "index", (json_int_t)index);
+	free(geojson);
+	const char *tz = json_string_value(json_object_get(props, "timezone"));
+	if (tz && text_valid(tz, 64))
+		json_object_set_new(row, "timezone", json_string(tz));
+	json_t *last = json_object_get(props, "last_data_package");
+	usec_t t;
+	char why[96], iso[SCALAR_TIME_LEN];
+	if (json_is_string(last) && scalar_time(json_string_value(last), json_string_length(last),
+	                                        true, &t, why, sizeof(why)) == SM_OK) {
+		scalar_time_format(t, iso);
+		json_object_set_new(row, "last_data_package", json_string(iso));
+	}
+	return row;
+}
+
+void handle_segments_register(struct request *r)
+{
+	struct ingest_target t;
+	struct row_errors errs;
+	json_t *root = NULL, *rows = json_array();
+	char why[256];
+	rowerr_init(&errs);
+	if (!ingest_target(r, "traffic", &t))
+		goto out;
+	if (jsonin_parse(r->body.data ? r->body.data : "", r->body.len, r->app->cfg->json_max_depth,
+	                 &root, why, sizeof(why)) != SM_OK) {
+		respond_unparsable(r, SM_ERR_INVALID, why);
+		goto out;
+	}
+	json_t *features = json_object_get(root, "features");
+	const char *type = json_string_value(json_object_get(root, "type"));
+	if (!type || strcmp(type, "FeatureCollection") != 0 || !json_is_array(features)) {
+		respond_unparsable(r, SM_ERR_INVALID, "expected a GeoJSON FeatureCollection");
+		goto out;
+	}
+	if (json_array_size(features) > (size_t)r->app->cfg->ingest_max_rows) {
+		respond_unparsable(r, SM_ERR_TOO_LARGE, "too many features");
+		goto out;
+	}
+	size_t i;
+	json_t *f;
+	json_array_foreach(features, i, f) {
+		json_t *row = segment_row(f, i, &errs);
+		if (row)
+			json_array_append_new(rows, row);
+	}
+	long long added = 0, updated = 0;
+	if (json_array_size(rows) > 0) {
+		char *text = json_dumps(rows, JSON_COMPACT);
+		char project[24];
+		snprintf(project, sizeof(project), "%lld", t.project_id);
+		const char *params[] = {project, text};
+		struct db_conn *c;
+		PGresult *res = NULL;
+		sm_err e = db_acquire(r->app->db, &c);
+		if (e == SM_OK) {
+			e = db_exec(c, &segments_upsert, params, &res);
+			db_release(r->app->db, c);
+		}
+		free(text);
+		if (e != SM_OK) {
+			respond_db_error(r, e);
+			goto out;
+		}
+		for (int k = 0; k < PQntuples(res); k++) {
+			if (strcmp(PQgetvalue(res, k, 1), "t") == 0)
+				added++;
+			else
+				updated++;
+		}
+		/* Rows the upsert did not return belong to another project. */
+		json_t *row;
+		json_array_foreach(rows, i, row) {
+			json_int_t id = json_integer_value(json_object_get(row, "segment_id"));
+			bool stored = false;
+			for (int k = 0; k < PQntuples(res) && !stored; k++)
+				stored = strtoll(PQgetvalue(res, k, 0), NULL, 10) == id;
+			if (!stored)
+				rowerr_add(
+				    &errs,
+				    (size_t)json_integer_value(json_object_get(row, "index")),
+				    "segment_id", "segment %lld is registered by another project",
+				    (long long)id);
+		}
+		PQclear(res);
+	}
+	respond_ingest(r, added, updated, &errs);
+out:
+	ingest_target_cleanup(&t);
+	rowerr_cleanup(&errs);
+	json_decref(root);
+	json_decref(rows);
+}
+
+/* Rejects the reports whose segment the project has not registered. */
+static bool check_segments(struct request *r, long long project_id, struct traffic_batch *b)
+{
+	struct buf ids;
+	buf_init(&ids, 0);
+	sm_err e = buf_puts(&ids, "{");
+	for (size_t i = 0; e == SM_OK && i < b->n; i++)
+		e = buf_printf(&ids, "%s%lld", i ? "," : "", (long long)b->rows[i].segment_id);
+	if (e == SM_OK)
+		e = buf_puts(&ids, "}");
+	char project[24];
+	snprintf(project, sizeof(project), "%lld", project_id);
+	const char *params[] = {project, ids.data};
+	PGresult *res = NULL;
+	struct db_conn *c;
+	if (e == SM_OK)
+		e = db_acquire(r->app->db, &c);
+	if (e == SM_OK) {
+		e = db_exec(c, &segments_known, params, &res);
+		db_release(r->app->db, c);
+	}
+	buf_cleanup(&ids);
+	if (e != SM_OK) {
+		respond_db_error(r, e);
+		return false;
+	}
+	size_t kept = 0;
+	for (size_t i = 0; i < b->n; i++) {
+		bool known = false;
+		for (int k = 0; k < PQntuples(res) && !known; k++)
+			known = strtoll(PQgetvalue(res, k, 0), NULL, 10) == b->rows[i].segment_id;
+		if (known)
+			b->rows[kept++] = b->rows[i];
+		else
+			rowerr_add(
+			    &b->errors, b->rows[i].index, "segment_id",
+			    "segment %lld is not registered in this project (POST /v1/segments)",
+			    (long long)b->rows[i].segment_id);
+	}
+	b->n = kept;
+	PQclear(res);
+	return true;
+}
+
+static sm_err copy_array(struct buf *copy, const double *v, size_t n)
+{
+	if (n == 0)
+		return copy_null(copy);
+	char text[25 * 24 + 4];
+	size_t len = 0;
+	for (size_t i = 0; i < n; i++)
+		len +=
+		    (size_t)snprintf(text + len, sizeof(text) - len, "%s%.9g", i ? "," : "{", v[i]);
+	snprintf(text + len, sizeof(text) - len, "}");
+	return copy_text(copy, text);
+}
+
+static sm_err copy_report(struct buf *copy, const struct traffic_report *t, const char *device)
+{
+	sm_err e = copy_int(copy, t->segment_id);
+	if (e == SM_OK)
+		e = copy_text(copy, t->quarterly ? "quarterly" : "hourly");
+	if (e == SM_OK)
+		e = copy_time(copy, t->period_start);
+	if (e == SM_OK)
+		e = device ? copy_text(copy, device) : copy_null(copy);
+	if (e == SM_OK)
+		e = copy_double(copy, t->uptime);
+	for (size_t c = 0; e == SM_OK && c < TC_NCOUNTS; c++)
+		e = copy_double(copy, t->count[c]);
+	if (e == SM_OK)
+		e = t->direction >= 0 ? copy_int(copy, t->direction) : copy_null(copy);
+	if (e == SM_OK)
+		e = t->timezone[0] ? copy_text(copy, t->timezone) : copy_null(copy);
+	if (e == SM_OK)
+		e = copy_double(copy, t->v85);
+	if (e == SM_OK)
+		e = copy_array(copy, t->hist70, t->nhist70);
+	if (e == SM_OK)
+		e = copy_array(copy, t->hist120, t->nhist120);
+	if (e == SM_OK)
+		e = copy_int(copy, t->quality);
+	if (e == SM_OK)
+		e = copy_row_end(copy);
+	return e;
+}
+
+void handle_ingest_telraam(struct request *r)
+{
+	struct ingest_target t;
+	struct traffic_batch b;
+	struct buf copy;
+	json_t *root = NULL;
+	char why[256];
+	traffic_batch_init(&b);
+	buf_init(&copy, 0);
+	if (!ingest_target(r, "traffic", &t))
+		goto out;
+	sm_err e = jsonin_parse(r->body.data ? r->body.data : "", r->body.len,
+	                        r->app->cfg->json_max_depth, &root, why, sizeof(why));
+	if (e == SM_OK)
+		e = telraam_parse(root, (size_t)r->app->cfg->ingest_max_rows, scalar_now(), &b, why,
+		                  sizeof(why));
+	if (e != SM_OK) {
+		respond_unparsable(r, e, why);
+		goto out;
+	}
+	/* The camera (instance) is the device: a token's own, or for imports
+	 * the one the report names, when it names one. */
+	for (size_t i = 0; i < b.n; i++) {
+		struct traffic_report *tr = &b.rows[i];
+		tr->device = SIZE_MAX;
+		if (!tr->instance_ref[0] && !t.has_default)
+			continue; /* a segment-level report, without a camera */
+		if (!ingest_row_device(r, &t, tr->instance_ref, "instance_id", tr->index, &b.errors,
+		                       &tr->device))
+			goto out;
+	}
+	if (!ingest_resolve(r, &t) || !check_segments(r, t.project_id, &b))
+		goto out;
+	for (size_t i = 0; e == SM_OK && i < b.n; i++) {
+		const struct traffic_report *tr = &b.rows[i];
+		const char *device =
+		    tr->device == SIZE_MAX ? NULL : t.devices->slots[tr->device].id;
+		if (device && !device[0])
+			device = NULL;
+		e = copy_report(&copy, tr, device);
+	}
+	long long accepted = 0, duplicates = 0;
+	if (e == SM_OK && b.n > 0)
+		e = ingest_run(r->app->db, &ingest_traffic, &copy, &accepted, &duplicates);
+	if (e != SM_OK) {
+		respond_db_error(r, e);
+		goto out;
+	}
+	respond_ingest(r, accepted, duplicates, &b.errors);
+out:
+	ingest_target_cleanup(&t);
+	traffic_batch_cleanup(&b);
+	buf_cleanup(&copy);
+	json_decref(root);
+}
