@@ -202,6 +202,7 @@ sm_err db_exec(struct db_conn *c, const struct db_stmt *s, const char *const *pa
 {
 	*res = NULL;
 	if (!is_prepared(c, s)) {
+		metrics_db_call(true);
 		PGresult *r = PQprepare(c->pg, s->name, s->sql, s->nparams, NULL);
 		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
 			sm_err e = classify(c, r, s->name);
@@ -212,6 +213,7 @@ sm_err db_exec(struct db_conn *c, const struct db_stmt *s, const char *const *pa
 		if (c->nprepared < DB_MAX_PREPARED)
 			c->prepared[c->nprepared++] = s;
 	}
+	metrics_db_call(false);
 	PGresult *r = PQexecPrepared(c->pg, s->name, s->nparams, params, NULL, NULL, 0);
 	ExecStatusType st = PQresultStatus(r);
 	if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
@@ -225,6 +227,7 @@ sm_err db_exec(struct db_conn *c, const struct db_stmt *s, const char *const *pa
 
 sm_err db_command(struct db_conn *c, const char *sql)
 {
+	metrics_db_call(false);
 	PGresult *r = PQexec(c->pg, sql);
 	ExecStatusType st = PQresultStatus(r);
 	sm_err e = SM_OK;
@@ -262,6 +265,7 @@ static sm_err drain(struct db_conn *c, const char *what, PGresult **rows)
 
 sm_err db_copy(struct db_conn *c, const char *sql, const char *data, size_t len)
 {
+	metrics_db_call(false);
 	PGresult *r = PQexec(c->pg, sql);
 	if (PQresultStatus(r) != PGRES_COPY_IN) {
 		sm_err e = classify(c, r, "COPY");
@@ -286,6 +290,7 @@ sm_err db_copy(struct db_conn *c, const char *sql, const char *data, size_t len)
 sm_err db_script(struct db_conn *c, const char *sql, PGresult **rows)
 {
 	*rows = NULL;
+	metrics_db_call(false);
 	if (!PQsendQuery(c->pg, sql))
 		return classify(c, NULL, "script");
 	return drain(c, "script", rows);

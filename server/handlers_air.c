@@ -1,6 +1,7 @@
 /* POST /v1/ingest/snuffelfiets: Snuffelfiets readings as CSV (platform
  * export or device v3) or JSON. */
 #include <math.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -18,10 +19,14 @@ static sm_err parse_body(struct request *r, const struct snuffel_limits *lim, st
 		return snuffel_parse_csv(r->body.data ? r->body.data : "", r->body.len, lim, b, why,
 		                         whylen);
 	json_t *root = NULL;
+	char syntax[200];
 	sm_err e = jsonin_parse(r->body.data ? r->body.data : "", r->body.len,
-	                        r->app->cfg->json_max_depth, &root, why, whylen);
-	if (e == SM_OK)
-		e = snuffel_parse_json(root, lim, b, why, whylen);
+	                        r->app->cfg->json_max_depth, &root, syntax, sizeof(syntax));
+	if (e != SM_OK) {
+		snprintf(why, whylen, "the body is not valid JSON: %s", syntax);
+		return e;
+	}
+	e = snuffel_parse_json(root, lim, b, why, whylen);
 	json_decref(root);
 	return e;
 }

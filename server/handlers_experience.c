@@ -7,7 +7,6 @@
 #include "experience.h"
 #include "handlers.h"
 #include "handlers_ingest.h"
-#include "jsonin.h"
 
 static sm_err copy_sheet(struct buf *copy, const struct experience *x, const char *device)
 {
@@ -47,11 +46,10 @@ void handle_ingest_experience(struct request *r)
 	buf_init(&copy, 0);
 	if (!ingest_target(r, "experience", &t))
 		goto out;
-	sm_err e = jsonin_parse(r->body.data ? r->body.data : "", r->body.len,
-	                        r->app->cfg->json_max_depth, &root, why, sizeof(why));
-	if (e == SM_OK)
-		e = experience_parse(root, (size_t)r->app->cfg->ingest_max_rows, scalar_now(), &b,
-		                     why, sizeof(why));
+	if (!ingest_json_body(r, &root))
+		goto out;
+	sm_err e = experience_parse(root, (size_t)r->app->cfg->ingest_max_rows, scalar_now(), &b,
+	                            why, sizeof(why));
 	if (e != SM_OK) {
 		respond_unparsable(r, e, why);
 		goto out;

@@ -12,7 +12,6 @@
 #include "handlers.h"
 #include "handlers_ingest.h"
 #include "heatobs.h"
-#include "jsonin.h"
 #include "validate.h"
 
 static const struct db_stmt webhook_secret_set = {
@@ -114,11 +113,10 @@ void handle_ingest_heat(struct request *r)
 	heat_batch_init(&b);
 	if (!ingest_target(r, "heat", &t))
 		goto out;
-	sm_err e = jsonin_parse(r->body.data ? r->body.data : "", r->body.len,
-	                        r->app->cfg->json_max_depth, &root, why, sizeof(why));
-	if (e == SM_OK)
-		e = heatobs_parse(root, (size_t)r->app->cfg->ingest_max_rows, scalar_now(), &b, why,
-		                  sizeof(why));
+	if (!ingest_json_body(r, &root))
+		goto out;
+	sm_err e = heatobs_parse(root, (size_t)r->app->cfg->ingest_max_rows, scalar_now(), &b, why,
+	                         sizeof(why));
 	if (e != SM_OK) {
 		respond_unparsable(r, e, why);
 		goto out;
@@ -229,12 +227,9 @@ void handle_ingest_ttn(struct request *r)
 	heat_batch_init(&b);
 	if (!webhook_target(r, &t))
 		goto out;
-	sm_err e = jsonin_parse(r->body.data ? r->body.data : "", r->body.len,
-	                        r->app->cfg->json_max_depth, &root, why, sizeof(why));
-	if (e != SM_OK) {
-		respond_unparsable(r, e, why);
+	if (!ingest_json_body(r, &root))
 		goto out;
-	}
+	sm_err e;
 	/* The Things Stack v3: end_device_ids.device_id, received_at, and
 	 * uplink_message.decoded_payload. Gateway metadata is not kept. */
 	const char *device = json_string_value(

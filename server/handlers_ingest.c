@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "app.h"
+#include "jsonin.h"
 #include "validate.h"
 
 static const struct db_stmt project_by_slug = {
@@ -185,6 +186,17 @@ const char *ingest_slot_refusal(const struct ingest_target *t, size_t slot)
 	if (!s->active)
 		return "the device is deactivated";
 	return NULL;
+}
+
+bool ingest_json_body(struct request *r, json_t **root)
+{
+	char why[256], detail[300];
+	if (jsonin_parse(r->body.data ? r->body.data : "", r->body.len, r->app->cfg->json_max_depth,
+	                 root, why, sizeof(why)) == SM_OK)
+		return true;
+	snprintf(detail, sizeof(detail), "the body is not valid JSON: %s", why);
+	respond_unparsable(r, SM_ERR_INVALID, detail);
+	return false;
 }
 
 void respond_unparsable(struct request *r, sm_err e, const char *why)

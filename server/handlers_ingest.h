@@ -41,6 +41,10 @@ bool ingest_resolve(struct request *r, struct ingest_target *t);
 /* Why rows of `slot` cannot be stored, or NULL when they can. */
 const char *ingest_slot_refusal(const struct ingest_target *t, size_t slot);
 
+/* Parses the body as JSON (any value; *root owned by the caller). On false
+ * a 400 naming the syntax error is the response. */
+bool ingest_json_body(struct request *r, json_t **root);
+
 /* Answers a parse failure of the whole body: 400, or 413 over the row cap. */
 void respond_unparsable(struct request *r, sm_err e, const char *why);
 

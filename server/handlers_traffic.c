@@ -10,7 +10,6 @@
 #include "geo.h"
 #include "handlers.h"
 #include "handlers_ingest.h"
-#include "jsonin.h"
 #include "telraam.h"
 #include "validate.h"
 
@@ -127,15 +126,11 @@ void handle_segments_register(struct request *r)
 	struct ingest_target t;
 	struct row_errors errs;
 	json_t *root = NULL, *rows = json_array();
-	char why[256];
 	rowerr_init(&errs);
 	if (!ingest_target(r, "traffic", &t))
 		goto out;
-	if (jsonin_parse(r->body.data ? r->body.data : "", r->body.len, r->app->cfg->json_max_depth,
-	                 &root, why, sizeof(why)) != SM_OK) {
-		respond_unparsable(r, SM_ERR_INVALID, why);
+	if (!ingest_json_body(r, &root))
 		goto out;
-	}
 	json_t *features = json_object_get(root, "features");
 	const char *type = json_string_value(json_object_get(root, "type"));
 	if (!type || strcmp(type, "FeatureCollection") != 0 || !json_is_array(features)) {
@@ -299,11 +294,10 @@ void handle_ingest_telraam(struct request *r)
 	buf_init(&copy, 0);
 	if (!ingest_target(r, "traffic", &t))
 		goto out;
-	sm_err e = jsonin_parse(r->body.data ? r->body.data : "", r->body.len,
-	                        r->app->cfg->json_max_depth, &root, why, sizeof(why));
-	if (e == SM_OK)
-		e = telraam_parse(root, (size_t)r->app->cfg->ingest_max_rows, scalar_now(), &b, why,
-		                  sizeof(why));
+	if (!ingest_json_body(r, &root))
+		goto out;
+	sm_err e = telraam_parse(root, (size_t)r->app->cfg->ingest_max_rows, scalar_now(), &b, why,
+	                         sizeof(why));
 	if (e != SM_OK) {
 		respond_unparsable(r, e, why);
 		goto out;

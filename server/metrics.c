@@ -26,6 +26,7 @@ static struct {
 	size_t nroutes;
 	struct route_stats *routes; /* nroutes + 1 */
 	uint64_t db_errors;
+	uint64_t db_calls, db_prepares;
 	int64_t in_flight;
 } m;
 
@@ -80,6 +81,11 @@ void metrics_observe(size_t route, int status, double seconds)
 void metrics_db_error(void)
 {
 	add(&m.db_errors, 1);
+}
+
+void metrics_db_call(bool prepare)
+{
+	add(prepare ? &m.db_prepares : &m.db_calls, 1);
 }
 
 void metrics_in_flight(int delta)
@@ -152,10 +158,18 @@ sm_err metrics_render(struct buf *out)
 		    "# HELP samenmeten_db_errors_total Database calls that failed.\n"
 		    "# TYPE samenmeten_db_errors_total counter\n"
 		    "samenmeten_db_errors_total %llu\n"
+		    "# HELP samenmeten_db_calls_total Statements sent to the database (each a "
+		    "round trip; a COPY with its data is one).\n"
+		    "# TYPE samenmeten_db_calls_total counter\n"
+		    "samenmeten_db_calls_total %llu\n"
+		    "# HELP samenmeten_db_prepares_total Statements prepared on a connection.\n"
+		    "# TYPE samenmeten_db_prepares_total counter\n"
+		    "samenmeten_db_prepares_total %llu\n"
 		    "# HELP samenmeten_http_requests_in_flight Requests being handled now.\n"
 		    "# TYPE samenmeten_http_requests_in_flight gauge\n"
 		    "samenmeten_http_requests_in_flight %lld\n",
-		    (unsigned long long)get(&m.db_errors),
+		    (unsigned long long)get(&m.db_errors), (unsigned long long)get(&m.db_calls),
+		    (unsigned long long)get(&m.db_prepares),
 		    (long long)__atomic_load_n(&m.in_flight, __ATOMIC_RELAXED));
 	return e;
 }

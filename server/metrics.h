@@ -3,6 +3,7 @@
 #ifndef SAMENMETEN_METRICS_H
 #define SAMENMETEN_METRICS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "buf.h"
@@ -16,6 +17,8 @@ void metrics_cleanup(void);
 
 void metrics_observe(size_t route, int status, double seconds);
 void metrics_db_error(void);
+/* A statement sent to the database (prepare: a statement prepared). */
+void metrics_db_call(bool prepare);
 void metrics_in_flight(int delta);
 
 /* Appends the text exposition format to out. */

@@ -138,6 +138,7 @@ static const struct column *find_column(const char *name, size_t len)
 struct row_build {
 	struct air_reading r;
 	double in[AIR_NVALUES];
+	const char *in_name[AIR_NVALUES]; /* the column each value came from */
 	bool has_time, has_lat, has_lon;
 	bool failed;
 };
@@ -236,6 +237,7 @@ static void row_cell(struct row_build *rb, const struct column *c, const char *s
 			return;
 		}
 		rb->in[c->value] = d;
+		rb->in_name[c->value] = c->name;
 		return;
 	}
 }
@@ -295,7 +297,7 @@ static bool row_finish(struct row_build *rb, enum layout layout, const struct sn
 		if (isnan(x))
 			continue;
 		if (x < 0 && never_negative((enum air_value)v)) {
-			row_fail(rb, errs, value_names[v], "cannot be negative");
+			row_fail(rb, errs, rb->in_name[v], "cannot be negative");
 			return false;
 		}
 		double y = x;
@@ -377,7 +379,7 @@ sm_err snuffel_parse_csv(const char *data, size_t len, const struct snuffel_limi
 			e = SM_OK;
 			break;
 		}
-		if (e == SM_ERR_TOO_LARGE && csv_record_index(&rd) > lim->max_rows) {
+		if (e == SM_ERR_TOO_LARGE && index >= lim->max_rows) {
 			snprintf(why, whylen, "more than %zu rows", lim->max_rows);
 			goto out;
 		}

@@ -12,7 +12,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 from cluster import Cluster, Server, remove, scratch_dir  # noqa: E402
 from contract import Client  # noqa: E402
 
-MAX_BODY = 65536
+MAX_BODY = 2 * 1024 * 1024
 
 
 @pytest.fixture(scope="session")

@@ -96,7 +96,7 @@ class Client:
         self.token = token
 
     def request(self, method, path, token=..., **kw):
-        headers = kw.pop("headers", {})
+        headers = dict(kw.pop("headers", {}))  # never the caller's dict
         token = self.token if token is ... else token
         if token:
             headers.setdefault("Authorization", f"Bearer {token}")

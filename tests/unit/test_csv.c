@@ -16,7 +16,8 @@
 #include "csv.h"
 #include "unit.h"
 
-#define FIXTURE_DEFAULT_DIR "/work/shared/fixtures"
+/* The copy in the repository; tools/test.sh runs tests from its root. */
+#define FIXTURE_DEFAULT_DIR "tests/fixtures"
 #define FIXTURE_FILE "snuffelfiets/platform-export-2024-11-11.csv"
 
 /* Limits for rows that do not test limits. */
@@ -447,7 +448,7 @@ static void test_field_helpers(void **state)
 	TABLE_DONE(run);
 }
 
-/* The fixture's path: $SAMENMETEN_FIXTURES, or the shared folder. */
+/* The fixture's path: $SAMENMETEN_FIXTURES, or the copy in the repository. */
 static char *fixture_read(size_t *len)
 {
 	const char *dir = getenv("SAMENMETEN_FIXTURES");
@@ -455,7 +456,7 @@ static char *fixture_read(size_t *len)
 	snprintf(path, sizeof(path), "%s/%s", dir ? dir : FIXTURE_DEFAULT_DIR, FIXTURE_FILE);
 	FILE *fp = fopen(path, "rb");
 	if (!fp) {
-		print_message("fixture %s missing: skipped\n", path);
+		print_error("fixture %s is missing (run from the repository root)\n", path);
 		return NULL;
 	}
 	struct buf b;
@@ -501,7 +502,7 @@ static void test_fixture_head(void **state)
 	size_t len = 0;
 	char *all = fixture_read(&len);
 	if (!all)
-		skip();
+		fail();
 	size_t cut = 0;
 	for (int nl = 0; cut < len && nl < 3; cut++)
 		if (all[cut] == '\n')
@@ -551,7 +552,7 @@ static void test_fixture_whole(void **state)
 	size_t len = 0;
 	char *all = fixture_read(&len);
 	if (!all)
-		skip();
+		fail();
 	const struct csv_limits lim = {256, 32, 1000000};
 	struct csv_field f[32];
 	size_t n = 0, records = 0;

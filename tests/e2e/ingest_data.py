@@ -1,0 +1,79 @@
+"""Uploads for the ingest tests: the real fixtures, and small synthetic batches in
+each family's format."""
+import csv
+import io
+import os
+
+from cluster import ROOT
+
+FIXTURES = os.path.join(ROOT, "tests", "fixtures")
+SNUFFEL_CSV = os.path.join(FIXTURES, "snuffelfiets", "platform-export-2024-11-11.csv")
+SEGMENTS = os.path.join(FIXTURES, "telraam", "segments-utrecht-2023-12-09.geojson")
+
+
+def read(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def fixture_imeis():
+    with open(SNUFFEL_CSV, newline="") as f:
+        return sorted({row["entity_id"] for row in csv.DictReader(f)})
+
+
+def device_csv(rows, imei="861234567890123", header_extra=""):
+    """A device v3 CSV: rows are (created_at, lat, lon, pm25) tuples."""
+    out = io.StringIO()
+    out.write("created_at,imei,lat,lon,sat_no,battery,uptime,temperature,humidity,pm_1,pm_2_5,pm_10"
+              + header_extra + "\n")
+    for t, lat, lon, pm in rows:
+        pms = (pm, pm, pm) if isinstance(pm, str) else (pm / 2, pm, pm * 1.5)
+        out.write(f"{t},{imei},{lat},{lon},7,3.9,120,12.5,70,{pms[0]},{pms[1]},{pms[2]}\n")
+    return out.getvalue().encode()
+
+
+def trip_rows(start_minute, count, step_s=10, day="2025-03-04", hour=8):
+    """Readings every step_s seconds from hour:start_minute, moving slowly north."""
+    rows = []
+    for i in range(count):
+        s = start_minute * 60 + i * step_s
+        t = f"{day}T{hour + s // 3600:02d}:{(s // 60) % 60:02d}:{s % 60:02d}Z"
+        rows.append((t, round(52.09 + i * 0.00002, 6), 5.12, 10 + (i % 7)))
+    return rows
+
+
+def telraam_report(segment_id, date, **extra):
+    r = {"instance_id": -1, "segment_id": segment_id, "date": date, "interval": "hourly",
+         "uptime": 0.8, "heavy": 1.5, "car": 100.25, "bike": 40.5, "pedestrian": 10.0,
+         "heavy_lft": 0.5, "heavy_rgt": 1.0, "car_lft": 50.0, "car_rgt": 50.25, "bike_lft": 20.0,
+         "bike_rgt": 20.5, "pedestrian_lft": 5.0, "pedestrian_rgt": 5.0, "v85": 38.5,
+         "direction": 1, "timezone": "Europe/Amsterdam",
+         "car_speed_hist_0to70plus": [1.0, 4.0, 10.0, 30.0, 35.0, 15.0, 4.0, 1.0],
+         "car_speed_hist_0to120plus": [0.0] * 4 + [4.0] * 20 + [20.0]}
+    r.update(extra)
+    return r
+
+
+def heat_obs(time, **extra):
+    o = {"time": time, "temperature": 30.0, "humidity": 50.0}
+    o.update(extra)
+    return o
+
+
+def ttn_uplink(device_id, received_at, payload):
+    return {
+        "end_device_ids": {"device_id": device_id,
+                           "application_ids": {"application_id": "samenmeten-hitte"},
+                           "dev_eui": "70B3D57ED0059F3A", "join_eui": "0000000000000000"},
+        "correlation_ids": ["as:up:01H0"],
+        "received_at": received_at,
+        "uplink_message": {"f_port": 1, "frm_payload": "AQID", "decoded_payload": payload,
+                           "rx_metadata": [{"gateway_ids": {"gateway_id": "gw-utrecht-dom"},
+                                            "rssi": -97, "snr": 7.5}],
+                           "received_at": received_at},
+    }
+
+
+def sheet(time, **scores):
+    return {"time": time, "lat": 52.0907, "lon": 5.1214,
+            "scores": scores or {"natural_space": 4, "feeling_safe": 6}}
