@@ -5,6 +5,7 @@
 #   make asan       the same tests against an AddressSanitizer+UBSan build
 #   make valgrind   unit tests under valgrind
 #   make lint       clang-format check, cppcheck
+#   make fuzz       every parser under libFuzzer for FUZZ_SECONDS (default 30)
 #   make bench      benchmarks that print figures
 #   make clean
 

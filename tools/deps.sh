@@ -3,6 +3,7 @@
 #   tools/deps.sh run    to build and run the server with a local PostGIS
 #   tools/deps.sh test   the above, plus what the test suites need
 #   tools/deps.sh bench  the above, plus the load generator
+#   tools/deps.sh fuzz   what the libFuzzer targets need (clang and its runtimes)
 # Without root it prints the apt-get line to run and stops.
 set -euo pipefail
 
@@ -11,12 +12,14 @@ run_pkgs=(gcc make pkg-config libmicrohttpd-dev libjansson-dev libsodium-dev lib
 test_pkgs=(libcmocka-dev python3 python3-pytest python3-requests python3-psycopg2
            python3-jsonschema python3-yaml)
 bench_pkgs=(wrk)
+fuzz_pkgs=(clang libclang-rt-14-dev)
 
 case "${1:-run}" in
   run) want=("${run_pkgs[@]}") ;;
   test) want=("${run_pkgs[@]}" "${test_pkgs[@]}") ;;
   bench) want=("${run_pkgs[@]}" "${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
-  *) echo "usage: $0 run|test|bench" >&2; exit 2 ;;
+  fuzz) want=("${run_pkgs[@]}" "${fuzz_pkgs[@]}") ;;
+  *) echo "usage: $0 run|test|bench|fuzz" >&2; exit 2 ;;
 esac
 
 missing=()

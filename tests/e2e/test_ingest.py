@@ -548,3 +548,32 @@ def test_dump_after_every_fixture_holds_no_identifier(admin, anon, cluster, admi
     for value in sent:
         for form in {value, value.lower(), value.upper()}:
             assert form.encode() not in dump, f"{form!r} is in pg_dump"
+
+
+@pytest.mark.parametrize("path,body", [
+    ("/v1/ingest/heat", b'{"time": "2025-07-01T12:00:00Z", "temperature": 30, "humidity": 50,'
+                        b' "station": "st\xff\xfe"}'),
+    ("/v1/ingest/heat", b'{"time": "2025-07-01T12:00:00Z", "temperature": Infinity, "humidity": 5}'),
+    ("/v1/ingest/experience", b'{"time": "2025-07-01T12:00:00Z", "remark": "\xc3\x28"}'),
+    ("/v1/ingest/telraam", b'{"report": [{"segment_id": 1e999}]}'),
+    ("/v1/ingest/telraam", b'{"report": [], "report": []}'),
+])
+def test_invalid_utf8_infinity_and_duplicate_keys_store_nothing(admin, path, body):
+    kind = {"heat": "heat", "experience": "experience", "telraam": "traffic"}[path.rsplit("/", 1)[1]]
+    slug = new_project(admin, kind)
+    r = admin.post(f"{path}?project={slug}", data=body, headers={"Content-Type": "application/json"})
+    assert r.status_code == 400, r.text
+    assert r.json()["type"] == "urn:samenmeten:problem:malformed-body"
+    assert admin.get(f"/v1/projects/{slug}/devices").json()["items"] == []
+
+
+def test_sql_looking_identifiers_are_only_ever_hashed(admin, cluster):
+    slug = new_project(admin, "air")
+    imei = "1';DROP-TABLE-device;--"
+    r = admin.post(f"/v1/ingest/snuffelfiets?project={slug}",
+                   data=device_csv([("2025-03-04T08:00:00Z", 52.1, 5.1, 10)], imei=imei),
+                   headers=CSV)
+    assert counts(r) == (1, 0, 0)
+    found = admin.get(f"/v1/projects/{slug}/devices", params={"external_id": imei}).json()
+    assert len(found["items"]) == 1
+    assert int(cluster.psql("SELECT count(*) FROM device")) > 0
