@@ -34,6 +34,8 @@ void experience_batch_init(struct experience_batch *b)
 
 void experience_batch_cleanup(struct experience_batch *b)
 {
+	for (size_t i = 0; b->rows && i < b->n; i++)
+		free(b->rows[i].remark);
 	free(b->rows);
 	rowerr_cleanup(&b->errors);
 	experience_batch_init(b);
@@ -135,7 +137,11 @@ static bool parse_one(json_t *o, usec_t now, struct experience *x, struct row_er
 			           EXPERIENCE_REMARK_MAX);
 			return false;
 		}
-		snprintf(x->remark, sizeof(x->remark), "%s", s);
+		x->remark = strdup(s);
+		if (!x->remark) {
+			rowerr_add(errs, x->index, "remark", "could not be kept (out of memory)");
+			return false;
+		}
 	}
 	json_t *device = json_object_get(o, "device");
 	if (device && !json_is_null(device)) {
@@ -170,8 +176,12 @@ sm_err experience_parse(json_t *root, size_t max_rows, usec_t now, struct experi
 		struct experience *x = &b->rows[b->n];
 		memset(x, 0, sizeof(*x));
 		x->index = i;
-		if (parse_one(one ? root : json_array_get(root, i), now, x, &b->errors))
+		if (parse_one(one ? root : json_array_get(root, i), now, x, &b->errors)) {
 			b->n++;
+		} else {
+			free(x->remark); /* a refused sheet keeps nothing */
+			x->remark = NULL;
+		}
 	}
 	return SM_OK;
 }

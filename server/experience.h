@@ -20,7 +20,7 @@ struct experience {
 	usec_t observed_at;
 	double lat, lon;
 	int score[EXPERIENCE_THEMES];               /* 1..7, 0 when not scored */
-	char remark[4 * EXPERIENCE_REMARK_MAX + 1]; /* UTF-8 */
+	char *remark; /* owned (freed with the batch); NULL when absent */
 };
 
 struct experience_batch {

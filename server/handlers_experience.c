@@ -29,7 +29,7 @@ static sm_err copy_sheet(struct buf *copy, const struct experience *x, const cha
 	if (e == SM_OK)
 		e = copy_text(copy, scores);
 	if (e == SM_OK)
-		e = x->remark[0] ? copy_text(copy, x->remark) : copy_null(copy);
+		e = x->remark ? copy_text(copy, x->remark) : copy_null(copy);
 	if (e == SM_OK)
 		e = copy_row_end(copy);
 	return e;
