@@ -492,6 +492,8 @@ static int by_device_time(const void *a, const void *b)
 
 void snuffel_flag_batch(struct air_batch *b)
 {
+	if (b->n == 0)
+		return; /* rows may be NULL: qsort must not see it */
 	qsort(b->rows, b->n, sizeof(b->rows[0]), by_device_time);
 	size_t run_start = 0;
 	const struct air_reading *last_good = NULL;
