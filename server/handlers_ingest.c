@@ -1,5 +1,6 @@
 #include "handlers_ingest.h"
 
+#include <sodium.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +48,7 @@ static sm_err lookup(struct request *r, const struct db_stmt *stmt, const char *
 
 void ingest_target_cleanup(struct ingest_target *t)
 {
+	sodium_memzero(t->last_ref, sizeof(t->last_ref));
 	free(t->devices);
 	t->devices = NULL;
 }
@@ -148,6 +150,10 @@ bool ingest_row_device(struct request *r, struct ingest_target *t, const char *r
 		           "names no device; add the column, or import with ?device=<id>");
 		return true;
 	}
+	if (t->last_ref[0] && strcmp(ref, t->last_ref) == 0) {
+		*slot = t->last_slot;
+		return true;
+	}
 	char hex[PSEUDONYM_HEX_BYTES];
 	pseudonym_hex(PSEUDO_EXTERNAL_ID, ref, strlen(ref), hex);
 	if (!t->admin && strcmp(hex, r->auth.external) != 0) {
@@ -163,6 +169,8 @@ bool ingest_row_device(struct request *r, struct ingest_target *t, const char *r
 		                "an upload may name at most %d devices", INGEST_MAX_DEVICES);
 		return false;
 	}
+	snprintf(t->last_ref, sizeof(t->last_ref), "%s", ref);
+	t->last_slot = *slot;
 	return true;
 }
 

@@ -17,6 +17,8 @@ struct ingest_target {
 	bool has_default;   /* rows that name no device belong to slot `fallback` */
 	size_t fallback;
 	struct device_set *devices; /* owned; ingest_target_cleanup frees it */
+	char last_ref[72];          /* the last reference hashed, and its slot: rows */
+	size_t last_slot;           /* of one device come together, hash it once */
 };
 
 /* Decides the project and device for an upload of `kind` ("air", ...):

@@ -201,25 +201,22 @@ sm_err ingest_run(struct db_pool *pool, const struct ingest_family *family, cons
 
 sm_err copy_text(struct buf *b, const char *s)
 {
-	if (b->len && b->data[b->len - 1] != '\n') {
-		sm_err e = buf_append(b, "\t", 1);
-		if (e != SM_OK)
-			return e;
+	sm_err e = SM_OK;
+	if (b->len && b->data[b->len - 1] != '\n')
+		e = buf_append(b, "\t", 1);
+	while (e == SM_OK && *s) {
+		size_t plain = strcspn(s, "\\\t\n\r");
+		if (plain)
+			e = buf_append(b, s, plain);
+		s += plain;
+		if (e != SM_OK || !*s)
+			break;
+		static const char escapes[][3] = {['\\'] = "\\\\", ['\t'] = "\\t", ['\n'] = "\\n",
+		                                  ['\r'] = "\\r"};
+		e = buf_append(b, escapes[(unsigned char)*s], 2);
+		s++;
 	}
-	for (const char *p = s; *p; p++) {
-		const char *esc = NULL;
-		switch (*p) {
-		case '\\': esc = "\\\\"; break;
-		case '\t': esc = "\\t"; break;
-		case '\n': esc = "\\n"; break;
-		case '\r': esc = "\\r"; break;
-		default: break;
-		}
-		sm_err e = esc ? buf_append(b, esc, 2) : buf_append(b, p, 1);
-		if (e != SM_OK)
-			return e;
-	}
-	return SM_OK;
+	return e;
 }
 
 sm_err copy_null(struct buf *b)
@@ -227,12 +224,52 @@ sm_err copy_null(struct buf *b)
 	return copy_text(b, "") == SM_OK ? buf_append(b, "\\N", 2) : SM_ERR_NOMEM;
 }
 
+/* Nine decimals: finer than a float4 holds, and sub-millimetre for
+ * coordinates. Far faster than printf("%.9g"), which dominated ingest. */
+#define FIXED_DECIMALS 9
+#define FIXED_SCALE 1e9
+#define FIXED_LIMIT 1e9 /* |v| below this fits an int64 once scaled */
+
+size_t copy_format_double(double v, char out[40])
+{
+	if (!(fabs(v) < FIXED_LIMIT))
+		return (size_t)snprintf(out, 40, "%.9g", v);
+	long long scaled = llround(fabs(v) * FIXED_SCALE);
+	long long whole = scaled / (long long)FIXED_SCALE;
+	long long frac = scaled % (long long)FIXED_SCALE;
+	char digits[24];
+	size_t n = 0, o = 0;
+	if (v < 0 && scaled != 0)
+		out[o++] = '-';
+	do {
+		digits[n++] = (char)('0' + whole % 10);
+		whole /= 10;
+	} while (whole);
+	while (n)
+		out[o++] = digits[--n];
+	if (frac) {
+		out[o++] = '.';
+		char f[FIXED_DECIMALS];
+		for (int i = FIXED_DECIMALS - 1; i >= 0; i--) {
+			f[i] = (char)('0' + frac % 10);
+			frac /= 10;
+		}
+		int last = FIXED_DECIMALS - 1;
+		while (f[last] == '0')
+			last--;
+		memcpy(out + o, f, (size_t)last + 1);
+		o += (size_t)last + 1;
+	}
+	out[o] = '\0';
+	return o;
+}
+
 sm_err copy_double(struct buf *b, double v)
 {
 	if (isnan(v))
 		return copy_null(b);
 	char tmp[40];
-	snprintf(tmp, sizeof(tmp), "%.9g", v);
+	copy_format_double(v, tmp);
 	return copy_text(b, tmp);
 }
 

@@ -58,6 +58,8 @@ MUST_CHECK sm_err ingest_run(struct db_pool *pool, const struct ingest_family *f
 /* COPY text format writers: values in a row, then copy_row_end. */
 MUST_CHECK sm_err copy_text(struct buf *b, const char *s);
 MUST_CHECK sm_err copy_double(struct buf *b, double v); /* NAN: NULL */
+/* v as decimal text with at most nine decimals (finite v); returns the length. */
+size_t copy_format_double(double v, char out[40]);
 MUST_CHECK sm_err copy_int(struct buf *b, long long v);
 MUST_CHECK sm_err copy_time(struct buf *b, usec_t t); /* 0: NULL */
 MUST_CHECK sm_err copy_null(struct buf *b);
