@@ -173,6 +173,9 @@ static sm_err classify(struct db_conn *c, PGresult *r, const char *what)
 {
 	const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
 	snprintf(c->sqlstate, sizeof(c->sqlstate), "%s", state ? state : "");
+	if (strcmp(c->sqlstate, "23505") == 0)
+		return SM_ERR_CONFLICT; /* the caller's answer (409, a retried batch), not a fault
+		                         */
 	metrics_db_error();
 	if (PQstatus(c->pg) != CONNECTION_OK || strncmp(c->sqlstate, "08", 2) == 0 ||
 	    strncmp(c->sqlstate, "57P", 3) == 0) {
@@ -180,8 +183,6 @@ static sm_err classify(struct db_conn *c, PGresult *r, const char *what)
 		conn_drop(c);
 		return SM_ERR_UNAVAILABLE;
 	}
-	if (strcmp(c->sqlstate, "23505") == 0)
-		return SM_ERR_CONFLICT;
 	const char *msg = r ? PQresultErrorMessage(r) : PQerrorMessage(c->pg);
 	log_error("database error in %s: %s %.*s", what, c->sqlstate, (int)strcspn(msg, "\n"), msg);
 	if (strncmp(c->sqlstate, "22", 2) == 0 || strncmp(c->sqlstate, "23", 2) == 0)

@@ -19,8 +19,8 @@ struct experience {
 	size_t device;
 	usec_t observed_at;
 	double lat, lon;
-	int score[EXPERIENCE_THEMES];               /* 1..7, 0 when not scored */
-	char *remark; /* owned (freed with the batch); NULL when absent */
+	int score[EXPERIENCE_THEMES]; /* 1..7, 0 when not scored */
+	char *remark;                 /* owned (freed with the batch); NULL when absent */
 };
 
 struct experience_batch {

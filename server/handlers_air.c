@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "app.h"
+#include "geo.h"
 #include "handlers.h"
 #include "handlers_ingest.h"
 #include "jsonin.h"
@@ -56,17 +57,25 @@ static sm_err raw_json(struct buf *copy, const struct air_reading *a)
 	return copy_text(copy, text);
 }
 
-static sm_err copy_reading(struct buf *copy, const struct air_reading *a, const char *device_id)
+/* One reading in air_reading's column order. */
+static sm_err copy_reading(struct buf *copy, const struct air_reading *a,
+                           const struct device_slot *device)
 {
-	sm_err e = copy_text(copy, device_id);
+	char point[GEO_EWKB_POINT_HEX];
+	uint32_t quality = a->quality;
+	if (device->in_service_since && a->recorded_at < device->in_service_since)
+		quality |= 1u << 7; /* time_before_service */
+	sm_err e = copy_text(copy, device->id);
 	if (e == SM_OK)
 		e = copy_time(copy, a->recorded_at);
 	if (e == SM_OK)
 		e = copy_time(copy, a->received_at);
-	if (e == SM_OK)
-		e = a->has_position ? copy_double(copy, a->lat) : copy_null(copy);
-	if (e == SM_OK)
-		e = a->has_position ? copy_double(copy, a->lon) : copy_null(copy);
+	if (e == SM_OK && a->has_position) {
+		geo_point_ewkb_hex(a->lon, a->lat, point);
+		e = copy_text(copy, point);
+	} else if (e == SM_OK) {
+		e = copy_null(copy);
+	}
 	for (size_t v = 0; e == SM_OK && v < AIR_NVALUES; v++) {
 		bool integral = v == AIR_SATELLITES || v == AIR_UPTIME;
 		if (integral && !isnan(a->value[v]))
@@ -83,7 +92,7 @@ static sm_err copy_reading(struct buf *copy, const struct air_reading *a, const 
 		e = a->version_major >= 0 ? copy_text(copy, firmware) : copy_null(copy);
 	}
 	if (e == SM_OK)
-		e = copy_int(copy, a->quality);
+		e = copy_int(copy, quality);
 	if (e == SM_OK)
 		e = raw_json(copy, a);
 	if (e == SM_OK)
@@ -91,13 +100,51 @@ static sm_err copy_reading(struct buf *copy, const struct air_reading *a, const 
 	return e;
 }
 
+/* Array literals of the trip segments in the batch, which is sorted by
+ * device and time: a gap of 30 minutes or more starts a new segment. */
+#define TRIP_GAP (30 * 60 * USEC_PER_SEC)
+
+static sm_err trip_segments(const struct air_batch *b, const struct device_set *devices,
+                            struct buf *ids, struct buf *starts, struct buf *ends)
+{
+	sm_err e = SM_OK;
+	const char *sep = "{";
+	for (size_t i = 0; e == SM_OK && i < b->n; i++) {
+		const struct air_reading *a = &b->rows[i];
+		size_t j = i;
+		while (j + 1 < b->n && b->rows[j + 1].device == a->device &&
+		       b->rows[j + 1].recorded_at - b->rows[j].recorded_at < TRIP_GAP)
+			j++;
+		char s[SCALAR_TIME_LEN], t[SCALAR_TIME_LEN];
+		scalar_time_format(a->recorded_at, s);
+		scalar_time_format(b->rows[j].recorded_at, t);
+		e = buf_printf(ids, "%s%s", sep, devices->slots[a->device].id);
+		if (e == SM_OK)
+			e = buf_printf(starts, "%s\"%s\"", sep, s);
+		if (e == SM_OK)
+			e = buf_printf(ends, "%s\"%s\"", sep, t);
+		sep = ",";
+		i = j;
+	}
+	if (e == SM_OK)
+		e = buf_puts(ids, b->n ? "}" : "{}");
+	if (e == SM_OK)
+		e = buf_puts(starts, b->n ? "}" : "{}");
+	if (e == SM_OK)
+		e = buf_puts(ends, b->n ? "}" : "{}");
+	return e;
+}
+
 void handle_ingest_snuffelfiets(struct request *r)
 {
 	struct ingest_target t;
 	struct air_batch b;
-	struct buf copy;
+	struct buf copy, trip_ids, trip_starts, trip_ends;
 	air_batch_init(&b);
 	buf_init(&copy, 0);
+	buf_init(&trip_ids, 0);
+	buf_init(&trip_starts, 0);
+	buf_init(&trip_ends, 0);
 	if (!ingest_target(r, "air", &t))
 		goto out;
 
@@ -132,11 +179,19 @@ void handle_ingest_snuffelfiets(struct request *r)
 	b.n = kept;
 	snuffel_flag_batch(&b);
 
-	for (size_t i = 0; e == SM_OK && i < b.n; i++)
-		e = copy_reading(&copy, &b.rows[i], t.devices->slots[b.rows[i].device].id);
+	usec_t lo = INT64_MAX, hi = INT64_MIN;
+	for (size_t i = 0; e == SM_OK && i < b.n; i++) {
+		e = copy_reading(&copy, &b.rows[i], &t.devices->slots[b.rows[i].device]);
+		lo = b.rows[i].recorded_at < lo ? b.rows[i].recorded_at : lo;
+		hi = b.rows[i].recorded_at > hi ? b.rows[i].recorded_at : hi;
+	}
+	if (e == SM_OK)
+		e = trip_segments(&b, t.devices, &trip_ids, &trip_starts, &trip_ends);
 	long long accepted = 0, duplicates = 0;
-	if (e == SM_OK && b.n > 0)
-		e = ingest_run(r->app->db, &ingest_air, &copy, &accepted, &duplicates);
+	if (e == SM_OK && b.n > 0) {
+		struct air_direct batch = {&copy, b.n, lo, hi, &trip_ids, &trip_starts, &trip_ends};
+		e = ingest_air_direct(r->app->db, &batch, &accepted, &duplicates);
+	}
 	if (e != SM_OK) {
 		respond_db_error(r, e);
 		goto out;
@@ -146,4 +201,7 @@ out:
 	ingest_target_cleanup(&t);
 	air_batch_cleanup(&b);
 	buf_cleanup(&copy);
+	buf_cleanup(&trip_ids);
+	buf_cleanup(&trip_starts);
+	buf_cleanup(&trip_ends);
 }

@@ -10,10 +10,9 @@
 
 const struct ingest_family ingest_air = {
     "air",
-    "BEGIN;"
     "CREATE TEMP TABLE IF NOT EXISTS air_staging ("
     " device_id uuid, recorded_at timestamptz, received_at timestamptz,"
-    " lat float8, lon float8, temperature_c real, humidity_pct real, pressure_pa real,"
+    " position geometry(Point, 4326), temperature_c real, humidity_pct real, pressure_pa real,"
     " voltage_v real, battery real, pm1_ugm3 real, pm25_ugm3 real, pm10_ugm3 real, no2 real,"
     " voc real, acc_max real, horizontal_accuracy real, vertical_accuracy real,"
     " satellites smallint, uptime_s bigint, error_code integer, firmware text,"
@@ -24,7 +23,6 @@ const struct ingest_family ingest_air = {
 
 const struct ingest_family ingest_traffic = {
     "traffic",
-    "BEGIN;"
     "CREATE TEMP TABLE IF NOT EXISTS traffic_staging ("
     " segment_id bigint, interval text, period_start timestamptz, device_id uuid, uptime real,"
     " heavy real, heavy_lft real, heavy_rgt real, car real, car_lft real, car_rgt real,"
@@ -38,7 +36,6 @@ const struct ingest_family ingest_traffic = {
 
 const struct ingest_family ingest_heat = {
     "heat",
-    "BEGIN;"
     "CREATE TEMP TABLE IF NOT EXISTS heat_staging ("
     " device_id uuid, observed_at timestamptz, temperature_c real, humidity_pct real,"
     " pressure_hpa real, wind_speed_ms real, wind_height_m real, globe_temperature_c real,"
@@ -53,7 +50,6 @@ const struct ingest_family ingest_heat = {
 
 const struct ingest_family ingest_experience = {
     "experience",
-    "BEGIN;"
     "CREATE TEMP TABLE IF NOT EXISTS experience_staging ("
     " device_id uuid, observed_at timestamptz, lat float8, lon float8, scores smallint[],"
     " remark text) ON COMMIT DELETE ROWS;"
@@ -92,7 +88,8 @@ static const struct db_stmt resolve_devices = {
     "                      auto_registered)"
     "  SELECT $1, ext, part, tok, true FROM wanted WHERE $5::boolean"
     "  ON CONFLICT DO NOTHING RETURNING external_pseudonym, id, active)"
-    " SELECT encode(w.ext, 'hex'), coalesce(d.id, a.id), coalesce(d.active, a.active)"
+    " SELECT encode(w.ext, 'hex'), coalesce(d.id, a.id), coalesce(d.active, a.active),"
+    "  (extract(epoch FROM d.in_service_since) * 1000000)::bigint"
     " FROM wanted w"
     " LEFT JOIN device d ON d.project_id = $1 AND d.external_pseudonym = w.ext"
     " LEFT JOIN added a ON a.external_pseudonym = w.ext",
@@ -164,6 +161,9 @@ sm_err ingest_resolve_devices(struct db_pool *pool, long long project_id, struct
 			snprintf(set->slots[i].id, sizeof(set->slots[i].id), "%s",
 			         PQgetvalue(res, row, 1));
 			set->slots[i].active = strcmp(PQgetvalue(res, row, 2), "t") == 0;
+			set->slots[i].in_service_since =
+			    PQgetisnull(res, row, 3) ? 0
+			                             : strtoll(PQgetvalue(res, row, 3), NULL, 10);
 		}
 	}
 	PQclear(res);
@@ -171,6 +171,76 @@ out:
 	buf_cleanup(&ext);
 	buf_cleanup(&part);
 	buf_cleanup(&tok);
+	return e;
+}
+
+/* Inside an open transaction: COPY into the family's staging table, then the
+ * apply statements (which commit). *rows gets their counts. */
+static sm_err staged_apply(struct db_conn *c, const struct ingest_family *family,
+                           const struct buf *copy, PGresult **rows)
+{
+	sm_err e = db_copy(c, family->prepare, copy->data ? copy->data : "", copy->len);
+	if (e == SM_OK)
+		e = db_script(c, family->apply, rows);
+	return e;
+}
+
+static const struct db_stmt ensure_partitions = {
+    "ingest_ensure_partitions",
+    "SELECT ensure_month_partitions($1, $2::timestamptz, $3::timestamptz)",
+    3,
+};
+
+static const struct db_stmt trips_extend = {
+    "ingest_trips_extend",
+    "SELECT trips_extend($1::uuid[], $2::timestamptz[], $3::timestamptz[])",
+    3,
+};
+
+sm_err ingest_air_direct(struct db_pool *pool, const struct air_direct *in, long long *accepted,
+                         long long *duplicates)
+{
+	*accepted = *duplicates = 0;
+	char lo[SCALAR_TIME_LEN], hi[SCALAR_TIME_LEN];
+	scalar_time_format(in->lo, lo);
+	scalar_time_format(in->hi, hi);
+	const char *range[] = {"air_reading", lo, hi};
+	const char *trips[] = {in->trip_devices->data, in->trip_starts->data, in->trip_ends->data};
+	struct db_conn *c;
+	PGresult *res = NULL;
+	sm_err e = db_acquire(pool, &c);
+	if (e != SM_OK)
+		return e;
+	e = db_command(c, "BEGIN");
+	if (e == SM_OK)
+		e = db_exec(c, &ensure_partitions, range, &res);
+	PQclear(res);
+	res = NULL;
+	if (e == SM_OK)
+		e = db_copy(c, "SAVEPOINT batch; COPY air_reading FROM STDIN",
+		            in->copy->data ? in->copy->data : "", in->copy->len);
+	if (e == SM_OK) {
+		e = db_exec(c, &trips_extend, trips, &res);
+		PQclear(res);
+		res = NULL;
+		if (e == SM_OK)
+			e = db_command(c, "COMMIT");
+		if (e == SM_OK)
+			*accepted = (long long)in->rows;
+	} else if (e == SM_ERR_CONFLICT) {
+		/* Some readings are stored already: a retry. Take the careful path. */
+		e = db_command(c, "ROLLBACK TO SAVEPOINT batch");
+		if (e == SM_OK)
+			e = staged_apply(c, &ingest_air, in->copy, &res);
+		if (e == SM_OK && (!res || PQntuples(res) != 1))
+			e = SM_ERR_INTERNAL;
+		if (e == SM_OK) {
+			*accepted = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+			*duplicates = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+		}
+		PQclear(res);
+	}
+	db_release(pool, c); /* rolls back anything left open by a failure */
 	return e;
 }
 
@@ -183,9 +253,9 @@ sm_err ingest_run(struct db_pool *pool, const struct ingest_family *family, cons
 	if (e != SM_OK)
 		return e;
 	PGresult *rows = NULL;
-	e = db_copy(c, family->prepare, copy->data ? copy->data : "", copy->len);
+	e = db_command(c, "BEGIN");
 	if (e == SM_OK)
-		e = db_script(c, family->apply, &rows);
+		e = staged_apply(c, family, copy, &rows);
 	if (e == SM_OK && (!rows || PQntuples(rows) != 1)) {
 		log_error("ingest %s: the apply step returned no counts", family->name);
 		e = SM_ERR_INTERNAL;
@@ -211,8 +281,8 @@ sm_err copy_text(struct buf *b, const char *s)
 		s += plain;
 		if (e != SM_OK || !*s)
 			break;
-		static const char escapes[][3] = {['\\'] = "\\\\", ['\t'] = "\\t", ['\n'] = "\\n",
-		                                  ['\r'] = "\\r"};
+		static const char escapes[][3] = {
+		    ['\\'] = "\\\\", ['\t'] = "\\t", ['\n'] = "\\n", ['\r'] = "\\r"};
 		e = buf_append(b, escapes[(unsigned char)*s], 2);
 		s++;
 	}

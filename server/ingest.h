@@ -20,6 +20,7 @@ struct device_slot {
 	char pseudonym[PSEUDONYM_HEX_BYTES]; /* of its external id */
 	char id[40];                         /* its uuid, once resolved; "" if unknown */
 	bool active;
+	usec_t in_service_since; /* 0 when not set */
 };
 
 /* The devices of an upload, by pseudonym. */
@@ -40,9 +41,10 @@ MUST_CHECK sm_err ingest_resolve_devices(struct db_pool *pool, long long project
 
 /* The SQL of one family. */
 struct ingest_family {
-	const char *name;    /* for logs */
-	const char *prepare; /* statements ending in COPY <staging> FROM STDIN */
-	const char *apply;   /* statements whose first row is (accepted, duplicates) */
+	const char *name; /* for logs */
+	const char
+	    *prepare; /* run in a transaction: statements ending in COPY <staging> FROM STDIN */
+	const char *apply; /* statements whose first row is (accepted, duplicates); commits */
 };
 
 extern const struct ingest_family ingest_air;
@@ -54,6 +56,23 @@ extern const struct ingest_family ingest_experience;
  * committed before this returns SM_OK. */
 MUST_CHECK sm_err ingest_run(struct db_pool *pool, const struct ingest_family *family,
                              const struct buf *copy, long long *accepted, long long *duplicates);
+
+/* A Snuffelfiets batch for the fast path. */
+struct air_direct {
+	const struct buf *copy; /* rows in air_reading's column order */
+	size_t rows;
+	usec_t lo, hi; /* the batch's first and last recorded_at */
+	/* Trip segments the batch makes, as PostgreSQL array literals of equal
+	 * length: devices (uuid), starts and ends (timestamptz). */
+	const struct buf *trip_devices, *trip_starts, *trip_ends;
+};
+
+/* COPYs the batch straight into air_reading and extends the trips, in one
+ * transaction. When a reading of the batch is stored already (a retry), it
+ * rolls back to a savepoint and takes the staging path instead, which skips
+ * what is stored. Committed before SM_OK. */
+MUST_CHECK sm_err ingest_air_direct(struct db_pool *pool, const struct air_direct *in,
+                                    long long *accepted, long long *duplicates);
 
 /* COPY text format writers: values in a row, then copy_row_end. */
 MUST_CHECK sm_err copy_text(struct buf *b, const char *s);
