@@ -91,14 +91,15 @@ FUZZ_CC      ?= clang
 FUZZ_CFLAGS  := -std=c17 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
                 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
                 $(WARN) -Iserver $(PKG_CFLAGS)
-FUZZ_NAMES   := csv jsonin
+FUZZ_NAMES   := csv jsonin snuffel_csv snuffel_json telraam heatobs experience
 .PHONY: fuzz
 fuzz: $(FUZZ_NAMES:%=build/fuzz/fuzz_%)
 	@for t in $(FUZZ_NAMES); do \
 	  mkdir -p build/fuzz/corpus/$$t; \
 	  echo "fuzz_$$t: $(FUZZ_SECONDS) s"; \
+	  dict=; if [ -f fuzz/dict/$$t.dict ]; then dict=-dict=fuzz/dict/$$t.dict; fi; \
 	  build/fuzz/fuzz_$$t -max_len=65536 -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
-	    -print_final_stats=1 -artifact_prefix=build/fuzz/$$t- \
+	    -print_final_stats=1 -artifact_prefix=build/fuzz/$$t- $$dict \
 	    build/fuzz/corpus/$$t fuzz/corpus/$$t || exit 1; \
 	done
 build/fuzz/fuzz_csv: fuzz/fuzz_csv.c server/csv.c server/buf.c server/csv.h server/buf.h server/err.h
@@ -107,6 +108,32 @@ build/fuzz/fuzz_csv: fuzz/fuzz_csv.c server/csv.c server/buf.c server/csv.h serv
 build/fuzz/fuzz_jsonin: fuzz/fuzz_jsonin.c server/jsonin.c server/jsonin.h server/err.h
 	@mkdir -p build/fuzz
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) $(PKG_LIBS)
+# The ingest codecs: each with the sources it calls. All read times with
+# scalar.c and list bad rows with rowerr.c, whose quote_value lives in
+# request.c (which brings problem.c, buf.c and libsodium).
+FUZZ_ROWERR_SRC := server/rowerr.c server/request.c server/problem.c server/buf.c \
+                   server/scalar.c
+FUZZ_HDR        := $(wildcard server/*.h) fuzz/fuzz_common.h
+build/fuzz/fuzz_snuffel_csv: fuzz/fuzz_snuffel_csv.c server/snuffel.c server/csv.c server/geo.c \
+                             $(FUZZ_ROWERR_SRC) fuzz/fuzz_snuffel.h $(FUZZ_HDR)
+	@mkdir -p build/fuzz
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) $(PKG_LIBS) -lm
+build/fuzz/fuzz_snuffel_json: fuzz/fuzz_snuffel_json.c server/snuffel.c server/csv.c server/geo.c \
+                              server/jsonin.c $(FUZZ_ROWERR_SRC) fuzz/fuzz_snuffel.h $(FUZZ_HDR)
+	@mkdir -p build/fuzz
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) $(PKG_LIBS) -lm
+build/fuzz/fuzz_telraam: fuzz/fuzz_telraam.c server/telraam.c server/jsonin.c $(FUZZ_ROWERR_SRC) \
+                         $(FUZZ_HDR)
+	@mkdir -p build/fuzz
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) $(PKG_LIBS) -lm
+build/fuzz/fuzz_heatobs: fuzz/fuzz_heatobs.c server/heatobs.c server/heat.c server/jsonin.c \
+                         $(FUZZ_ROWERR_SRC) $(FUZZ_HDR)
+	@mkdir -p build/fuzz
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) $(PKG_LIBS) -lm
+build/fuzz/fuzz_experience: fuzz/fuzz_experience.c server/experience.c server/validate.c \
+                            server/geo.c server/jsonin.c $(FUZZ_ROWERR_SRC) $(FUZZ_HDR)
+	@mkdir -p build/fuzz
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) $(PKG_LIBS) -lm
 
 clean:
 	rm -rf build

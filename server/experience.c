@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "geo.h"
+#include "jsonin.h"
 #include "validate.h"
 
 #define FAR_FUTURE (24 * 3600 * USEC_PER_SEC)
@@ -145,7 +146,7 @@ static bool parse_one(json_t *o, usec_t now, struct experience *x, struct row_er
 	}
 	json_t *device = json_object_get(o, "device");
 	if (device && !json_is_null(device)) {
-		const char *s = json_string_value(device);
+		const char *s = jsonin_string(device);
 		if (!s || !s[0] || strlen(s) >= sizeof(x->device_ref)) {
 			rowerr_add(errs, x->index, "device",
 			           "must be a device id of 1 to 64 characters");

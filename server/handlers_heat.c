@@ -12,6 +12,7 @@
 #include "handlers.h"
 #include "handlers_ingest.h"
 #include "heatobs.h"
+#include "jsonin.h"
 #include "validate.h"
 
 static const struct db_stmt webhook_secret_set = {
@@ -232,8 +233,8 @@ void handle_ingest_ttn(struct request *r)
 	sm_err e;
 	/* The Things Stack v3: end_device_ids.device_id, received_at, and
 	 * uplink_message.decoded_payload. Gateway metadata is not kept. */
-	const char *device = json_string_value(
-	    json_object_get(json_object_get(root, "end_device_ids"), "device_id"));
+	const char *device =
+	    jsonin_string(json_object_get(json_object_get(root, "end_device_ids"), "device_id"));
 	json_t *received = json_object_get(root, "received_at");
 	json_t *payload =
 	    json_object_get(json_object_get(root, "uplink_message"), "decoded_payload");

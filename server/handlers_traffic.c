@@ -10,6 +10,7 @@
 #include "geo.h"
 #include "handlers.h"
 #include "handlers_ingest.h"
+#include "jsonin.h"
 #include "telraam.h"
 #include "validate.h"
 
@@ -107,7 +108,7 @@ static json_t *segment_row(json_t *f, size_t index, struct row_errors *errs)
 	json_t *row = json_pack("{s:I, s:s?, s:I}", "segment_id", (json_int_t)d, "geometry",
 	                        geojson, "index", (json_int_t)index);
 	free(geojson);
-	const char *tz = json_string_value(json_object_get(props, "timezone"));
+	const char *tz = jsonin_string(json_object_get(props, "timezone"));
 	if (tz && text_valid(tz, 64))
 		json_object_set_new(row, "timezone", json_string(tz));
 	json_t *last = json_object_get(props, "last_data_package");

@@ -1,5 +1,7 @@
 #include "heatobs.h"
 
+#include "jsonin.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,6 +76,7 @@ static bool parse_object(json_t *obj, bool strict, usec_t time, usec_t now, stru
 	char why[96];
 	const char *key;
 	json_t *v;
+	bool has_time = time != 0;
 	for (int f = 0; f < HF_NFIELDS; f++)
 		o->v[f] = NAN;
 	o->observed_at = time;
@@ -105,8 +108,9 @@ static bool parse_object(json_t *obj, bool strict, usec_t time, usec_t now, stru
 				           json_is_string(v) ? why : "must be an RFC 3339 time");
 				return false;
 			}
+			has_time = true;
 		} else if (strcmp(key, "station") == 0) {
-			const char *s = json_string_value(v);
+			const char *s = jsonin_string(v);
 			if (!s || strlen(s) >= sizeof(o->station_ref) || !s[0]) {
 				rowerr_add(errs, o->index, "station",
 				           "must be a station id of 1 to 64 characters");
@@ -118,7 +122,7 @@ static bool parse_object(json_t *obj, bool strict, usec_t time, usec_t now, stru
 			return false;
 		}
 	}
-	if (o->observed_at == 0) {
+	if (!has_time) {
 		rowerr_add(errs, o->index, "time", "is required");
 		return false;
 	}

@@ -2,6 +2,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 
 int jsonin_depth(const char *text, size_t len, int max_depth)
 {
@@ -51,4 +52,12 @@ sm_err jsonin_parse(const char *text, size_t len, int max_depth, json_t **out, c
 	}
 	*out = root;
 	return SM_OK;
+}
+
+const char *jsonin_string(json_t *v)
+{
+	const char *s = json_string_value(v);
+	if (!s || strlen(s) != json_string_length(v))
+		return NULL;
+	return s;
 }

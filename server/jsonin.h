@@ -18,4 +18,8 @@ int jsonin_depth(const char *text, size_t len, int max_depth);
 MUST_CHECK sm_err jsonin_parse(const char *text, size_t len, int max_depth, json_t **out, char *why,
                                size_t whylen);
 
+/* The text of a JSON string, or NULL when v is not a string or holds a
+ * NUL (\u0000) that C string functions would stop at. Borrowed from v. */
+const char *jsonin_string(json_t *v);
+
 #endif

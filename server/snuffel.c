@@ -311,8 +311,10 @@ static bool row_finish(struct row_build *rb, enum layout layout, const struct sn
 			case AIR_PM10: y = r->version_major >= 2 ? x * 0.01 : x; break;
 			default: break;
 			}
-			if (y != x || v == AIR_PM1 || v == AIR_PM25 || v == AIR_PM10)
-				r->raw[v] = x;
+			if (v == AIR_TEMPERATURE || v == AIR_PRESSURE || v == AIR_VOLTAGE ||
+			    v == AIR_PM1 || v == AIR_PM25 || v == AIR_PM10)
+				r->raw[v] =
+				    x; /* a value that has a conversion keeps its original */
 		}
 		r->value[v] = y;
 		if (y < ranges[v].min || y > ranges[v].max)
@@ -354,6 +356,8 @@ sm_err snuffel_parse_csv(const char *data, size_t len, const struct snuffel_limi
 		snprintf(why, whylen, "the body is empty: expected a CSV header line");
 		e = SM_ERR_INVALID;
 	}
+	if (e == SM_ERR_TOO_LARGE)
+		e = SM_ERR_INVALID; /* a header past the column limits is not a header */
 	if (e != SM_OK)
 		goto out;
 	for (size_t i = 0; i < ncols; i++) {
@@ -406,6 +410,8 @@ sm_err snuffel_parse_csv(const char *data, size_t len, const struct snuffel_limi
 			goto out;
 	}
 out:
+	if (e != SM_OK)
+		b->n = 0; /* nothing is kept from a body that cannot be read */
 	csv_cleanup(&rd);
 	return e;
 }

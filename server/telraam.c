@@ -1,5 +1,7 @@
 #include "telraam.h"
 
+#include "jsonin.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,7 +102,8 @@ static bool parse_report(json_t *o, usec_t now, struct traffic_report *r, struct
 		REFUSE("segment_id", "must be a positive integer");
 	r->segment_id = (int64_t)d;
 
-	if (!number_member(o, "instance_id", &d, &present) || (present && d != floor(d)))
+	if (!number_member(o, "instance_id", &d, &present) ||
+	    (present && (d != floor(d) || fabs(d) > 9.2e18)))
 		REFUSE("instance_id", "must be an integer");
 	if (present && d > 0)
 		snprintf(r->instance_ref, sizeof(r->instance_ref), "%.0f", d);
@@ -116,8 +119,8 @@ static bool parse_report(json_t *o, usec_t now, struct traffic_report *r, struct
 		REFUSE("date", "is before 2000 or more than a day in the future");
 
 	json_t *interval = json_object_get(o, "interval");
-	const char *iv = json_is_string(interval) ? json_string_value(interval) : "hourly";
-	if (interval && !json_is_string(interval))
+	const char *iv = interval && !json_is_null(interval) ? jsonin_string(interval) : "hourly";
+	if (!iv)
 		REFUSE("interval", "must be \"hourly\" or \"quarterly\"");
 	if (strcmp(iv, "hourly") == 0)
 		r->quarterly = false;
@@ -164,14 +167,15 @@ static bool parse_report(json_t *o, usec_t now, struct traffic_report *r, struct
 
 	json_t *tz = json_object_get(o, "timezone");
 	if (tz && !json_is_null(tz)) {
-		if (!json_is_string(tz) || json_string_length(tz) >= sizeof(r->timezone))
+		const char *name = jsonin_string(tz);
+		if (!name || strlen(name) >= sizeof(r->timezone))
 			REFUSE("timezone", "must be a time zone name such as Europe/Amsterdam");
-		for (const char *p = json_string_value(tz); *p; p++)
+		for (const char *p = name; *p; p++)
 			if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || *p == '/' ||
 			      *p == '_' || *p == '-' || *p == '+' || (*p >= '0' && *p <= '9')))
 				REFUSE("timezone",
 				       "must be a time zone name such as Europe/Amsterdam");
-		snprintf(r->timezone, sizeof(r->timezone), "%s", json_string_value(tz));
+		snprintf(r->timezone, sizeof(r->timezone), "%s", name);
 	}
 
 	if (!histogram(o, "car_speed_hist_0to70plus", r->hist70, TELRAAM_HIST70, &r->nhist70,

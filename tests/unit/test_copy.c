@@ -60,8 +60,9 @@ static void test_copy_row(void **state)
 	assert_int_equal(copy_row_end(&b), SM_OK);
 	assert_int_equal(copy_text(&b, ""), SM_OK);
 	assert_int_equal(copy_row_end(&b), SM_OK);
-	assert_string_equal(b.data, "plain\ttab\\there, new\\nline, back\\\\slash, cr\\r\t\\N\t\\N\t"
-	                            "12.5\t-42\t\\N\t2024-11-11 08:48:51.000005+00\n\n");
+	assert_string_equal(b.data,
+	                    "plain\ttab\\there, new\\nline, back\\\\slash, cr\\r\t\\N\t\\N\t"
+	                    "12.5\t-42\t\\N\t2024-11-11 08:48:51.000005+00\n\n");
 	buf_cleanup(&b);
 }
 
