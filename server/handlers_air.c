@@ -100,6 +100,14 @@ static sm_err copy_reading(struct buf *copy, const struct air_reading *a,
 	return e;
 }
 
+static void air_row(void *batch, size_t i, size_t *index, char **ref, size_t **slot)
+{
+	struct air_reading *a = &((struct air_batch *)batch)->rows[i];
+	*index = a->index;
+	*ref = a->device_ref;
+	*slot = &a->device;
+}
+
 /* Array literals of the trip segments in the batch, which is sorted by
  * device and time: a gap of 30 minutes or more starts a new segment. */
 #define TRIP_GAP (30 * 60 * USEC_PER_SEC)
@@ -156,26 +164,15 @@ void handle_ingest_snuffelfiets(struct request *r)
 		goto out;
 	}
 
-	/* Tie rows to devices; the identifiers are wiped once pseudonymised. */
-	for (size_t i = 0; i < b.n; i++) {
-		struct air_reading *a = &b.rows[i];
-		if (!ingest_row_device(r, &t, a->device_ref, "entity_id", a->index, &b.errors,
-		                       &a->device))
-			goto out;
-		memset(a->device_ref, 0, sizeof(a->device_ref));
-	}
-	if (!ingest_resolve(r, &t))
+	/* Tie rows to devices (the identifiers are wiped once pseudonymised),
+	 * and keep those that may be stored, for the flags and trips. */
+	struct ingest_rows rows = {&b, b.n, &b.errors, "entity_id", false, air_row, NULL};
+	if (!ingest_tie_devices(r, &t, &rows))
 		goto out;
 	size_t kept = 0;
-	for (size_t i = 0; i < b.n; i++) {
-		const char *refusal = ingest_slot_refusal(&t, b.rows[i].device);
-		if (refusal) {
-			if (b.rows[i].device != SIZE_MAX) /* already listed */
-				rowerr_add(&b.errors, b.rows[i].index, "entity_id", "%s", refusal);
-			continue;
-		}
-		b.rows[kept++] = b.rows[i];
-	}
+	for (size_t i = 0; i < b.n; i++)
+		if (!ingest_row_refused(&t, &rows, i))
+			b.rows[kept++] = b.rows[i];
 	b.n = kept;
 	snuffel_flag_batch(&b);
 

@@ -35,15 +35,27 @@ static sm_err copy_sheet(struct buf *copy, const struct experience *x, const cha
 	return e;
 }
 
+static void sheet_row(void *batch, size_t i, size_t *index, char **ref, size_t **slot)
+{
+	struct experience *x = &((struct experience_batch *)batch)->rows[i];
+	*index = x->index;
+	*ref = x->device_ref;
+	*slot = &x->device;
+}
+
+static sm_err sheet_copy(struct buf *copy, const void *batch, size_t i,
+                         const struct device_slot *device)
+{
+	return copy_sheet(copy, &((const struct experience_batch *)batch)->rows[i], device->id);
+}
+
 void handle_ingest_experience(struct request *r)
 {
 	struct ingest_target t;
 	struct experience_batch b;
-	struct buf copy;
 	json_t *root = NULL;
 	char why[256];
 	experience_batch_init(&b);
-	buf_init(&copy, 0);
 	if (!ingest_target(r, "experience", &t))
 		goto out;
 	if (!ingest_json_body(r, &root))
@@ -54,38 +66,10 @@ void handle_ingest_experience(struct request *r)
 		respond_unparsable(r, e, why);
 		goto out;
 	}
-	for (size_t i = 0; i < b.n; i++) {
-		struct experience *x = &b.rows[i];
-		if (!ingest_row_device(r, &t, x->device_ref, "device", x->index, &b.errors,
-		                       &x->device))
-			goto out;
-		memset(x->device_ref, 0, sizeof(x->device_ref));
-	}
-	if (!ingest_resolve(r, &t))
-		goto out;
-	size_t stored = 0;
-	for (size_t i = 0; e == SM_OK && i < b.n; i++) {
-		const struct experience *x = &b.rows[i];
-		const char *refusal = ingest_slot_refusal(&t, x->device);
-		if (refusal) {
-			if (x->device != SIZE_MAX)
-				rowerr_add(&b.errors, x->index, "device", "%s", refusal);
-			continue;
-		}
-		e = copy_sheet(&copy, x, t.devices->slots[x->device].id);
-		stored++;
-	}
-	long long accepted = 0, duplicates = 0;
-	if (e == SM_OK && stored > 0)
-		e = ingest_run(r->app->db, &ingest_experience, &copy, &accepted, &duplicates);
-	if (e != SM_OK) {
-		respond_db_error(r, e);
-		goto out;
-	}
-	respond_ingest(r, accepted, duplicates, &b.errors);
+	struct ingest_rows rows = {&b, b.n, &b.errors, "device", false, sheet_row, sheet_copy};
+	ingest_store(r, &t, &rows, &ingest_experience);
 out:
 	ingest_target_cleanup(&t);
 	experience_batch_cleanup(&b);
-	buf_cleanup(&copy);
 	json_decref(root);
 }

@@ -65,44 +65,26 @@ static sm_err copy_observation(struct buf *copy, const struct heat_obs *o, const
 	return e;
 }
 
+static void heat_row(void *batch, size_t i, size_t *index, char **ref, size_t **slot)
+{
+	struct heat_obs *o = &((struct heat_batch *)batch)->rows[i];
+	*index = o->index;
+	*ref = o->station_ref;
+	*slot = &o->device;
+}
+
+static sm_err heat_copy(struct buf *copy, const void *batch, size_t i,
+                        const struct device_slot *device)
+{
+	return copy_observation(copy, &((const struct heat_batch *)batch)->rows[i], device->id);
+}
+
 /* Ties observations to devices, stores them and answers. */
 static void store_observations(struct request *r, struct ingest_target *t, struct heat_batch *b,
                                const char *device_field)
 {
-	struct buf copy;
-	buf_init(&copy, 0);
-	for (size_t i = 0; i < b->n; i++) {
-		struct heat_obs *o = &b->rows[i];
-		if (!ingest_row_device(r, t, o->station_ref, device_field, o->index, &b->errors,
-		                       &o->device))
-			goto out;
-		memset(o->station_ref, 0, sizeof(o->station_ref));
-	}
-	if (!ingest_resolve(r, t))
-		goto out;
-	sm_err e = SM_OK;
-	size_t stored = 0;
-	for (size_t i = 0; e == SM_OK && i < b->n; i++) {
-		const struct heat_obs *o = &b->rows[i];
-		const char *refusal = ingest_slot_refusal(t, o->device);
-		if (refusal) {
-			if (o->device != SIZE_MAX)
-				rowerr_add(&b->errors, o->index, device_field, "%s", refusal);
-			continue;
-		}
-		e = copy_observation(&copy, o, t->devices->slots[o->device].id);
-		stored++;
-	}
-	long long accepted = 0, duplicates = 0;
-	if (e == SM_OK && stored > 0)
-		e = ingest_run(r->app->db, &ingest_heat, &copy, &accepted, &duplicates);
-	if (e != SM_OK) {
-		respond_db_error(r, e);
-		goto out;
-	}
-	respond_ingest(r, accepted, duplicates, &b->errors);
-out:
-	buf_cleanup(&copy);
+	struct ingest_rows rows = {b, b->n, &b->errors, device_field, false, heat_row, heat_copy};
+	ingest_store(r, t, &rows, &ingest_heat);
 }
 
 void handle_ingest_heat(struct request *r)

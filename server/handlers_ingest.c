@@ -174,7 +174,7 @@ bool ingest_row_device(struct request *r, struct ingest_target *t, const char *r
 	return true;
 }
 
-bool ingest_resolve(struct request *r, struct ingest_target *t)
+static bool resolve(struct request *r, struct ingest_target *t)
 {
 	sm_err e = ingest_resolve_devices(r->app->db, t->project_id, t->devices, t->auto_register);
 	if (e != SM_OK) {
@@ -184,7 +184,8 @@ bool ingest_resolve(struct request *r, struct ingest_target *t)
 	return true;
 }
 
-const char *ingest_slot_refusal(const struct ingest_target *t, size_t slot)
+/* Why rows of `slot` cannot be stored, or NULL when they can. */
+static const char *slot_refusal(const struct ingest_target *t, size_t slot)
 {
 	if (slot == SIZE_MAX)
 		return "names no device";
@@ -205,6 +206,66 @@ bool ingest_json_body(struct request *r, json_t **root)
 	snprintf(detail, sizeof(detail), "the body is not valid JSON: %s", why);
 	respond_unparsable(r, SM_ERR_INVALID, detail);
 	return false;
+}
+
+bool ingest_tie_devices(struct request *r, struct ingest_target *t, const struct ingest_rows *rows)
+{
+	for (size_t i = 0; i < rows->n; i++) {
+		size_t index, *slot;
+		char *ref;
+		rows->row(rows->batch, i, &index, &ref, &slot);
+		*slot = SIZE_MAX;
+		bool none = !ref[0] && !t->has_default;
+		if (!(none && rows->device_optional) &&
+		    !ingest_row_device(r, t, ref, rows->device_field, index, rows->errors, slot))
+			return false;
+		sodium_memzero(ref, strlen(ref));
+	}
+	return resolve(r, t);
+}
+
+bool ingest_row_refused(const struct ingest_target *t, const struct ingest_rows *rows, size_t i)
+{
+	size_t index, *slot;
+	char *ref;
+	rows->row(rows->batch, i, &index, &ref, &slot);
+	if (*slot == SIZE_MAX && rows->device_optional)
+		return false;
+	const char *refusal = slot_refusal(t, *slot);
+	if (refusal && *slot != SIZE_MAX) /* a row naming no device is listed already */
+		rowerr_add(rows->errors, index, rows->device_field, "%s", refusal);
+	return refusal != NULL;
+}
+
+void ingest_store(struct request *r, struct ingest_target *t, const struct ingest_rows *rows,
+                  const struct ingest_family *family)
+{
+	struct buf copy;
+	buf_init(&copy, 0);
+	if (!ingest_tie_devices(r, t, rows))
+		goto out;
+	sm_err e = SM_OK;
+	size_t stored = 0;
+	for (size_t i = 0; e == SM_OK && i < rows->n; i++) {
+		if (ingest_row_refused(t, rows, i))
+			continue;
+		size_t index, *slot;
+		char *ref;
+		rows->row(rows->batch, i, &index, &ref, &slot);
+		e = rows->copy(&copy, rows->batch, i,
+		               *slot == SIZE_MAX ? NULL : &t->devices->slots[*slot]);
+		stored++;
+	}
+	long long accepted = 0, duplicates = 0;
+	if (e == SM_OK && stored > 0)
+		e = ingest_run(r->app->db, family, &copy, &accepted, &duplicates);
+	if (e != SM_OK) {
+		respond_db_error(r, e);
+		goto out;
+	}
+	respond_ingest(r, accepted, duplicates, rows->errors);
+out:
+	buf_cleanup(&copy);
 }
 
 void respond_unparsable(struct request *r, sm_err e, const char *why)

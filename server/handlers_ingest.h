@@ -35,17 +35,38 @@ void ingest_target_cleanup(struct ingest_target *t);
 bool ingest_row_device(struct request *r, struct ingest_target *t, const char *ref,
                        const char *field, size_t index, struct row_errors *errs, size_t *slot);
 
-/* Resolves the slots (registering new devices for admin imports). Rows whose
- * device is unknown or deactivated are the caller's to reject with
- * ingest_slot_refusal. On false the response is set. */
-bool ingest_resolve(struct request *r, struct ingest_target *t);
-
-/* Why rows of `slot` cannot be stored, or NULL when they can. */
-const char *ingest_slot_refusal(const struct ingest_target *t, size_t slot);
-
 /* Parses the body as JSON (any value; *root owned by the caller). On false
  * a 400 naming the syntax error is the response. */
 bool ingest_json_body(struct request *r, json_t **root);
+
+/* The rows of one upload as the shared steps see them; each family gives
+ * its own accessors. */
+struct ingest_rows {
+	void *batch;
+	size_t n;
+	struct row_errors *errors;
+	const char *device_field; /* the column or member that names the device */
+	bool device_optional;     /* rows may belong to no device (segment-level reports) */
+	/* Row i: its index in the upload, its device reference (wiped once
+	 * pseudonymised) and where its device slot goes. */
+	void (*row)(void *batch, size_t i, size_t *index, char **ref, size_t **slot);
+	/* Writes row i as COPY text; device is NULL for a row without one. */
+	sm_err (*copy)(struct buf *copy, const void *batch, size_t i,
+	               const struct device_slot *device);
+};
+
+/* Ties every row to its device slot and resolves the slots (registering new
+ * devices where allowed). On false the response is set. */
+bool ingest_tie_devices(struct request *r, struct ingest_target *t, const struct ingest_rows *rows);
+
+/* True when row i cannot be stored (its device is unknown or deactivated);
+ * the reason is then listed in rows->errors. */
+bool ingest_row_refused(const struct ingest_target *t, const struct ingest_rows *rows, size_t i);
+
+/* Ties the rows to devices, stores the rest through `family`'s staging
+ * table, and answers. */
+void ingest_store(struct request *r, struct ingest_target *t, const struct ingest_rows *rows,
+                  const struct ingest_family *family);
 
 /* Answers a parse failure of the whole body: 400, or 413 over the row cap. */
 void respond_unparsable(struct request *r, sm_err e, const char *why);

@@ -284,15 +284,28 @@ static sm_err copy_report(struct buf *copy, const struct traffic_report *t, cons
 	return e;
 }
 
+static void report_row(void *batch, size_t i, size_t *index, char **ref, size_t **slot)
+{
+	struct traffic_report *tr = &((struct traffic_batch *)batch)->rows[i];
+	*index = tr->index;
+	*ref = tr->instance_ref;
+	*slot = &tr->device;
+}
+
+static sm_err report_copy(struct buf *copy, const void *batch, size_t i,
+                          const struct device_slot *device)
+{
+	return copy_report(copy, &((const struct traffic_batch *)batch)->rows[i],
+	                   device ? device->id : NULL);
+}
+
 void handle_ingest_telraam(struct request *r)
 {
 	struct ingest_target t;
 	struct traffic_batch b;
-	struct buf copy;
 	json_t *root = NULL;
 	char why[256];
 	traffic_batch_init(&b);
-	buf_init(&copy, 0);
 	if (!ingest_target(r, "traffic", &t))
 		goto out;
 	if (!ingest_json_body(r, &root))
@@ -304,37 +317,15 @@ void handle_ingest_telraam(struct request *r)
 		goto out;
 	}
 	/* The camera (instance) is the device: a token's own, or for imports
-	 * the one the report names, when it names one. */
-	for (size_t i = 0; i < b.n; i++) {
-		struct traffic_report *tr = &b.rows[i];
-		tr->device = SIZE_MAX;
-		if (!tr->instance_ref[0] && !t.has_default)
-			continue; /* a segment-level report, without a camera */
-		if (!ingest_row_device(r, &t, tr->instance_ref, "instance_id", tr->index, &b.errors,
-		                       &tr->device))
-			goto out;
-	}
-	if (!ingest_resolve(r, &t) || !check_segments(r, t.project_id, &b))
+	 * the one the report names, when it names one; segment-level reports
+	 * have none. */
+	if (!check_segments(r, t.project_id, &b))
 		goto out;
-	for (size_t i = 0; e == SM_OK && i < b.n; i++) {
-		const struct traffic_report *tr = &b.rows[i];
-		const char *device =
-		    tr->device == SIZE_MAX ? NULL : t.devices->slots[tr->device].id;
-		if (device && !device[0])
-			device = NULL;
-		e = copy_report(&copy, tr, device);
-	}
-	long long accepted = 0, duplicates = 0;
-	if (e == SM_OK && b.n > 0)
-		e = ingest_run(r->app->db, &ingest_traffic, &copy, &accepted, &duplicates);
-	if (e != SM_OK) {
-		respond_db_error(r, e);
-		goto out;
-	}
-	respond_ingest(r, accepted, duplicates, &b.errors);
+	struct ingest_rows rows = {&b,   b.n,        &b.errors,  "instance_id",
+	                           true, report_row, report_copy};
+	ingest_store(r, &t, &rows, &ingest_traffic);
 out:
 	ingest_target_cleanup(&t);
 	traffic_batch_cleanup(&b);
-	buf_cleanup(&copy);
 	json_decref(root);
 }
