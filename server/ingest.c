@@ -18,7 +18,7 @@ const struct ingest_family ingest_air = {
     " satellites smallint, uptime_s bigint, error_code integer, firmware text,"
     " quality integer, raw jsonb) ON COMMIT DELETE ROWS;"
     "COPY air_staging FROM STDIN",
-    "SELECT accepted, duplicates FROM ingest_air_apply(); COMMIT",
+    NULL, /* applied by ingest_air_direct, which passes the trip-zone key */
 };
 
 const struct ingest_family ingest_traffic = {
@@ -193,8 +193,14 @@ static const struct db_stmt ensure_partitions = {
 
 static const struct db_stmt trips_extend = {
     "ingest_trips_extend",
-    "SELECT trips_extend($1::uuid[], $2::timestamptz[], $3::timestamptz[])",
-    3,
+    "SELECT trips_extend($1::uuid[], $2::timestamptz[], $3::timestamptz[], decode($4, 'hex'))",
+    4,
+};
+
+static const struct db_stmt air_apply = {
+    "ingest_air_apply",
+    "SELECT accepted, duplicates FROM ingest_air_apply(decode($1, 'hex'))",
+    1,
 };
 
 sm_err ingest_air_direct(struct db_pool *pool, const struct air_direct *in, long long *accepted,
@@ -205,12 +211,18 @@ sm_err ingest_air_direct(struct db_pool *pool, const struct air_direct *in, long
 	scalar_time_format(in->lo, lo);
 	scalar_time_format(in->hi, hi);
 	const char *range[] = {"air_reading", lo, hi};
-	const char *trips[] = {in->trip_devices->data, in->trip_starts->data, in->trip_ends->data};
+	char zone_key[PSEUDONYM_HEX_BYTES];
+	pseudonym_subkey_hex(PSEUDO_TRIP_ZONE, zone_key);
+	const char *trips[] = {in->trip_devices->data, in->trip_starts->data, in->trip_ends->data,
+	                       zone_key};
+	const char *apply[] = {zone_key};
 	struct db_conn *c;
 	PGresult *res = NULL;
 	sm_err e = db_acquire(pool, &c);
-	if (e != SM_OK)
+	if (e != SM_OK) {
+		sodium_memzero(zone_key, sizeof(zone_key));
 		return e;
+	}
 	e = db_command(c, "BEGIN");
 	if (e == SM_OK)
 		e = db_exec(c, &ensure_partitions, range, &res);
@@ -231,15 +243,23 @@ sm_err ingest_air_direct(struct db_pool *pool, const struct air_direct *in, long
 		/* Some readings are stored already: a retry. Take the careful path. */
 		e = db_command(c, "ROLLBACK TO SAVEPOINT batch");
 		if (e == SM_OK)
-			e = staged_apply(c, &ingest_air, in->copy, &res);
-		if (e == SM_OK && (!res || PQntuples(res) != 1))
+			e = db_copy(c, ingest_air.prepare, in->copy->data ? in->copy->data : "",
+			            in->copy->len);
+		if (e == SM_OK)
+			e = db_exec(c, &air_apply, apply, &res);
+		if (e == SM_OK && PQntuples(res) != 1)
 			e = SM_ERR_INTERNAL;
 		if (e == SM_OK) {
 			*accepted = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 			*duplicates = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
 		}
 		PQclear(res);
+		if (e == SM_OK)
+			e = db_command(c, "COMMIT");
+		if (e != SM_OK)
+			*accepted = *duplicates = 0;
 	}
+	sodium_memzero(zone_key, sizeof(zone_key));
 	db_release(pool, c); /* rolls back anything left open by a failure */
 	return e;
 }

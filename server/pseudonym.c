@@ -95,6 +95,11 @@ void pseudonym_hash(enum pseudonym_kind kind, const void *id, size_t len,
 	crypto_generichash(out, PSEUDONYM_BYTES, id, len, keys->sub[kind], sizeof(keys->sub[kind]));
 }
 
+void pseudonym_subkey_hex(enum pseudonym_kind kind, char out[PSEUDONYM_HEX_BYTES])
+{
+	sodium_bin2hex(out, PSEUDONYM_HEX_BYTES, keys->sub[kind], sizeof(keys->sub[kind]));
+}
+
 void pseudonym_hex(enum pseudonym_kind kind, const void *id, size_t len,
                    char out[PSEUDONYM_HEX_BYTES])
 {

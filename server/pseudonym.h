@@ -25,6 +25,7 @@ enum pseudonym_kind {
 	PSEUDO_TOKEN = 3,       /* device and admin tokens, hashed at rest */
 	PSEUDO_TTN_DEVICE = 4,  /* The Things Stack end-device id */
 	PSEUDO_PUBLICATION = 5, /* ids shown in open data: never stored */
+	PSEUDO_TRIP_ZONE = 6,   /* decides the hidden zones at trip ends */
 	PSEUDO_KIND_MAX
 };
 
@@ -39,6 +40,10 @@ void pseudonym_keys_cleanup(void);
 /* The keyed hash of `id` for `kind`, into out. The keys must be loaded. */
 void pseudonym_hash(enum pseudonym_kind kind, const void *id, size_t len,
                     uint8_t out[PSEUDONYM_BYTES]);
+
+/* The subkey of `kind` itself, as hex, for keyed functions that run in the
+ * database (trip zones). The caller wipes `out` after use. */
+void pseudonym_subkey_hex(enum pseudonym_kind kind, char out[PSEUDONYM_HEX_BYTES]);
 
 /* The same, as lower-case hex (NUL-terminated). */
 void pseudonym_hex(enum pseudonym_kind kind, const void *id, size_t len,
