@@ -177,8 +177,12 @@ static sm_err classify(struct db_conn *c, PGresult *r, const char *what)
 		return SM_ERR_CONFLICT; /* the caller's answer (409, a retried batch), not a fault
 		                         */
 	metrics_db_error();
-	if (PQstatus(c->pg) != CONNECTION_OK || strncmp(c->sqlstate, "08", 2) == 0 ||
-	    strncmp(c->sqlstate, "57P", 3) == 0) {
+	/* Connection exceptions (08, but not 08P01, a statement the server
+	 * refused) and operator intervention (57P01-03: the server is going). */
+	bool lost = PQstatus(c->pg) != CONNECTION_OK ||
+	            (strncmp(c->sqlstate, "08", 2) == 0 && strcmp(c->sqlstate, "08P01") != 0) ||
+	            strncmp(c->sqlstate, "57P", 3) == 0;
+	if (lost) {
 		log_warn("database connection lost during %s", what);
 		conn_drop(c);
 		return SM_ERR_UNAVAILABLE;
@@ -219,6 +223,22 @@ sm_err db_exec(struct db_conn *c, const struct db_stmt *s, const char *const *pa
 	ExecStatusType st = PQresultStatus(r);
 	if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
 		sm_err e = classify(c, r, s->name);
+		PQclear(r);
+		return e;
+	}
+	*res = r;
+	return SM_OK;
+}
+
+sm_err db_exec_sql(struct db_conn *c, const char *sql, int nparams, const char *const *params,
+                   PGresult **res)
+{
+	*res = NULL;
+	metrics_db_call(false);
+	PGresult *r = PQexecParams(c->pg, sql, nparams, NULL, params, NULL, NULL, 0);
+	ExecStatusType st = PQresultStatus(r);
+	if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+		sm_err e = classify(c, r, "dynamic statement");
 		PQclear(r);
 		return e;
 	}

@@ -50,6 +50,11 @@ void db_release(struct db_pool *pool, struct db_conn *conn);
 MUST_CHECK sm_err db_exec(struct db_conn *conn, const struct db_stmt *stmt,
                           const char *const *params, PGresult **res);
 
+/* Runs SQL built at run time (from fixed fragments) with text parameters;
+ * not prepared. Results and errors as db_exec. */
+MUST_CHECK sm_err db_exec_sql(struct db_conn *conn, const char *sql, int nparams,
+                              const char *const *params, PGresult **res);
+
 /* Runs fixed SQL without parameters and throws the rows away ("BEGIN"). */
 MUST_CHECK sm_err db_command(struct db_conn *conn, const char *sql);
 

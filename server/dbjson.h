@@ -14,4 +14,9 @@
 MUST_CHECK sm_err dbjson_one(struct db_pool *pool, const struct db_stmt *stmt,
                              const char *const *params, json_t **out);
 
+/* The same statement's column 0 of row 0 as text (owned; free()), for
+ * answers passed on as they are. */
+MUST_CHECK sm_err dbjson_text(struct db_pool *pool, const struct db_stmt *stmt,
+                              const char *const *params, char **out, size_t *len);
+
 #endif

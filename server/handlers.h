@@ -37,4 +37,8 @@ void handle_webhook_secret(struct request *r);
 /* handlers_experience.c */
 void handle_ingest_experience(struct request *r);
 
+/* handlers_open.c */
+void handle_quantity_list(struct request *r);
+void handle_aggregates(struct request *r);
+
 #endif

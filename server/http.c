@@ -127,6 +127,7 @@ static struct exchange *exchange_new(struct http_server *srv, struct MHD_Connect
 	r->authorization = dup_header(conn, MHD_HTTP_HEADER_AUTHORIZATION);
 	r->if_none_match = dup_header(conn, MHD_HTTP_HEADER_IF_NONE_MATCH);
 	r->webhook_secret = dup_header(conn, WEBHOOK_SECRET_HEADER);
+	r->accept = dup_header(conn, MHD_HTTP_HEADER_ACCEPT);
 	set_request_id(r, MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-Id"));
 	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_query, r);
 	__atomic_fetch_add(&srv->in_flight, 1, __ATOMIC_SEQ_CST);

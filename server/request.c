@@ -34,6 +34,8 @@ void request_cleanup(struct request *r)
 	if (r->webhook_secret)
 		sodium_memzero(r->webhook_secret, strlen(r->webhook_secret));
 	free(r->webhook_secret);
+	free(r->accept);
+	r->accept = NULL;
 	r->path = r->content_type = r->authorization = r->if_none_match = r->webhook_secret = NULL;
 	for (size_t i = 0; i < r->nparams; i++)
 		free(r->params[i]);
@@ -120,6 +122,39 @@ void respond_bytes(struct request *r, int status, const char *type, const char *
 	memcpy(copy, data, len);
 	copy[len] = '\0';
 	set_body(r, status, type, copy, len);
+}
+
+/* True when an If-None-Match header lists `etag` (or is "*"). */
+static bool etag_listed(const char *header, const char *etag)
+{
+	if (!header)
+		return false;
+	if (strcmp(header, "*") == 0)
+		return true;
+	const char *bare = etag + 2; /* compare without the weak prefix W/ */
+	size_t n = strlen(bare);
+	for (const char *p = header; (p = strstr(p, bare)) != NULL; p += n)
+		if (p[n] == '\0' || p[n] == ',' || p[n] == ' ')
+			return true;
+	return false;
+}
+
+void respond_cacheable(struct request *r, const char *type, char *body, size_t len, int max_age_s)
+{
+	unsigned char digest[16];
+	char hex[33], etag[40], cache[48];
+	crypto_generichash(digest, sizeof(digest), (const unsigned char *)body, len, NULL, 0);
+	sodium_bin2hex(hex, sizeof(hex), digest, sizeof(digest));
+	snprintf(etag, sizeof(etag), "W/\"%s\"", hex);
+	snprintf(cache, sizeof(cache), "public, max-age=%d", max_age_s);
+	respond_header(r, "ETag", etag);
+	respond_header(r, "Cache-Control", cache);
+	if (etag_listed(r->if_none_match, etag)) {
+		free(body);
+		set_body(r, 304, NULL, NULL, 0);
+		return;
+	}
+	set_body(r, 200, type, body, len);
 }
 
 void respond_problem_json(struct request *r, json_t *problem)

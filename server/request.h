@@ -46,6 +46,7 @@ struct request {
 	char *authorization;
 	char *if_none_match;
 	char *webhook_secret; /* X-Samenmeten-Secret, for LoRaWAN webhooks */
+	char *accept;
 	char request_id[48];
 	char *params[REQUEST_MAX_PARAMS]; /* owned; path parameters in pattern order */
 	size_t nparams;
@@ -83,6 +84,11 @@ void respond_bytes(struct request *r, int status, const char *type, const char *
  * printf-formatted; user values in it are the caller's to quote. */
 void respond_problem(struct request *r, enum problem_kind kind, const char *field, const char *fmt,
                      ...) __attribute__((format(printf, 4, 5)));
+/* Sets `len` bytes of `body` (stolen, malloc'ed) as a public, cacheable
+ * answer: an ETag from the body's hash, Cache-Control with max_age_s, and
+ * 304 without a body when the request's If-None-Match names that ETag. */
+void respond_cacheable(struct request *r, const char *type, char *body, size_t len, int max_age_s);
+
 /* Sets a prepared problem object (stolen) as the response. */
 void respond_problem_json(struct request *r, json_t *problem);
 

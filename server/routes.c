@@ -26,6 +26,8 @@ const struct route routes[] = {
     {"POST", "/v1/ingest/ttn", handle_ingest_ttn, AUTH_PUBLIC, json_body},
     {"POST", "/v1/projects/{slug}/webhook-secret", handle_webhook_secret, AUTH_ADMIN, NULL},
     {"POST", "/v1/ingest/experience", handle_ingest_experience, AUTH_DEVICE, json_body},
+    {"GET", "/v1/quantities", handle_quantity_list, AUTH_PUBLIC, NULL},
+    {"GET", "/v1/aggregates", handle_aggregates, AUTH_PUBLIC, NULL},
 };
 
 const size_t nroutes = sizeof(routes) / sizeof(routes[0]);

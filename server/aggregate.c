@@ -1,0 +1,385 @@
+#include "aggregate.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DAY (86400 * USEC_PER_SEC)
+
+static const struct {
+	const char *name;
+	const char *trunc; /* date_trunc field; NULL: 15 minutes with date_bin */
+	usec_t max_span;   /* longest from..to for this bucket */
+} buckets[] = {
+    [AGG_15MIN] = {"15min", NULL, 31 * DAY},      [AGG_HOUR] = {"hour", "hour", 366 * DAY},
+    [AGG_DAY] = {"day", "day", 3660 * DAY},       [AGG_WEEK] = {"week", "week", 3660 * DAY},
+    [AGG_MONTH] = {"month", "month", 3660 * DAY},
+};
+
+static const struct {
+	const char *name;
+	unsigned bit;
+	const char *sql; /* over the readings `v` that count (`ok`) */
+} stats[] = {
+    {"count", AGG_COUNT, NULL},
+    {"mean", AGG_MEAN, "avg(v) FILTER (WHERE ok)"},
+    {"min", AGG_MIN, "min(v) FILTER (WHERE ok)"},
+    {"max", AGG_MAX, "max(v) FILTER (WHERE ok)"},
+    {"p50", AGG_P50, "percentile_cont(0.5) WITHIN GROUP (ORDER BY v) FILTER (WHERE ok)"},
+    {"p90", AGG_P90, "percentile_cont(0.9) WITHIN GROUP (ORDER BY v) FILTER (WHERE ok)"},
+    {"p98", AGG_P98, "percentile_cont(0.98) WITHIN GROUP (ORDER BY v) FILTER (WHERE ok)"},
+};
+#define NSTATS (sizeof(stats) / sizeof(stats[0]))
+
+static sm_err fail(char *param, size_t paramlen, const char *name, char *why, size_t whylen,
+                   const char *reason)
+{
+	snprintf(param, paramlen, "%s", name);
+	snprintf(why, whylen, "%s", reason);
+	return SM_ERR_INVALID;
+}
+
+static bool parse_stats(const char *s, unsigned *out)
+{
+	*out = 0;
+	while (*s) {
+		size_t n = strcspn(s, ",");
+		bool known = false;
+		for (size_t i = 0; i < NSTATS && !known; i++) {
+			if (strlen(stats[i].name) == n && strncmp(stats[i].name, s, n) == 0) {
+				*out |= stats[i].bit;
+				known = true;
+			}
+		}
+		if (!known || n == 0)
+			return false;
+		s += n;
+		if (*s == ',')
+			s++;
+	}
+	return *out != 0;
+}
+
+static bool parse_bbox(const char *s, double b[4])
+{
+	for (int i = 0; i < 4; i++) {
+		size_t n = strcspn(s, ",");
+		if (!scalar_double(s, n, &b[i]))
+			return false;
+		s += n;
+		if (i < 3) {
+			if (*s != ',')
+				return false;
+			s++;
+		}
+	}
+	return *s == '\0' && b[0] < b[2] && b[1] < b[3] && b[0] >= -180 && b[2] <= 180 &&
+	       b[1] >= -90 && b[3] <= 90;
+}
+
+sm_err agg_parse(const char *(*get)(void *ctx, const char *name), void *ctx, const char *accept,
+                 usec_t now, struct agg_query *q, char *param, size_t paramlen, char *why,
+                 size_t whylen)
+{
+	memset(q, 0, sizeof(*q));
+	const char *v;
+	char reason[160];
+
+	v = get(ctx, "quantity");
+	if (!v || !v[0] || strlen(v) >= sizeof(q->quantity))
+		return fail(param, paramlen, "quantity", why, whylen,
+		            "is required: a name from /v1/quantities");
+	snprintf(q->quantity, sizeof(q->quantity), "%s", v);
+
+	q->bucket = AGG_HOUR;
+	v = get(ctx, "bucket");
+	if (v) {
+		size_t i = 0;
+		while (i < sizeof(buckets) / sizeof(buckets[0]) && strcmp(buckets[i].name, v) != 0)
+			i++;
+		if (i == sizeof(buckets) / sizeof(buckets[0]))
+			return fail(param, paramlen, "bucket", why, whylen,
+			            "must be 15min, hour, day, week or month");
+		q->bucket = (enum agg_bucket)i;
+	}
+
+	v = get(ctx, "tz");
+	if (v && strcmp(v, "Europe/Amsterdam") == 0)
+		q->amsterdam = true;
+	else if (v && strcmp(v, "UTC") != 0)
+		return fail(param, paramlen, "tz", why, whylen, "must be UTC or Europe/Amsterdam");
+
+	/* The range: default the last day up to now. */
+	q->to = now;
+	q->from = now - DAY;
+	const char *names[2] = {"from", "to"};
+	usec_t *slots[2] = {&q->from, &q->to};
+	for (int i = 0; i < 2; i++) {
+		v = get(ctx, names[i]);
+		char tw[96];
+		if (v && scalar_time(v, strlen(v), false, slots[i], tw, sizeof(tw)) != SM_OK) {
+			snprintf(reason, sizeof(reason), "%s (an RFC 3339 time with offset)", tw);
+			return fail(param, paramlen, names[i], why, whylen, reason);
+		}
+	}
+	if (q->from >= q->to)
+		return fail(param, paramlen, "from", why, whylen, "must be before \"to\"");
+	if (q->to - q->from > buckets[q->bucket].max_span) {
+		snprintf(reason, sizeof(reason),
+		         "the range is longer than %lld days, the most for bucket=%s",
+		         (long long)(buckets[q->bucket].max_span / DAY), buckets[q->bucket].name);
+		return fail(param, paramlen, "to", why, whylen, reason);
+	}
+
+	q->space = AGG_ALL;
+	v = get(ctx, "space");
+	if (v && strcmp(v, "all") != 0) {
+		if (strncmp(v, "grid:", 5) == 0 &&
+		    (strcmp(v + 5, "100") == 0 || strcmp(v + 5, "250") == 0 ||
+		     strcmp(v + 5, "500") == 0 || strcmp(v + 5, "1000") == 0)) {
+			q->space = AGG_GRID;
+			q->cell_m = (int)strtol(v + 5, NULL, 10);
+		} else {
+			return fail(param, paramlen, "space", why, whylen,
+			            "must be all, or grid:100, grid:250, grid:500 or grid:1000 "
+			            "(square cells "
+			            "on the RD New grid)");
+		}
+	}
+
+	q->stats = AGG_COUNT | AGG_MEAN;
+	v = get(ctx, "stat");
+	if (v && !parse_stats(v, &q->stats))
+		return fail(
+		    param, paramlen, "stat", why, whylen,
+		    "must be a comma-separated list of count, mean, min, max, p50, p90, p98");
+	q->stats |= AGG_COUNT; /* every item carries its count */
+
+	v = get(ctx, "project");
+	if (v) {
+		bool ok = strlen(v) >= 2 && strlen(v) < sizeof(q->project);
+		for (const char *p = v; ok && *p; p++)
+			ok = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-';
+		if (!ok)
+			return fail(param, paramlen, "project", why, whylen,
+			            "must be a project slug");
+		snprintf(q->project, sizeof(q->project), "%s", v);
+	}
+
+	v = get(ctx, "bbox");
+	if (v) {
+		if (!parse_bbox(v, q->bbox))
+			return fail(
+			    param, paramlen, "bbox", why, whylen,
+			    "must be min_lon,min_lat,max_lon,max_lat in WGS84 with min < max");
+		q->has_bbox = true;
+	}
+
+	v = get(ctx, "quality");
+	if (v && strcmp(v, "all") == 0)
+		q->all_quality = true;
+	else if (v && strcmp(v, "valid") != 0)
+		return fail(param, paramlen, "quality", why, whylen, "must be valid or all");
+
+	v = get(ctx, "format");
+	if (v) {
+		if (strcmp(v, "json") == 0)
+			q->format = AGG_JSON;
+		else if (strcmp(v, "geojson") == 0)
+			q->format = AGG_GEOJSON;
+		else if (strcmp(v, "csv") == 0)
+			q->format = AGG_CSV;
+		else
+			return fail(param, paramlen, "format", why, whylen,
+			            "must be json, geojson or csv");
+	} else if (accept && strstr(accept, "text/csv")) {
+		q->format = AGG_CSV;
+	} else if (accept && strstr(accept, "application/geo+json")) {
+		q->format = AGG_GEOJSON;
+	}
+
+	q->limit = AGG_PAGE_DEFAULT;
+	v = get(ctx, "limit");
+	int64_t n;
+	if (v) {
+		if (!scalar_int(v, strlen(v), 1, AGG_PAGE_MAX, &n))
+			return fail(param, paramlen, "limit", why, whylen,
+			            "must be from 1 to 10000");
+		q->limit = (int)n;
+	}
+	v = get(ctx, "offset");
+	if (v) {
+		if (!scalar_int(v, strlen(v), 0, INT64_C(1) << 40, &n))
+			return fail(param, paramlen, "offset", why, whylen,
+			            "must be a position from a \"next\" link");
+		q->offset = n;
+	}
+	return SM_OK;
+}
+
+const char *agg_format_type(enum agg_format f)
+{
+	switch (f) {
+	case AGG_GEOJSON: return "application/geo+json";
+	case AGG_CSV: return "text/csv; charset=utf-8";
+	default: return "application/json";
+	}
+}
+
+/* The SQL of one statistic's value, rounded for the answer. */
+static sm_err stat_value(struct buf *sql, const char *name)
+{
+	return buf_printf(sql, "round(%s::numeric, 3)", name);
+}
+
+sm_err agg_sql(const struct agg_query *q, const char *column, struct buf *sql)
+{
+	sm_err e;
+	/* The readings: published ones only (trip ends hidden), of air projects. */
+	/* Every parameter's type, declared once: some formats leave some unused. */
+	e = buf_puts(sql,
+	             "WITH args AS (SELECT $1::timestamptz, $2::timestamptz, $3::text, $4::float8,"
+	             " $5::float8, $6::float8, $7::float8, $8::integer, $9::bigint, $10::integer,"
+	             " $11::boolean, $12::text, $13::text, $14::text, $15::text, $16::integer),\n"
+	             " mask AS (SELECT coalesce(sum(1 << bit), 0)::integer AS m "
+	             "FROM quality_flag WHERE excluded),\n r AS (SELECT ");
+	if (e == SM_OK) {
+		if (q->bucket == AGG_15MIN)
+			e = buf_puts(sql, "date_bin('15 minutes', p.recorded_at, "
+			                  "timestamptz '2000-01-01T00:00:00Z') AS start, ");
+		else
+			e = buf_printf(sql, "date_trunc('%s', p.recorded_at, $12) AS start, ",
+			               buckets[q->bucket].trunc);
+	}
+	if (e == SM_OK && q->space == AGG_GRID)
+		e = buf_printf(sql,
+		               "floor(ST_X(ST_Transform(p.position, 28992)) / %d)::integer AS gx, "
+		               "floor(ST_Y(ST_Transform(p.position, 28992)) / %d)::integer AS gy, ",
+		               q->cell_m, q->cell_m);
+	if (e == SM_OK)
+		e = buf_printf(
+		    sql,
+		    "p.%s::float8 AS v, d.participant_pseudonym AS who, "
+		    "((p.quality & (SELECT m FROM mask)) = 0 OR $11::boolean) AS ok\n"
+		    " FROM air_published p JOIN device d ON d.id = p.device_id"
+		    " JOIN project pr ON pr.id = d.project_id AND pr.kind = 'air'\n"
+		    " WHERE p.recorded_at >= $1::timestamptz AND p.recorded_at < $2::timestamptz"
+		    " AND p.%s IS NOT NULL AND ($3::text IS NULL OR pr.slug = $3)"
+		    " AND ($4::float8 IS NULL OR ST_Intersects(p.position,"
+		    " ST_MakeEnvelope($4::float8, $5::float8, $6::float8, $7::float8, 4326)))",
+		    column, column);
+	if (e == SM_OK && q->space == AGG_GRID)
+		e = buf_puts(sql, " AND p.position IS NOT NULL");
+
+	/* Per bucket and cell. */
+	if (e == SM_OK)
+		e = buf_printf(
+		    sql,
+		    "),\n c AS (SELECT start, %s AS cell, %s"
+		    "count(*) FILTER (WHERE ok) AS n, count(*) FILTER (WHERE NOT ok) AS flagged,"
+		    " count(DISTINCT who) FILTER (WHERE ok) AS participants",
+		    q->space == AGG_GRID ? "format('rd%s-%s-%s', $16::integer, gx * $16::integer, "
+		                           "gy * $16::integer)"
+		                         : "'all'::text",
+		    q->space == AGG_GRID ? "gx, gy, " : "");
+	for (size_t i = 1; e == SM_OK && i < NSTATS; i++)
+		if (q->stats & stats[i].bit)
+			e = buf_printf(sql, ", %s AS %s", stats[i].sql, stats[i].name);
+	if (e == SM_OK)
+		e = buf_printf(sql, " FROM r GROUP BY start%s),\n",
+		               q->space == AGG_GRID ? ", gx, gy" : "");
+	/* Cells of fewer than k participants are left out, and counted. */
+	if (e == SM_OK)
+		e = buf_puts(
+		    sql, " pub AS (SELECT * FROM c WHERE n > 0 AND participants >= $8::integer),\n"
+		         " page AS (SELECT * FROM pub ORDER BY start, cell OFFSET $9::bigint "
+		         "LIMIT $10::integer),\n");
+	/* The cell's geometry. */
+	if (e == SM_OK)
+		e = buf_puts(sql, " items AS (SELECT *, ");
+	if (e == SM_OK)
+		e = q->space == AGG_GRID
+		        ? buf_puts(
+		              sql,
+		              "ST_AsGeoJSON(ST_Transform(ST_MakeEnvelope(gx * $16::integer, "
+		              "gy * $16::integer, (gx + 1) * $16::integer, (gy + 1) * $16::integer,"
+		              " 28992), 4326), 6)::json AS geometry")
+		        : buf_puts(sql, "NULL::json AS geometry");
+	if (e == SM_OK)
+		e = buf_puts(
+		    sql,
+		    " FROM page),\n"
+		    " meta AS (SELECT (SELECT count(*) FROM pub) AS total,"
+		    " (SELECT count(*) FROM c WHERE n > 0 AND participants < $8::integer)"
+		    " AS suppressed, (SELECT coalesce(sum(flagged), 0) FROM c) AS excluded)\n");
+
+	/* The answer. */
+	if (e != SM_OK)
+		return e;
+	if (q->format == AGG_CSV) {
+		e = buf_puts(sql, "SELECT 'start,cell,count,participants");
+		for (size_t i = 1; e == SM_OK && i < NSTATS; i++)
+			if (q->stats & stats[i].bit)
+				e = buf_printf(sql, ",%s", stats[i].name);
+		if (e == SM_OK)
+			e = buf_puts(sql,
+			             "' || E'\\n' || coalesce((SELECT string_agg(concat_ws(',', "
+			             "rfc3339(start), cell, n, participants");
+		for (size_t i = 1; e == SM_OK && i < NSTATS; i++) {
+			if (!(q->stats & stats[i].bit))
+				continue;
+			e = buf_puts(sql, ", coalesce(");
+			if (e == SM_OK)
+				e = stat_value(sql, stats[i].name);
+			if (e == SM_OK)
+				e = buf_puts(sql, "::text, '')");
+		}
+		if (e == SM_OK)
+			e = buf_puts(sql, ") || E'\\n', '' ORDER BY start, cell) FROM items), '')"
+			                  ", CASE WHEN $9::bigint + $10::integer < total THEN "
+			                  "$15::text || ($9::bigint + $10::integer) END FROM meta");
+		return e;
+	}
+
+	/* The statistics of one item, as JSON members. */
+	struct buf members;
+	buf_init(&members, 0);
+	e = buf_puts(&members, "'count', n, 'participants', participants");
+	for (size_t i = 1; e == SM_OK && i < NSTATS; i++) {
+		if (!(q->stats & stats[i].bit))
+			continue;
+		e = buf_printf(&members, ", '%s', ", stats[i].name);
+		if (e == SM_OK)
+			e = stat_value(&members, stats[i].name);
+	}
+	if (e == SM_OK && q->format == AGG_GEOJSON) {
+		e = buf_printf(
+		    sql,
+		    "SELECT json_build_object('type', 'FeatureCollection', 'quantity', $13::text,"
+		    " 'unit', $14::text, 'suppressed', suppressed, 'excluded', excluded,"
+		    " 'next', CASE WHEN $9::bigint + $10::integer < total THEN $15::text ||"
+		    " ($9::bigint + $10::integer) END, 'features', coalesce((SELECT"
+		    " json_agg(json_build_object('type', 'Feature', 'geometry', geometry,"
+		    " 'properties', json_build_object('start', rfc3339(start), 'cell', cell, %s))"
+		    " ORDER BY start, cell) FROM items), '[]'))::text"
+		    ", CASE WHEN $9::bigint + $10::integer < total THEN $15::text || ($9::bigint + "
+		    "$10::integer) END FROM meta",
+		    members.data);
+	} else if (e == SM_OK) {
+		e = buf_printf(
+		    sql,
+		    "SELECT json_build_object('quantity', $13::text, 'unit', $14::text,"
+		    " 'from', rfc3339($1::timestamptz), 'to', rfc3339($2::timestamptz),"
+		    " 'k_anonymity', $8::integer, 'suppressed', suppressed, 'excluded', excluded,"
+		    " 'next', CASE WHEN $9::bigint + $10::integer < total THEN $15::text ||"
+		    " ($9::bigint + $10::integer) END, 'items', coalesce((SELECT"
+		    " json_agg(json_build_object('start', rfc3339(start), 'cell',"
+		    " json_build_object('id', cell, 'geometry', geometry), %s)"
+		    " ORDER BY start, cell) FROM items), '[]'))::text"
+		    ", CASE WHEN $9::bigint + $10::integer < total THEN $15::text || ($9::bigint + "
+		    "$10::integer) END FROM meta",
+		    members.data);
+	}
+	buf_cleanup(&members);
+	return e;
+}

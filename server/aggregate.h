@@ -1,0 +1,68 @@
+/* /v1/aggregates: the query (parsed and checked, pure) and the SQL that
+ * answers it. User values only ever travel as $n parameters; the SQL text is
+ * built from fixed fragments chosen by enums. */
+#ifndef SAMENMETEN_AGGREGATE_H
+#define SAMENMETEN_AGGREGATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "buf.h"
+#include "err.h"
+#include "scalar.h"
+
+enum agg_bucket { AGG_15MIN, AGG_HOUR, AGG_DAY, AGG_WEEK, AGG_MONTH };
+enum agg_space { AGG_ALL, AGG_GRID };
+enum agg_format { AGG_JSON, AGG_GEOJSON, AGG_CSV };
+
+enum agg_stat {
+	AGG_COUNT = 1 << 0,
+	AGG_MEAN = 1 << 1,
+	AGG_MIN = 1 << 2,
+	AGG_MAX = 1 << 3,
+	AGG_P50 = 1 << 4,
+	AGG_P90 = 1 << 5,
+	AGG_P98 = 1 << 6,
+};
+
+#define AGG_PAGE_DEFAULT 1000
+#define AGG_PAGE_MAX 10000
+
+struct agg_query {
+	char quantity[33];
+	usec_t from, to;
+	enum agg_bucket bucket;
+	bool amsterdam; /* tz=Europe/Amsterdam: days and longer cut at local midnight */
+	enum agg_space space;
+	int cell_m; /* AGG_GRID: 100, 250, 500 or 1000 */
+	unsigned stats;
+	char project[64]; /* "" for every project */
+	bool has_bbox;
+	double bbox[4]; /* min lon, min lat, max lon, max lat */
+	bool all_quality;
+	enum agg_format format;
+	long long offset;
+	int limit;
+};
+
+/* Reads the query parameters through get(ctx, name) (NULL when absent).
+ * `accept` is the Accept header (may be NULL), used when there is no
+ * format=. On SM_ERR_INVALID, `param` names the parameter at fault and
+ * `why` says what is wrong. */
+MUST_CHECK sm_err agg_parse(const char *(*get)(void *ctx, const char *name), void *ctx,
+                            const char *accept, usec_t now, struct agg_query *q, char *param,
+                            size_t paramlen, char *why, size_t whylen);
+
+/* The SQL for q over the air_published column `column` (which the caller
+ * took from the quantity catalogue). Parameters, in order: $1 from, $2 to,
+ * $3 project or NULL, $4..$7 bbox or NULL, $8 k, $9 offset, $10 limit,
+ * $11 all quality (bool), $12 time zone, $13 quantity, $14 unit, $15 the
+ * link of the next page up to "offset=", $16 the cell size in metres. One
+ * row of two text columns: the answer in q->format, and the link of the
+ * next page (NULL on the last). */
+MUST_CHECK sm_err agg_sql(const struct agg_query *q, const char *column, struct buf *sql);
+
+/* Content types of the formats. */
+const char *agg_format_type(enum agg_format f);
+
+#endif

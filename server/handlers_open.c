@@ -1,0 +1,241 @@
+/* Open data (no token): catalogues. Answers are cacheable (ETag). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aggregate.h"
+#include "app.h"
+#include "ingest.h"
+#include "dbjson.h"
+#include "handlers.h"
+
+#define CATALOGUE_MAX_AGE_S 300
+
+static const struct db_stmt quantity_list = {
+    "open_quantity_list",
+    "SELECT json_build_object('items', coalesce(json_agg(json_build_object("
+    "  'name', q.name, 'family', q.family, 'unit', q.unit, 'description', q.description,"
+    "  'references', coalesce((SELECT json_agg(json_build_object('name', rv.name,"
+    "     'averaging', rv.averaging, 'value', rv.value, 'source', rv.source) ORDER BY rv.value)"
+    "   FROM reference_value rv WHERE rv.quantity = q.name), '[]'))"
+    "  ORDER BY q.family, q.name), '[]'))"
+    " FROM quantity q",
+    0,
+};
+
+void handle_quantity_list(struct request *r)
+{
+	char *text = NULL;
+	size_t len = 0;
+	sm_err e = dbjson_text(r->app->db_read, &quantity_list, NULL, &text, &len);
+	if (e != SM_OK) {
+		respond_db_error(r, e);
+		return;
+	}
+	respond_cacheable(r, "application/json", text, len, CATALOGUE_MAX_AGE_S);
+}
+
+#define AGGREGATE_MAX_AGE_S 60
+
+static const struct db_stmt quantity_get = {
+    "open_quantity_get",
+    "SELECT family, source_column, unit FROM quantity WHERE name = $1",
+    1,
+};
+
+/* The k of the project asked for, or the largest k of every air project:
+ * a cell that any project would suppress is suppressed. */
+static const struct db_stmt air_k = {
+    "open_air_k",
+    "SELECT coalesce(max(k_anonymity), 3), count(*) FROM project "
+    "WHERE kind = 'air' AND ($1::text IS NULL OR slug = $1)",
+    1,
+};
+
+/* Columns of air_published that the catalogue may name. */
+static const char *const air_columns[] = {"pm1_ugm3", "pm25_ugm3",     "pm10_ugm3",
+                                          "no2",      "temperature_c", "humidity_pct"};
+
+static const char *query_get(void *ctx, const char *name)
+{
+	return request_query(ctx, name);
+}
+
+/* Appends `s` percent-encoded for a query string. */
+static sm_err url_encode(struct buf *b, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	sm_err e = SM_OK;
+	for (const unsigned char *p = (const unsigned char *)s; e == SM_OK && *p; p++) {
+		bool plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		             (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.' ||
+		             *p == '~' || *p == ',' || *p == ':';
+		if (plain) {
+			e = buf_append(b, p, 1);
+		} else {
+			char esc[3] = {'%', hex[*p >> 4], hex[*p & 15]};
+			e = buf_append(b, esc, 3);
+		}
+	}
+	return e;
+}
+
+/* This request's URL with every parameter but offset, ending in "offset=". */
+static sm_err next_link(const struct request *r, struct buf *out)
+{
+	sm_err e = buf_printf(out, "%s?", r->path);
+	for (size_t i = 0; e == SM_OK && i < r->nquery; i++) {
+		if (strcmp(r->query[i].key, "offset") == 0)
+			continue;
+		e = url_encode(out, r->query[i].key);
+		if (e == SM_OK)
+			e = buf_puts(out, "=");
+		if (e == SM_OK)
+			e = url_encode(out, r->query[i].value);
+		if (e == SM_OK)
+			e = buf_puts(out, "&");
+	}
+	return e == SM_OK ? buf_puts(out, "offset=") : e;
+}
+
+/* Runs a one-row lookup on the read pool. */
+static sm_err read_row(struct request *r, const struct db_stmt *stmt, const char *const *params,
+                       PGresult **res)
+{
+	struct db_conn *c;
+	sm_err e = db_acquire(r->app->db_read, &c);
+	if (e != SM_OK)
+		return e;
+	e = db_exec(c, stmt, params, res);
+	db_release(r->app->db_read, c);
+	if (e == SM_OK && PQntuples(*res) != 1) {
+		PQclear(*res);
+		*res = NULL;
+		e = SM_ERR_NOT_FOUND;
+	}
+	return e;
+}
+
+void handle_aggregates(struct request *r)
+{
+	struct agg_query q;
+	char param[32], why[200];
+	PGresult *res = NULL;
+	struct buf sql, next;
+	buf_init(&sql, 0);
+	buf_init(&next, 0);
+	if (agg_parse(query_get, r, r->accept, scalar_now(), &q, param, sizeof(param), why,
+	              sizeof(why)) != SM_OK) {
+		respond_problem(r, PROBLEM_INVALID_PARAMETER, param, "\"%s\" %s", param, why);
+		goto out;
+	}
+
+	const char *qp[] = {q.quantity};
+	sm_err e = read_row(r, &quantity_get, qp, &res);
+	if (e == SM_ERR_NOT_FOUND) {
+		char quoted[80];
+		quote_value(quoted, sizeof(quoted), q.quantity, 32);
+		respond_problem(r, PROBLEM_INVALID_PARAMETER, "quantity",
+		                "unknown quantity \"%s\": see /v1/quantities", quoted);
+		goto out;
+	}
+	if (e != SM_OK) {
+		respond_db_error(r, e);
+		goto out;
+	}
+	char family[16], column[32], unit[64];
+	snprintf(family, sizeof(family), "%s", PQgetvalue(res, 0, 0));
+	snprintf(column, sizeof(column), "%s", PQgetvalue(res, 0, 1));
+	snprintf(unit, sizeof(unit), "%s", PQgetvalue(res, 0, 2));
+	PQclear(res);
+	res = NULL;
+	bool known_column = false;
+	for (size_t i = 0; i < sizeof(air_columns) / sizeof(air_columns[0]); i++)
+		known_column |= strcmp(air_columns[i], column) == 0;
+	if (strcmp(family, "air") != 0 || !known_column) {
+		respond_problem(
+		    r, PROBLEM_INVALID_PARAMETER, "quantity",
+		    "\"%s\" is a %s quantity; aggregates cover air quantities (traffic and "
+		    "heat views come with their own endpoints)",
+		    q.quantity, family);
+		goto out;
+	}
+
+	const char *kp[] = {q.project[0] ? q.project : NULL};
+	e = read_row(r, &air_k, kp, &res);
+	if (e != SM_OK) {
+		respond_db_error(r, e);
+		goto out;
+	}
+	char k[16];
+	snprintf(k, sizeof(k), "%s", PQgetvalue(res, 0, 0));
+	bool project_found = strcmp(PQgetvalue(res, 0, 1), "0") != 0;
+	PQclear(res);
+	res = NULL;
+	if (q.project[0] && !project_found) {
+		respond_problem(r, PROBLEM_NOT_FOUND, "project", "there is no air project \"%s\"",
+		                q.project);
+		goto out;
+	}
+
+	char from[SCALAR_TIME_LEN], to[SCALAR_TIME_LEN], b[4][32], offset[24], limit[16], cell[16];
+	scalar_time_format(q.from, from);
+	scalar_time_format(q.to, to);
+	for (int i = 0; i < 4; i++)
+		copy_format_double(q.bbox[i], b[i]);
+	snprintf(offset, sizeof(offset), "%lld", q.offset);
+	snprintf(limit, sizeof(limit), "%d", q.limit);
+	snprintf(cell, sizeof(cell), "%d", q.cell_m);
+	e = agg_sql(&q, column, &sql);
+	if (e == SM_OK)
+		e = next_link(r, &next);
+	if (e != SM_OK) {
+		respond_problem(r, PROBLEM_INTERNAL, NULL, "out of memory");
+		goto out;
+	}
+	const char *params[] = {
+	    from,
+	    to,
+	    q.project[0] ? q.project : NULL,
+	    q.has_bbox ? b[0] : NULL,
+	    q.has_bbox ? b[1] : NULL,
+	    q.has_bbox ? b[2] : NULL,
+	    q.has_bbox ? b[3] : NULL,
+	    k,
+	    offset,
+	    limit,
+	    q.all_quality ? "t" : "f",
+	    q.amsterdam ? "Europe/Amsterdam" : "UTC",
+	    q.quantity,
+	    unit,
+	    next.data,
+	    cell,
+	};
+	struct db_conn *c;
+	e = db_acquire(r->app->db_read, &c);
+	if (e == SM_OK) {
+		e = db_exec_sql(c, sql.data, 16, params, &res);
+		db_release(r->app->db_read, c);
+	}
+	if (e != SM_OK) {
+		respond_db_error(r, e);
+		goto out;
+	}
+	size_t len = (size_t)PQgetlength(res, 0, 0);
+	char *body = malloc(len + 1);
+	if (!body) {
+		respond_problem(r, PROBLEM_INTERNAL, NULL, "out of memory");
+		goto out;
+	}
+	memcpy(body, PQgetvalue(res, 0, 0), len + 1);
+	if (!PQgetisnull(res, 0, 1)) {
+		char link[2048];
+		snprintf(link, sizeof(link), "<%s>; rel=\"next\"", PQgetvalue(res, 0, 1));
+		respond_header(r, "Link", link);
+	}
+	respond_cacheable(r, agg_format_type(q.format), body, len, AGGREGATE_MAX_AGE_S);
+out:
+	PQclear(res);
+	buf_cleanup(&sql);
+	buf_cleanup(&next);
+}

@@ -1,0 +1,210 @@
+"""/v1/aggregates on the real Snuffelfiets fixture: statistics, privacy (k and trip ends),
+formats that pandas and GDAL read, caching and bad input."""
+import io
+import json
+import subprocess
+import uuid
+
+import pytest
+
+from ingest_data import SNUFFEL_CSV, read
+
+RANGE = {"quantity": "pm25", "from": "2024-11-11T00:00:00Z", "to": "2024-11-13T00:00:00Z"}
+
+
+@pytest.fixture(scope="module")
+def project(server, admin_token):
+    """The fixture in a project of its own: 10 bikes, each its own participant, k = 3."""
+    from contract import Client
+    admin = Client(server.base, admin_token)
+    slug = f"agg-{uuid.uuid4().hex[:10]}"
+    assert admin.post("/v1/projects", json={"slug": slug, "name": "x", "kind": "air",
+                                            "licence": "CC-BY-4.0", "k_anonymity": 3,
+                                            "trim_min_m": 200}).status_code == 201
+    assert admin.post(f"/v1/ingest/snuffelfiets?project={slug}", data=read(SNUFFEL_CSV),
+                      headers={"Content-Type": "text/csv"}).json()["accepted"] == 5704
+    return slug
+
+
+def published(cluster, slug, where="true"):
+    """Valid published readings of the project, counted independently in SQL."""
+    return int(cluster.psql(
+        "SELECT count(*) FROM air_published p JOIN device d ON d.id = p.device_id JOIN project pr"
+        f" ON pr.id = d.project_id WHERE pr.slug = '{slug}' AND p.pm25_ugm3 IS NOT NULL AND"
+        " p.quality & (SELECT sum(1 << bit)::int FROM quality_flag WHERE excluded) = 0"
+        f" AND {where}"))
+
+
+def test_daily_statistics_for_the_whole_region(anon, project, cluster):
+    r = anon.get("/v1/aggregates", params={**RANGE, "project": project, "bucket": "day",
+                                           "stat": "count,mean,min,max,p50,p90,p98"})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["unit"] == "ug/m3" and body["k_anonymity"] == 3 and body["next"] is None
+    days = {i["start"]: i for i in body["items"]}
+    assert set(days) == {"2024-11-11T00:00:00Z", "2024-11-12T00:00:00Z"}
+    for item in days.values():
+        assert item["cell"] == {"id": "all", "geometry": None}
+        assert item["min"] <= item["p50"] <= item["p90"] <= item["p98"] <= item["max"]
+        assert item["min"] <= item["mean"] <= item["max"]
+        assert item["participants"] >= 3
+    # Counts are exactly the published, unflagged readings: trip ends are not in them.
+    assert sum(i["count"] for i in days.values()) == published(cluster, project)
+    raw = int(cluster.psql("SELECT count(*) FROM air_reading a JOIN device d ON d.id = a.device_id"
+                           f" JOIN project p ON p.id = d.project_id WHERE p.slug = '{project}'"))
+    assert published(cluster, project) < raw
+    assert body["excluded"] > 0  # flagged readings (PM sensor warming up, stuck) left out
+
+
+def test_small_cells_are_suppressed_but_count_in_coarser_ones(anon, project, cluster):
+    whole = anon.get("/v1/aggregates", params={**RANGE, "project": project, "bucket": "day"}).json()
+    fine = anon.get("/v1/aggregates", params={**RANGE, "project": project, "bucket": "day",
+                                              "space": "grid:100", "limit": 10000}).json()
+    assert fine["suppressed"] > 0
+    assert all(i["participants"] >= 3 for i in fine["items"])
+    total_whole = sum(i["count"] for i in whole["items"])
+    total_fine = sum(i["count"] for i in fine["items"])
+    # Readings of suppressed 100 m cells are missing from the fine answer, not the coarse one.
+    assert total_fine < total_whole
+    for item in fine["items"]:
+        x, y = (int(v) for v in item["cell"]["id"].split("-")[1:])
+        assert x % 100 == 0 and y % 100 == 0
+        # Each published cell's count is that of published readings inside it.
+        inside = published(cluster, project,
+                           f"p.position IS NOT NULL AND date_trunc('day', p.recorded_at, 'UTC') ="
+                           f" '{item['start']}' AND floor(ST_X(ST_Transform(p.position, 28992)) /"
+                           f" 100) * 100 = {x} AND floor(ST_Y(ST_Transform(p.position, 28992)) /"
+                           f" 100) * 100 = {y}")
+        assert item["count"] == inside
+
+
+def test_a_stricter_k_suppresses_more(anon, project):
+    # Over all air projects the largest k applies; with k = 3 for this project alone,
+    # a 100 m cell with 1 or 2 riders never appears.
+    r = anon.get("/v1/aggregates", params={**RANGE, "project": project, "space": "grid:100",
+                                           "bucket": "15min", "limit": 10000}).json()
+    assert all(i["participants"] >= 3 for i in r["items"])
+    assert r["suppressed"] > 0
+
+
+def test_paging_with_next_links(anon, project):
+    params = {**RANGE, "project": project, "space": "grid:250", "bucket": "hour", "limit": 3}
+    first = anon.get("/v1/aggregates", params=params)
+    body = first.json()
+    assert len(body["items"]) == 3 and body["next"]
+    assert "rel=\"next\"" in first.headers["Link"]
+    seen = [(i["start"], i["cell"]["id"]) for i in body["items"]]
+    url = body["next"]
+    while url:
+        page = anon.get(url).json()
+        seen += [(i["start"], i["cell"]["id"]) for i in page["items"]]
+        url = page["next"]
+    everything = anon.get("/v1/aggregates", params={**params, "limit": 10000}).json()["items"]
+    assert seen == [(i["start"], i["cell"]["id"]) for i in everything]
+
+
+def test_csv_reads_into_pandas(anon, project):
+    import pandas
+    r = anon.get("/v1/aggregates", params={**RANGE, "project": project, "space": "grid:500",
+                                           "stat": "mean,p90", "format": "csv", "limit": 10000})
+    assert r.headers["Content-Type"].startswith("text/csv")
+    frame = pandas.read_csv(io.StringIO(r.text), parse_dates=["start"])
+    assert list(frame.columns) == ["start", "cell", "count", "participants", "mean", "p90"]
+    assert len(frame) > 0 and (frame["participants"] >= 3).all()
+    assert str(frame["start"].dt.tz) == "UTC"
+    # The Accept header chooses CSV too.
+    r2 = anon.get("/v1/aggregates", params={**RANGE, "project": project, "space": "grid:500",
+                                            "stat": "mean,p90", "limit": 10000},
+                  headers={"Accept": "text/csv"})
+    assert r2.text == r.text
+
+
+def test_geojson_reads_into_gdal(anon, project, tmp_path):
+    r = anon.get("/v1/aggregates", params={**RANGE, "project": project, "space": "grid:1000",
+                                           "format": "geojson"})
+    assert r.headers["Content-Type"] == "application/geo+json"
+    path = tmp_path / "cells.geojson"
+    path.write_bytes(r.content)
+    out = subprocess.run(["ogrinfo", "-ro", "-al", "-so", str(path)], capture_output=True,
+                         text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert "ERROR" not in out.stderr and "Warning" not in out.stderr
+    assert f"Feature Count: {len(r.json()['features'])}" in out.stdout
+    assert "Geometry: Polygon" in out.stdout
+    assert "participants: Integer" in out.stdout
+
+
+def test_etag_and_cache_control(anon, project):
+    params = {**RANGE, "project": project, "bucket": "day"}
+    r = anon.get("/v1/aggregates", params=params)
+    assert r.headers["Cache-Control"].startswith("public")
+    again = anon.get("/v1/aggregates", params=params, headers={"If-None-Match": r.headers["ETag"]})
+    assert again.status_code == 304 and again.content == b""
+    assert r.headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_amsterdam_days(anon, project, cluster):
+    ams = anon.get("/v1/aggregates", params={**RANGE, "project": project, "bucket": "day",
+                                             "tz": "Europe/Amsterdam"}).json()
+    days = {i["start"]: i["count"] for i in ams["items"]}
+    # Local midnight in November (CET) is 23:00 UTC the day before.
+    assert "2024-11-11T23:00:00Z" in days
+    assert days["2024-11-11T23:00:00Z"] == published(
+        cluster, project, "p.recorded_at >= '2024-11-11T23:00:00Z' AND"
+                          " p.recorded_at < '2024-11-12T23:00:00Z'")
+
+
+def test_bbox_and_quality_all(anon, project):
+    base = {**RANGE, "project": project, "bucket": "day"}
+    inside = anon.get("/v1/aggregates", params={**base, "bbox": "5.05,52.05,5.20,52.15"}).json()
+    empty = anon.get("/v1/aggregates", params={**base, "bbox": "6.5,53.0,6.6,53.1"}).json()
+    assert inside["items"] and empty["items"] == []
+    valid = anon.get("/v1/aggregates", params=base).json()
+    everything = anon.get("/v1/aggregates", params={**base, "quality": "all"}).json()
+    assert everything["excluded"] == 0
+    assert (sum(i["count"] for i in everything["items"]) ==
+            sum(i["count"] for i in valid["items"]) + valid["excluded"])
+
+
+@pytest.mark.parametrize("params,field", [
+    ({"quantity": "radon"}, "quantity"),
+    ({}, "quantity"),
+    ({"quantity": "car"}, "quantity"),
+    ({"quantity": "pm25", "from": "2024-11-13T00:00:00Z", "to": "2024-11-11T00:00:00Z"}, "from"),
+    ({"quantity": "pm25", "from": "2020-01-01T00:00:00Z", "to": "2024-01-01T00:00:00Z"}, "to"),
+    ({"quantity": "pm25", "from": "2024-11-11"}, "from"),
+    ({"quantity": "pm25", "bucket": "year"}, "bucket"),
+    ({"quantity": "pm25", "space": "grid:123"}, "space"),
+    ({"quantity": "pm25", "space": "area:wijken;drop"}, "space"),
+    ({"quantity": "pm25", "stat": "mean,median"}, "stat"),
+    ({"quantity": "pm25", "bbox": "5.2,52.0,5.1,52.1"}, "bbox"),
+    ({"quantity": "pm25", "bbox": "5.1,52.0,5.2"}, "bbox"),
+    ({"quantity": "pm25", "bbox": "a,b,c,d"}, "bbox"),
+    ({"quantity": "pm25", "quality": "best"}, "quality"),
+    ({"quantity": "pm25", "format": "xlsx"}, "format"),
+    ({"quantity": "pm25", "limit": "0"}, "limit"),
+    ({"quantity": "pm25", "tz": "Mars/Olympus"}, "tz"),
+    ({"quantity": "pm25", "project": "Bad Slug"}, "project"),
+])
+def test_bad_parameters_are_400_naming_them(anon, params, field):
+    r = anon.get("/v1/aggregates", params=params)
+    assert r.status_code == 400, r.text
+    assert r.json()["field"] == field
+
+
+def test_unknown_project_is_404(anon):
+    r = anon.get("/v1/aggregates", params={"quantity": "pm25", "project": "no-such-project"})
+    assert r.status_code == 404
+
+
+def test_quantities_with_who_references(anon):
+    r = anon.get("/v1/quantities")
+    items = {q["name"]: q for q in r.json()["items"]}
+    refs = {(x["name"], x["value"]) for x in items["pm25"]["references"]}
+    assert {("who2021-24h", 15), ("who2021-annual", 5)} <= refs
+    assert {("who2021-24h", 45), ("who2021-annual", 15)} <= {
+        (x["name"], x["value"]) for x in items["pm10"]["references"]}
+    assert {("who2021-24h", 25), ("who2021-annual", 10)} <= {
+        (x["name"], x["value"]) for x in items["no2"]["references"]}
+    assert items["wbgt"]["family"] == "heat" and items["wbgt"]["references"]
+    assert json.loads(r.text) == r.json()
