@@ -317,6 +317,33 @@ sm_err db_script(struct db_conn *c, const char *sql, PGresult **rows)
 	return drain(c, "script", rows);
 }
 
+sm_err db_copy_out_start(struct db_conn *c, const char *sql)
+{
+	metrics_db_call(false);
+	PGresult *r = PQexec(c->pg, sql);
+	if (PQresultStatus(r) != PGRES_COPY_OUT) {
+		sm_err e = classify(c, r, "COPY TO");
+		PQclear(r);
+		return e == SM_OK ? SM_ERR_INTERNAL : e;
+	}
+	PQclear(r);
+	return SM_OK;
+}
+
+sm_err db_copy_out_next(struct db_conn *c, char **row, int *len)
+{
+	if (*row) {
+		PQfreemem(*row);
+		*row = NULL;
+	}
+	*len = PQgetCopyData(c->pg, row, 0);
+	if (*len > 0)
+		return SM_OK;
+	if (*len == -1) /* the copy is done: read its result */
+		return drain(c, "COPY TO", NULL) == SM_OK ? SM_ERR_NOT_FOUND : SM_ERR_INTERNAL;
+	return classify(c, NULL, "COPY TO");
+}
+
 bool db_ping(struct db_pool *p)
 {
 	struct db_conn *c;

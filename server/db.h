@@ -68,6 +68,13 @@ MUST_CHECK sm_err db_copy(struct db_conn *conn, const char *sql, const char *dat
  * statement stops the rest. Errors as db_exec. */
 MUST_CHECK sm_err db_script(struct db_conn *conn, const char *sql, PGresult **rows);
 
+/* Starts `sql` (a COPY ... TO STDOUT) on conn; then db_copy_out_next
+ * hands out its data row by row: SM_OK with *row (owned by libpq until the
+ * next call; freed by db_copy_out_next) and *len, SM_ERR_NOT_FOUND at the
+ * end. Errors as db_exec. */
+MUST_CHECK sm_err db_copy_out_start(struct db_conn *conn, const char *sql);
+MUST_CHECK sm_err db_copy_out_next(struct db_conn *conn, char **row, int *len);
+
 /* True when SELECT 1 succeeds on a pooled connection. */
 bool db_ping(struct db_pool *pool);
 

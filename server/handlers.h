@@ -40,5 +40,6 @@ void handle_ingest_experience(struct request *r);
 /* handlers_open.c */
 void handle_quantity_list(struct request *r);
 void handle_aggregates(struct request *r);
+void handle_dataset(struct request *r);
 
 #endif

@@ -6,7 +6,9 @@
 #include "aggregate.h"
 #include "app.h"
 #include "ingest.h"
+#include "validate.h"
 #include "dbjson.h"
+#include "download.h"
 #include "handlers.h"
 
 #define CATALOGUE_MAX_AGE_S 300
@@ -238,4 +240,89 @@ out:
 	PQclear(res);
 	buf_cleanup(&sql);
 	buf_cleanup(&next);
+}
+
+static const struct db_stmt dataset_project = {
+    "open_dataset_project",
+    "SELECT kind, licence FROM project WHERE slug = $1",
+    1,
+};
+
+#define DATASET_EARLIEST INT64_C(946684800000000) /* 2000-01-01T00:00:00Z */
+
+void handle_dataset(struct request *r)
+{
+	const char *slug;
+	if (!param_slug(r, 0, "slug", &slug))
+		return;
+	enum download_format format = DOWNLOAD_CSV;
+	const char *f = request_query(r, "format");
+	const char *accept = r->accept ? r->accept : "";
+	if ((f && strcmp(f, "geojson") == 0) || (!f && strstr(accept, "application/geo+json")))
+		format = DOWNLOAD_GEOJSON;
+	else if ((f && strcmp(f, "ndjson") == 0) || (!f && strstr(accept, "application/x-ndjson")))
+		format = DOWNLOAD_NDJSON;
+	else if (f && strcmp(f, "csv") != 0) {
+		respond_problem(r, PROBLEM_INVALID_PARAMETER, "format",
+		                "\"format\" must be csv, geojson or ndjson");
+		return;
+	}
+	usec_t from = DATASET_EARLIEST, to = scalar_now() + 86400 * USEC_PER_SEC;
+	const char *names[2] = {"from", "to"};
+	usec_t *slots[2] = {&from, &to};
+	for (int i = 0; i < 2; i++) {
+		const char *v = request_query(r, names[i]);
+		char why[96];
+		if (v && scalar_time(v, strlen(v), false, slots[i], why, sizeof(why)) != SM_OK) {
+			respond_problem(r, PROBLEM_INVALID_PARAMETER, names[i], "\"%s\": %s",
+			                names[i], why);
+			return;
+		}
+	}
+	if (from >= to) {
+		respond_problem(r, PROBLEM_INVALID_PARAMETER, "from",
+		                "\"from\" must be before \"to\"");
+		return;
+	}
+	const char *params[] = {slug};
+	PGresult *res = NULL;
+	sm_err e = read_row(r, &dataset_project, params, &res);
+	if (e == SM_ERR_NOT_FOUND) {
+		respond_problem(r, PROBLEM_NOT_FOUND, NULL, "project \"%s\" does not exist", slug);
+		return;
+	}
+	if (e != SM_OK) {
+		respond_db_error(r, e);
+		return;
+	}
+	char kind[16], licence[128];
+	snprintf(kind, sizeof(kind), "%s", PQgetvalue(res, 0, 0));
+	snprintf(licence, sizeof(licence), "%s", PQgetvalue(res, 0, 1));
+	PQclear(res);
+	if (strcmp(kind, "air") != 0) {
+		respond_problem(r, PROBLEM_INVALID_PARAMETER, "slug",
+		                "project \"%s\" is a %s project; datasets cover air projects", slug,
+		                kind);
+		return;
+	}
+	struct download *d = NULL;
+	e = download_air(r->app->db_read, slug, licence, from, to, format, &d);
+	if (e != SM_OK) {
+		respond_db_error(r, e);
+		return;
+	}
+	static const char *const types[] = {[DOWNLOAD_CSV] = "text/csv; charset=utf-8",
+	                                    [DOWNLOAD_NDJSON] = "application/x-ndjson",
+	                                    [DOWNLOAD_GEOJSON] = "application/geo+json"};
+	static const char *const extensions[] = {
+	    [DOWNLOAD_CSV] = "csv", [DOWNLOAD_NDJSON] = "ndjson", [DOWNLOAD_GEOJSON] = "geojson"};
+	char disposition[128], link[160];
+	snprintf(disposition, sizeof(disposition), "attachment; filename=\"%s.%s\"", slug,
+	         extensions[format]);
+	snprintf(link, sizeof(link), "</v1/projects/%s>; rel=\"describedby\"", slug);
+	respond_header(r, "Content-Disposition", disposition);
+	respond_header(r, "Link", link);
+	respond_header(r, "X-Licence", licence);
+	respond_header(r, "Cache-Control", "public, max-age=300");
+	respond_stream(r, types[format], download_read, download_close, d);
 }

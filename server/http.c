@@ -191,18 +191,70 @@ static void dispatch(struct exchange *x)
 		respond_problem(r, PROBLEM_INTERNAL, NULL, "the handler gave no answer");
 }
 
+/* A streamed body: MHD asks for more until the stream ends. */
+struct stream {
+	struct exchange *x;
+	long (*read)(void *ctx, char *buf, size_t max);
+	void (*free_fn)(void *ctx);
+	void *ctx;
+};
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	(void)pos;
+	struct stream *s = cls;
+	long n = s->read(s->ctx, buf, max);
+	if (n > 0) {
+		s->x->bytes_out += (size_t)n;
+		return n;
+	}
+	return n == 0 ? MHD_CONTENT_READER_END_OF_STREAM : MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+static void stream_free(void *cls)
+{
+	struct stream *s = cls;
+	s->free_fn(s->ctx);
+	free(s);
+}
+
+#define STREAM_BLOCK (64 * 1024)
+
+static struct MHD_Response *stream_response(struct exchange *x)
+{
+	struct request *r = &x->req;
+	struct stream *s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	*s = (struct stream){x, r->stream_read, r->stream_free, r->stream_ctx};
+	struct MHD_Response *resp = MHD_create_response_from_callback(
+	    MHD_SIZE_UNKNOWN, STREAM_BLOCK, stream_read, s, stream_free);
+	if (!resp) {
+		free(s);
+		return NULL;
+	}
+	r->stream_ctx = NULL; /* the response owns it now */
+	r->stream_free = NULL;
+	return resp;
+}
+
 static enum MHD_Result send_response(struct MHD_Connection *conn, struct exchange *x)
 {
 	struct request *r = &x->req;
 	const struct app *app = r->app;
-	size_t len = r->resp_len;
-	char *body = r->resp_body;
-	r->resp_body = NULL;
-	struct MHD_Response *resp =
-	    MHD_create_response_from_buffer_with_free_callback(len, body ? body : strdup(""), free);
+	struct MHD_Response *resp;
+	if (r->stream_read && r->stream_ctx) {
+		resp = stream_response(x);
+	} else {
+		size_t len = r->resp_len;
+		char *body = r->resp_body;
+		r->resp_body = NULL;
+		resp = MHD_create_response_from_buffer_with_free_callback(
+		    len, body ? body : strdup(""), free);
+		x->bytes_out = len;
+	}
 	if (!resp)
 		return MHD_NO;
-	x->bytes_out = len;
 	if (r->resp_type)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->resp_type);
 	MHD_add_response_header(resp, "X-Request-Id", r->request_id);

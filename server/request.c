@@ -27,6 +27,10 @@ static void clear_response(struct request *r)
 void request_cleanup(struct request *r)
 {
 	clear_response(r);
+	if (r->stream_free && r->stream_ctx) /* never handed to the HTTP layer */
+		r->stream_free(r->stream_ctx);
+	r->stream_free = NULL;
+	r->stream_ctx = NULL;
 	free(r->path);
 	free(r->content_type);
 	free(r->authorization);
@@ -155,6 +159,15 @@ void respond_cacheable(struct request *r, const char *type, char *body, size_t l
 		return;
 	}
 	set_body(r, 200, type, body, len);
+}
+
+void respond_stream(struct request *r, const char *type, long (*read)(void *, char *, size_t),
+                    void (*free_fn)(void *), void *ctx)
+{
+	set_body(r, 200, type, NULL, 0);
+	r->stream_read = read;
+	r->stream_free = free_fn;
+	r->stream_ctx = ctx;
 }
 
 void respond_problem_json(struct request *r, json_t *problem)

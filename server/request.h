@@ -63,6 +63,13 @@ struct request {
 	size_t resp_len;
 	struct header headers[REQUEST_MAX_HEADERS];
 	size_t nheaders;
+
+	/* A streamed response instead of resp_body: stream_read fills up to
+	 * `max` bytes and returns how many, 0 at the end, -1 on a failure (the
+	 * response is then cut short); stream_free is called once at the end. */
+	long (*stream_read)(void *ctx, char *buf, size_t max);
+	void (*stream_free)(void *ctx);
+	void *stream_ctx;
 };
 
 void request_init(struct request *r, struct app *app, size_t max_body);
@@ -88,6 +95,11 @@ void respond_problem(struct request *r, enum problem_kind kind, const char *fiel
  * answer: an ETag from the body's hash, Cache-Control with max_age_s, and
  * 304 without a body when the request's If-None-Match names that ETag. */
 void respond_cacheable(struct request *r, const char *type, char *body, size_t len, int max_age_s);
+
+/* Sets a streamed 200 response of `type`; ctx is owned by the stream from
+ * here on (stream_free frees it, also when the client goes away). */
+void respond_stream(struct request *r, const char *type, long (*read)(void *, char *, size_t),
+                    void (*free_fn)(void *), void *ctx);
 
 /* Sets a prepared problem object (stolen) as the response. */
 void respond_problem_json(struct request *r, json_t *problem);

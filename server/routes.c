@@ -28,6 +28,7 @@ const struct route routes[] = {
     {"POST", "/v1/ingest/experience", handle_ingest_experience, AUTH_DEVICE, json_body},
     {"GET", "/v1/quantities", handle_quantity_list, AUTH_PUBLIC, NULL},
     {"GET", "/v1/aggregates", handle_aggregates, AUTH_PUBLIC, NULL},
+    {"GET", "/v1/datasets/{slug}", handle_dataset, AUTH_PUBLIC, NULL},
 };
 
 const size_t nroutes = sizeof(routes) / sizeof(routes[0]);

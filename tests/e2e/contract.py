@@ -75,7 +75,9 @@ def check(response):
     if req.method == "HEAD":
         return response
     schema = content[ctype].get("schema")
-    if schema and ctype.endswith("json"):
+    # Bodies the spec describes as plain text (CSV, NDJSON, streamed GeoJSON) are
+    # checked by the tests that read them.
+    if schema and ctype.endswith("json") and schema.get("type") != "string":
         validator = jsonschema.Draft202012Validator(
             schema, resolver=_resolver, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
         validator.validate(response.json())
