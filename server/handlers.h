@@ -20,6 +20,7 @@ void handle_device_list(struct request *r);
 void handle_device_get(struct request *r);
 void handle_device_rotate(struct request *r);
 void handle_device_deactivate(struct request *r);
+void handle_erasure(struct request *r);
 
 /* handlers_air.c */
 void handle_ingest_snuffelfiets(struct request *r);

@@ -9,6 +9,7 @@
 
 #include "app.h"
 #include "dbjson.h"
+#include "log.h"
 #include "pseudonym.h"
 #include "validate.h"
 
@@ -301,4 +302,50 @@ void handle_device_deactivate(struct request *r)
 		return;
 	}
 	respond_json(r, 200, device);
+}
+
+static const struct db_stmt erase_stmt = {
+    "registry_erase",
+    "SELECT json_build_object('devices', e.devices, 'readings', json_build_object('air', e.air,"
+    " 'traffic', e.traffic, 'heat', e.heat, 'experience', e.experience))"
+    " FROM project p CROSS JOIN LATERAL erase(p.id, decode($2, 'hex'), decode($3, 'hex')) e"
+    " WHERE p.slug = $1",
+    3,
+};
+
+void handle_erasure(struct request *r)
+{
+	static const char *const allowed[] = {"participant", "external_id", NULL};
+	const char *slug, *participant, *external_id;
+	json_t *body = NULL;
+	if (!param_slug(r, 0, "slug", &slug) || !body_object(r, &body))
+		return;
+	if (!fields_known(r, body, allowed) ||
+	    !field_text(r, body, "participant", false, IDENTIFIER_MAX_CHARS, &participant) ||
+	    !field_text(r, body, "external_id", false, IDENTIFIER_MAX_CHARS, &external_id))
+		goto out;
+	if (!participant == !external_id) {
+		respond_problem(r, PROBLEM_INVALID_FIELD,
+		                participant ? "external_id" : "participant",
+		                "name exactly one of \"participant\" and \"external_id\"");
+		goto out;
+	}
+	/* The pseudonym of the one given; a value no pseudonym equals for the other. */
+	char part_hex[PSEUDONYM_HEX_BYTES] = "", ext_hex[PSEUDONYM_HEX_BYTES] = "";
+	if (participant)
+		pseudonym_hex(PSEUDO_PARTICIPANT, participant, strlen(participant), part_hex);
+	else
+		pseudonym_hex(PSEUDO_EXTERNAL_ID, external_id, strlen(external_id), ext_hex);
+	const char *params[] = {slug, part_hex, ext_hex};
+	json_t *result = NULL;
+	sm_err e = dbjson_one(r->app->db, &erase_stmt, params, &result);
+	if (e != SM_OK) {
+		respond_failure(r, e, "project", slug);
+		goto out;
+	}
+	log_info("erasure in project %s: %lld device(s) and their readings deleted", slug,
+	         (long long)json_integer_value(json_object_get(result, "devices")));
+	respond_json(r, 200, result);
+out:
+	json_decref(body);
 }

@@ -29,6 +29,7 @@ const struct route routes[] = {
     {"GET", "/v1/quantities", handle_quantity_list, AUTH_PUBLIC, NULL},
     {"GET", "/v1/aggregates", handle_aggregates, AUTH_PUBLIC, NULL},
     {"GET", "/v1/datasets/{slug}", handle_dataset, AUTH_PUBLIC, NULL},
+    {"POST", "/v1/projects/{slug}/erasures", handle_erasure, AUTH_ADMIN, json_body},
 };
 
 const size_t nroutes = sizeof(routes) / sizeof(routes[0]);

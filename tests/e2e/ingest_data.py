@@ -32,13 +32,14 @@ def device_csv(rows, imei="861234567890123", header_extra=""):
     return out.getvalue().encode()
 
 
-def trip_rows(start_minute, count, step_s=10, day="2025-03-04", hour=8):
-    """Readings every step_s seconds from hour:start_minute, moving slowly north."""
+def trip_rows(start_minute, count, step_s=10, day="2025-03-04", hour=8, step_deg=0.00002):
+    """Readings every step_s seconds from hour:start_minute, moving north by step_deg
+    (0.00002 deg, about 2 m, by default; 0.0005 is a brisk 20 km/h ride)."""
     rows = []
     for i in range(count):
         s = start_minute * 60 + i * step_s
         t = f"{day}T{hour + s // 3600:02d}:{(s // 60) % 60:02d}:{s % 60:02d}Z"
-        rows.append((t, round(52.09 + i * 0.00002, 6), 5.12, 10 + (i % 7)))
+        rows.append((t, round(52.05 + i * step_deg, 6), 5.12, 10 + (i % 7)))
     return rows
 
 
