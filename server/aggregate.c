@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "validate.h"
+
 #define DAY (86400 * USEC_PER_SEC)
 
 static const struct {
@@ -139,11 +141,14 @@ sm_err agg_parse(const char *(*get)(void *ctx, const char *name), void *ctx, con
 		     strcmp(v + 5, "500") == 0 || strcmp(v + 5, "1000") == 0)) {
 			q->space = AGG_GRID;
 			q->cell_m = (int)strtol(v + 5, NULL, 10);
+		} else if (strncmp(v, "area:", 5) == 0 && layer_valid(v + 5)) {
+			q->space = AGG_AREA;
+			snprintf(q->layer, sizeof(q->layer), "%s", v + 5);
 		} else {
-			return fail(param, paramlen, "space", why, whylen,
-			            "must be all, or grid:100, grid:250, grid:500 or grid:1000 "
-			            "(square cells "
-			            "on the RD New grid)");
+			return fail(
+			    param, paramlen, "space", why, whylen,
+			    "must be all, grid:100, grid:250, grid:500 or grid:1000 (square cells "
+			    "on the RD New grid), or area:<layer>");
 		}
 	}
 
@@ -226,6 +231,34 @@ const char *agg_format_type(enum agg_format f)
 	}
 }
 
+/* How a space turns readings into cells: fragments of the query, over the
+ * readings `p` (r), and the cells `page` (items). */
+struct space_sql {
+	const char *columns;  /* extra columns of r, each followed by ", " */
+	const char *join;     /* extra joins of r */
+	const char *cell;     /* the cell id, over r's columns */
+	const char *group;    /* extra grouping columns, each after ", " */
+	const char *geometry; /* the cell as GeoJSON, over page's columns */
+};
+
+static const struct space_sql spaces[] = {
+    [AGG_ALL] = {"", "", "'all'::text", "", "NULL::json"},
+    /* Square cells of the Dutch RD New grid (EPSG:28992), named by their
+     * lower-left corner. */
+    [AGG_GRID] = {"floor(ST_X(ST_Transform(p.position, 28992)) / $16::integer)::integer AS gx, "
+                  "floor(ST_Y(ST_Transform(p.position, 28992)) / $16::integer)::integer AS gy, ",
+                  "", "format('rd%s-%s-%s', $16::integer, gx * $16::integer, gy * $16::integer)",
+                  ", gx, gy",
+                  "ST_AsGeoJSON(ST_Transform(ST_MakeEnvelope(gx * $16::integer, gy * $16::integer,"
+                  " (gx + 1) * $16::integer, (gy + 1) * $16::integer, 28992), 4326), 6)::json"},
+    /* The areas of an uploaded layer, named by their code. */
+    [AGG_AREA] = {"a.code AS acode, ",
+                  " JOIN area a ON a.layer = $17::text AND ST_Intersects(a.geom, p.position)",
+                  "acode", ", acode",
+                  "(SELECT ST_AsGeoJSON(a.geom, 6)::json FROM area a WHERE a.layer = $17::text"
+                  " AND a.code = page.cell)"},
+};
+
 /* The SQL of one statistic's value, rounded for the answer. */
 static sm_err stat_value(struct buf *sql, const char *name)
 {
@@ -240,7 +273,8 @@ sm_err agg_sql(const struct agg_query *q, const char *column, struct buf *sql)
 	e = buf_puts(sql,
 	             "WITH args AS (SELECT $1::timestamptz, $2::timestamptz, $3::text, $4::float8,"
 	             " $5::float8, $6::float8, $7::float8, $8::integer, $9::bigint, $10::integer,"
-	             " $11::boolean, $12::text, $13::text, $14::text, $15::text, $16::integer),\n"
+	             " $11::boolean, $12::text, $13::text, $14::text, $15::text, $16::integer,"
+	             " $17::text),\n"
 	             " mask AS (SELECT coalesce(sum(1 << bit), 0)::integer AS m "
 	             "FROM quality_flag WHERE excluded),\n r AS (SELECT ");
 	if (e == SM_OK) {
@@ -251,43 +285,34 @@ sm_err agg_sql(const struct agg_query *q, const char *column, struct buf *sql)
 			e = buf_printf(sql, "date_trunc('%s', p.recorded_at, $12) AS start, ",
 			               buckets[q->bucket].trunc);
 	}
-	if (e == SM_OK && q->space == AGG_GRID)
-		e = buf_printf(sql,
-		               "floor(ST_X(ST_Transform(p.position, 28992)) / %d)::integer AS gx, "
-		               "floor(ST_Y(ST_Transform(p.position, 28992)) / %d)::integer AS gy, ",
-		               q->cell_m, q->cell_m);
+	const struct space_sql *sp = &spaces[q->space];
 	if (e == SM_OK)
 		e = buf_printf(
 		    sql,
-		    "p.%s::float8 AS v, d.participant_pseudonym AS who, "
+		    "%sp.%s::float8 AS v, d.participant_pseudonym AS who, "
 		    "((p.quality & (SELECT m FROM mask)) = 0 OR $11::boolean) AS ok\n"
 		    " FROM air_published p JOIN device d ON d.id = p.device_id"
-		    " JOIN project pr ON pr.id = d.project_id AND pr.kind = 'air'\n"
+		    " JOIN project pr ON pr.id = d.project_id AND pr.kind = 'air'%s\n"
 		    " WHERE p.recorded_at >= $1::timestamptz AND p.recorded_at < $2::timestamptz"
 		    " AND p.%s IS NOT NULL AND ($3::text IS NULL OR pr.slug = $3)"
 		    " AND ($4::float8 IS NULL OR ST_Intersects(p.position,"
-		    " ST_MakeEnvelope($4::float8, $5::float8, $6::float8, $7::float8, 4326)))",
-		    column, column);
-	if (e == SM_OK && q->space == AGG_GRID)
-		e = buf_puts(sql, " AND p.position IS NOT NULL");
+		    " ST_MakeEnvelope($4::float8, $5::float8, $6::float8, $7::float8, 4326)))%s",
+		    sp->columns, column, sp->join, column,
+		    q->space == AGG_ALL ? "" : " AND p.position IS NOT NULL");
 
 	/* Per bucket and cell. */
 	if (e == SM_OK)
 		e = buf_printf(
 		    sql,
-		    "),\n c AS (SELECT start, %s AS cell, %s"
-		    "count(*) FILTER (WHERE ok) AS n, count(*) FILTER (WHERE NOT ok) AS flagged,"
+		    "),\n c AS (SELECT start, %s AS cell%s,"
+		    " count(*) FILTER (WHERE ok) AS n, count(*) FILTER (WHERE NOT ok) AS flagged,"
 		    " count(DISTINCT who) FILTER (WHERE ok) AS participants",
-		    q->space == AGG_GRID ? "format('rd%s-%s-%s', $16::integer, gx * $16::integer, "
-		                           "gy * $16::integer)"
-		                         : "'all'::text",
-		    q->space == AGG_GRID ? "gx, gy, " : "");
+		    sp->cell, sp->group);
 	for (size_t i = 1; e == SM_OK && i < NSTATS; i++)
 		if (q->stats & stats[i].bit)
 			e = buf_printf(sql, ", %s AS %s", stats[i].sql, stats[i].name);
 	if (e == SM_OK)
-		e = buf_printf(sql, " FROM r GROUP BY start%s),\n",
-		               q->space == AGG_GRID ? ", gx, gy" : "");
+		e = buf_printf(sql, " FROM r GROUP BY start%s),\n", sp->group);
 	/* Cells of fewer than k participants are left out, and counted. */
 	if (e == SM_OK)
 		e = buf_puts(
@@ -296,15 +321,7 @@ sm_err agg_sql(const struct agg_query *q, const char *column, struct buf *sql)
 		         "LIMIT $10::integer),\n");
 	/* The cell's geometry. */
 	if (e == SM_OK)
-		e = buf_puts(sql, " items AS (SELECT *, ");
-	if (e == SM_OK)
-		e = q->space == AGG_GRID
-		        ? buf_puts(
-		              sql,
-		              "ST_AsGeoJSON(ST_Transform(ST_MakeEnvelope(gx * $16::integer, "
-		              "gy * $16::integer, (gx + 1) * $16::integer, (gy + 1) * $16::integer,"
-		              " 28992), 4326), 6)::json AS geometry")
-		        : buf_puts(sql, "NULL::json AS geometry");
+		e = buf_printf(sql, " items AS (SELECT *, %s AS geometry", sp->geometry);
 	if (e == SM_OK)
 		e = buf_puts(
 		    sql,

@@ -12,7 +12,7 @@
 #include "scalar.h"
 
 enum agg_bucket { AGG_15MIN, AGG_HOUR, AGG_DAY, AGG_WEEK, AGG_MONTH };
-enum agg_space { AGG_ALL, AGG_GRID };
+enum agg_space { AGG_ALL, AGG_GRID, AGG_AREA };
 enum agg_format { AGG_JSON, AGG_GEOJSON, AGG_CSV };
 
 enum agg_stat {
@@ -34,7 +34,8 @@ struct agg_query {
 	enum agg_bucket bucket;
 	bool amsterdam; /* tz=Europe/Amsterdam: days and longer cut at local midnight */
 	enum agg_space space;
-	int cell_m; /* AGG_GRID: 100, 250, 500 or 1000 */
+	int cell_m;     /* AGG_GRID: 100, 250, 500 or 1000 */
+	char layer[64]; /* AGG_AREA: an uploaded area layer */
 	unsigned stats;
 	char project[64]; /* "" for every project */
 	bool has_bbox;
@@ -57,7 +58,8 @@ MUST_CHECK sm_err agg_parse(const char *(*get)(void *ctx, const char *name), voi
  * took from the quantity catalogue). Parameters, in order: $1 from, $2 to,
  * $3 project or NULL, $4..$7 bbox or NULL, $8 k, $9 offset, $10 limit,
  * $11 all quality (bool), $12 time zone, $13 quantity, $14 unit, $15 the
- * link of the next page up to "offset=", $16 the cell size in metres. One
+ * link of the next page up to "offset=", $16 the cell size in metres, $17
+ * the area layer (or NULL). One
  * row of two text columns: the answer in q->format, and the link of the
  * next page (NULL on the last). */
 MUST_CHECK sm_err agg_sql(const struct agg_query *q, const char *column, struct buf *sql);

@@ -3,6 +3,8 @@
 #ifndef SAMENMETEN_HANDLERS_H
 #define SAMENMETEN_HANDLERS_H
 
+#include <stdbool.h>
+
 #include "request.h"
 
 /* handlers_ops.c */
@@ -42,5 +44,9 @@ void handle_ingest_experience(struct request *r);
 void handle_quantity_list(struct request *r);
 void handle_aggregates(struct request *r);
 void handle_dataset(struct request *r);
+
+/* handlers_areas.c */
+void handle_area_upload(struct request *r);
+void handle_area_delete(struct request *r);
 
 #endif

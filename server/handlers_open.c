@@ -54,6 +54,12 @@ static const struct db_stmt air_k = {
     1,
 };
 
+static const struct db_stmt layer_exists = {
+    "open_layer_exists",
+    "SELECT 1 FROM area_layer WHERE name = $1",
+    1,
+};
+
 /* Columns of air_published that the catalogue may name. */
 static const char *const air_columns[] = {"pm1_ugm3", "pm25_ugm3",     "pm10_ugm3",
                                           "no2",      "temperature_c", "humidity_pct"};
@@ -180,6 +186,24 @@ void handle_aggregates(struct request *r)
 		goto out;
 	}
 
+	if (q.space == AGG_AREA) {
+		const char *lp[] = {q.layer};
+		e = read_row(r, &layer_exists, lp, &res);
+		PQclear(res);
+		res = NULL;
+		if (e == SM_ERR_NOT_FOUND) {
+			respond_problem(
+			    r, PROBLEM_INVALID_PARAMETER, "space",
+			    "there is no area layer \"%s\" (upload one with POST /v1/areas/%s)",
+			    q.layer, q.layer);
+			goto out;
+		}
+		if (e != SM_OK) {
+			respond_db_error(r, e);
+			goto out;
+		}
+	}
+
 	char from[SCALAR_TIME_LEN], to[SCALAR_TIME_LEN], b[4][32], offset[24], limit[16], cell[16];
 	scalar_time_format(q.from, from);
 	scalar_time_format(q.to, to);
@@ -212,11 +236,12 @@ void handle_aggregates(struct request *r)
 	    unit,
 	    next.data,
 	    cell,
+	    q.space == AGG_AREA ? q.layer : NULL,
 	};
 	struct db_conn *c;
 	e = db_acquire(r->app->db_read, &c);
 	if (e == SM_OK) {
-		e = db_exec_sql(c, sql.data, 16, params, &res);
+		e = db_exec_sql(c, sql.data, 17, params, &res);
 		db_release(r->app->db_read, c);
 	}
 	if (e != SM_OK) {

@@ -30,6 +30,8 @@ const struct route routes[] = {
     {"GET", "/v1/aggregates", handle_aggregates, AUTH_PUBLIC, NULL},
     {"GET", "/v1/datasets/{slug}", handle_dataset, AUTH_PUBLIC, NULL},
     {"POST", "/v1/projects/{slug}/erasures", handle_erasure, AUTH_ADMIN, json_body},
+    {"POST", "/v1/areas/{layer}", handle_area_upload, AUTH_ADMIN, json_body},
+    {"DELETE", "/v1/areas/{layer}", handle_area_delete, AUTH_ADMIN, NULL},
 };
 
 const size_t nroutes = sizeof(routes) / sizeof(routes[0]);

@@ -19,6 +19,18 @@ bool slug_valid(const char *s)
 	return true;
 }
 
+bool layer_valid(const char *s)
+{
+	size_t n = strlen(s);
+	if (n < 1 || n > 63 || s[0] == '-' || s[0] == '_')
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-' ||
+		      s[i] == '_'))
+			return false;
+	return true;
+}
+
 bool uuid_valid(const char *s)
 {
 	if (strlen(s) != 36)

@@ -10,8 +10,9 @@
 #include "request.h"
 
 /* Pure pattern checks. */
-bool slug_valid(const char *s); /* ^[a-z0-9][a-z0-9-]{1,62}$ */
-bool uuid_valid(const char *s); /* 8-4-4-4-12 hex, lower case */
+bool slug_valid(const char *s);  /* ^[a-z0-9][a-z0-9-]{1,62}$ */
+bool uuid_valid(const char *s);  /* 8-4-4-4-12 hex, lower case */
+bool layer_valid(const char *s); /* ^[a-z0-9][a-z0-9_-]{0,62}$ */
 /* 1..maxlen characters, none of them a C0 or C1 control character. */
 bool text_valid(const char *s, size_t maxlen);
 

@@ -1,0 +1,256 @@
+#!/usr/bin/env bash
+# Open data at scale: /v1/aggregates latency and /v1/datasets/{slug}
+# download throughput and server memory, over one air project of
+# BENCH_OPEN_ROWS (10,000,000) readings, on the durable cluster of bench/lib.sh.
+#
+# 1. Load: bench/ingest_gen.c writes BENCH_OPEN_ROWS readings of
+#    BENCH_OPEN_DEVICES (800) bikes riding trips in Utrecht over about three
+#    months (device v3 CSV); bench/ingest_load.py posts them to
+#    POST /v1/ingest/snuffelfiets?project=open (admin token, devices
+#    registered on the fly) in batches of BENCH_OPEN_BATCH (5,000) from
+#    BENCH_OPEN_CLIENTS (8) keep-alive clients. Then VACUUM ANALYZE (timed
+#    apart), as autovacuum would do sooner or later.
+# 2. Aggregates, each with wrk (BENCH_OPEN_WRK_THREADS 2 threads,
+#    BENCH_OPEN_WRK_CONNECTIONS 8 connections, BENCH_OPEN_WRK_SECONDS 15 s,
+#    timeout 60 s; bench/open_wrk.lua prints p50/p95/p99) and, beside it, the
+#    same SQL in psql (BENCH_OPEN_PSQL_RUNS 5 runs, median of \timing):
+#     a  30-day hourly, whole region: the densest 30 UTC days of the data;
+#     a+ the same with stat=count,mean,min,max,p50,p90,p98;
+#     b  one day on grid:100: the busiest UTC day.
+#    The psql text is the server's own: bench/open_sql.c runs the query string
+#    through server/aggregate.c (agg_parse, agg_sql) and fills the parameters
+#    as server/handlers_open.c does; PREPARE/EXECUTE with
+#    plan_cache_mode=force_custom_plan plans each run for its values, as the
+#    server's unnamed PQexecParams does. The script checks that psql's answer
+#    and the HTTP body are the same bytes. wrk sends no If-None-Match, so
+#    every request runs the query (no 304).
+# 3. Download: the server is restarted (so VmHWM counts the download only),
+#    then GET /v1/datasets/open in each of BENCH_OPEN_FORMATS ("csv ndjson")
+#    with curl to /dev/null; the server's VmRSS is sampled every 0.1 s, VmHWM
+#    read after. With BENCH_OPEN_DB_COPY=1 (default) the database alone is
+#    timed too: COPY of the same dataset_air() call to /dev/null on the
+#    database server (no HTTP, no libpq transfer).
+# 4. A summary against the targets: each aggregate p95 < 50 ms; download
+#    >= 100 MB/s (MB = 10^6 bytes) with server RSS < 64 MiB.
+#
+# BENCH_OPEN_EXPLAIN=1 also prints EXPLAIN (ANALYZE, BUFFERS) of each
+# aggregate. BENCH_OPEN_HOLD=1 keeps the cluster and the server up at the end
+# (until the file it names is removed), for profiling by hand.
+# Prints figures; never fails on them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-build/release}
+rows=${BENCH_OPEN_ROWS:-10000000}
+devices=${BENCH_OPEN_DEVICES:-800}
+batch=${BENCH_OPEN_BATCH:-5000}
+clients=${BENCH_OPEN_CLIENTS:-8}
+wrk_threads=${BENCH_OPEN_WRK_THREADS:-2}
+wrk_conns=${BENCH_OPEN_WRK_CONNECTIONS:-8}
+wrk_secs=${BENCH_OPEN_WRK_SECONDS:-15}
+psql_runs=${BENCH_OPEN_PSQL_RUNS:-5}
+formats=${BENCH_OPEN_FORMATS:-csv ndjson}
+db_copy=${BENCH_OPEN_DB_COPY:-1}
+explain=${BENCH_OPEN_EXPLAIN:-0}
+hold=${BENCH_OPEN_HOLD:-0}
+slug=open
+. bench/lib.sh
+
+psql_db() { psql -X -q -v ON_ERROR_STOP=1 -tA "$bench_db_url" "$@"; }
+secs_since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2)
+  printf "%.1f\n", v[(NR + 1) / 2]; else printf "%.1f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+echo "bench_open: $rows readings, $devices devices, $(nproc) cores; PostgreSQL" \
+  "$(psql_db -c 'SHOW server_version'), shared_buffers $(psql_db -c 'SHOW shared_buffers')," \
+  "work_mem $(psql_db -c 'SHOW work_mem'), jit $(psql_db -c 'SHOW jit')"
+
+# 1. Load.
+cc -std=c17 -D_GNU_SOURCE -O2 -o "$bench_dir/ingest_gen" bench/ingest_gen.c -lm
+# The SQL printer links the objects of the server under test, so its text is that server's.
+cc -std=c17 -D_GNU_SOURCE -O2 -Iserver -o "$bench_dir/open_sql" bench/open_sql.c \
+  $(ls "$build"/server/*.o | grep -v '/main\.o$') \
+  $(pkg-config --libs libmicrohttpd jansson libsodium libpq) -lm -pthread
+t0=$(date +%s.%N)
+"$bench_dir/ingest_gen" "$rows" "$devices" "$bench_dir/readings.csv" /dev/null
+echo "generated $(du -m "$bench_dir/readings.csv" | cut -f1) MB of device v3 CSV in $(secs_since "$t0") s"
+
+bench_start_server "$build"
+curl -fs -X POST "http://127.0.0.1:$bench_port/v1/projects" -H "Authorization: Bearer $bench_admin" \
+  -H 'Content-Type: application/json' \
+  -d "{\"slug\":\"$slug\",\"name\":\"Open data bench\",\"kind\":\"air\",\"licence\":\"CC0-1.0\"}" \
+  >/dev/null
+if ! out=$(/usr/bin/python3 bench/ingest_load.py "$bench_port" "$bench_admin" "$slug" \
+             "$bench_dir/readings.csv" "$batch" "$clients" 2>"$bench_dir/load.err"); then
+  echo "load: failures:" >&2
+  cat "$bench_dir/load.err" >&2
+fi
+rm -f "$bench_dir/readings.csv"
+get() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" <<<"$out"; }
+load_secs=$(get seconds)
+load_rate=$(get rows_per_s)
+echo "load: $(get accepted) readings in $load_secs s = $load_rate readings/s" \
+  "($clients clients, batches of $batch, request p50 $(get p50_ms) ms, p99 $(get p99_ms) ms," \
+  "$(get failures) failed batches)"
+t0=$(date +%s.%N)
+psql_db -c "VACUUM ANALYZE" -c "CHECKPOINT"
+stats=$(psql_db -F ' ' -c "SELECT count(*), (SELECT count(*) FROM trip),
+  to_char(min(recorded_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD'),
+  to_char(max(recorded_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD'),
+  pg_size_pretty(pg_total_relation_size('air_reading')) FROM air_reading")
+read -r stored trips first last size <<<"$stats"
+echo "VACUUM ANALYZE + CHECKPOINT: $(secs_since "$t0") s; stored $stored readings in $trips trips," \
+  "$first .. $last, $size with indexes (partitions: $(psql_db -c \
+  "SELECT count(*) FROM pg_inherits WHERE inhparent = 'air_reading'::regclass"))"
+[ "$stored" -eq "$rows" ] || echo "load: $stored readings stored, not $rows" >&2
+
+# The windows: the busiest UTC day, and the 30 UTC days with the most readings.
+read -r busy_day busy_n <<<"$(psql_db -F ' ' -c "SELECT to_char(day, 'YYYY-MM-DD'), n FROM
+  (SELECT date_trunc('day', recorded_at, 'UTC') AS day, count(*) AS n FROM air_reading GROUP BY 1) d
+  ORDER BY n DESC, day LIMIT 1")"
+read -r win_from win_to win_n <<<"$(psql_db -F ' ' -c "WITH d AS (SELECT date_trunc('day',
+  recorded_at, 'UTC') AS day, count(*) AS n FROM air_reading GROUP BY 1)
+  SELECT to_char(day - interval '29 days', 'YYYY-MM-DD'), to_char(day + interval '1 day',
+  'YYYY-MM-DD'), s FROM (SELECT day, sum(n) OVER (ORDER BY day RANGE BETWEEN interval '29 days'
+  PRECEDING AND CURRENT ROW) AS s FROM d) x ORDER BY s DESC, day LIMIT 1")"
+busy_next=$(date -u -d "$busy_day + 1 day" +%F)
+echo "windows: 30 days $win_from .. $win_to ($win_n readings); busiest day $busy_day ($busy_n readings)"
+
+# 2. Aggregates.
+k=$(psql_db -c "SELECT k_anonymity FROM project WHERE slug = '$slug'")
+unit=$(psql_db -c "SELECT unit FROM quantity WHERE name = 'pm25'")
+names=(a a+ b)
+labels=("a: 30 d hourly, all" "a+: same, 7 stats" "b: 1 d grid:100")
+queries=(
+  "quantity=pm25&from=${win_from}T00:00:00Z&to=${win_to}T00:00:00Z&bucket=hour"
+  "quantity=pm25&from=${win_from}T00:00:00Z&to=${win_to}T00:00:00Z&bucket=hour&stat=count,mean,min,max,p50,p90,p98"
+  "quantity=pm25&from=${busy_day}T00:00:00Z&to=${busy_next}T00:00:00Z&bucket=day&space=grid:100"
+)
+declare -A r_p50 r_p95 r_p99 r_rps r_psql r_items
+for i in "${!names[@]}"; do
+  name=${names[$i]} query=${queries[$i]}
+  url="http://127.0.0.1:$bench_port/v1/aggregates?$query"
+  echo "-- aggregate ${labels[$i]}: GET /v1/aggregates?$query"
+  code=$(curl -s -o "$bench_dir/agg.body" -w '%{http_code}' "$url")
+  if [ "$code" != 200 ]; then
+    echo "   HTTP $code: $(head -c 300 "$bench_dir/agg.body")" >&2
+    continue
+  fi
+  r_items[$name]=$(/usr/bin/python3 -c 'import json, sys; d = json.load(open(sys.argv[1]))
+print(len(d["items"]), d["suppressed"], d["excluded"], sum(i["count"] for i in d["items"]))' \
+    "$bench_dir/agg.body")
+  read -r n_items n_supp n_excl n_count <<<"${r_items[$name]}"
+  echo "   answer: $(stat -c %s "$bench_dir/agg.body") bytes, $n_items items ($n_count readings)," \
+    "$n_supp cells suppressed (< k=$k participants), $n_excl flagged readings excluded"
+
+  # The same SQL in psql: same answer, then timed runs.
+  q=q${i}
+  "$bench_dir/open_sql" "$q" "$query" "$k" "$unit" >"$bench_dir/prepare.sql"
+  exec_sql=$("$bench_dir/open_sql" -e "$q" "$query" "$k" "$unit")
+  { echo "SET plan_cache_mode = force_custom_plan;"; cat "$bench_dir/prepare.sql"
+    echo "$exec_sql;"; } | psql_db -F $'\x01' | cut -d $'\x01' -f1 >"$bench_dir/agg.psql"
+  if [ "$(cat "$bench_dir/agg.psql")" != "$(cat "$bench_dir/agg.body")" ]; then
+    echo "   psql's answer differs from the HTTP body: the psql timing is not of the same query" >&2
+  fi
+  { echo "SET plan_cache_mode = force_custom_plan;"; cat "$bench_dir/prepare.sql"
+    echo '\o /dev/null'; echo '\timing on'
+    for _ in $(seq "$psql_runs"); do echo "$exec_sql;"; done; } |
+    psql_db >"$bench_dir/timing.out"
+  r_psql[$name]=$(awk '/^Time:/ { print $2 }' "$bench_dir/timing.out" | median)
+  echo "   psql: median ${r_psql[$name]} ms of $psql_runs runs" \
+    "($(awk '/^Time:/ { printf "%s%.0f", s, $2; s = " " }' "$bench_dir/timing.out") ms)"
+  if [ "$explain" = 1 ]; then
+    { echo "SET plan_cache_mode = force_custom_plan;"; cat "$bench_dir/prepare.sql"
+      echo "EXPLAIN (ANALYZE, BUFFERS) $exec_sql;"; } | psql_db | sed 's/^/   | /'
+  fi
+
+  out=$(wrk -t"$wrk_threads" -c"$wrk_conns" -d"${wrk_secs}s" --timeout 60s --latency \
+          -s bench/open_wrk.lua "$url")
+  res=$(grep '^wrk_result' <<<"$out")
+  val() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" <<<"$res"; }
+  r_p50[$name]=$(val p50_ms) r_p95[$name]=$(val p95_ms) r_p99[$name]=$(val p99_ms)
+  r_rps[$name]=$(val rps)
+  echo "   wrk -t$wrk_threads -c$wrk_conns -d${wrk_secs}s: $(val requests) requests," \
+    "${r_rps[$name]} req/s; latency p50 ${r_p50[$name]} ms, p95 ${r_p95[$name]} ms," \
+    "p99 ${r_p99[$name]} ms, max $(val max_ms) ms; non-2xx $(val non2xx)," \
+    "timeouts $(val timeouts), socket errors $(val socket_errors)"
+done
+
+# 3. Downloads.
+bench_start_server "$build"
+rss_now() { awk '/^VmRSS:/ { print $2 }' "/proc/$bench_server_pid/status"; }
+echo "-- downloads: GET /v1/datasets/$slug (server restarted: RSS $(rss_now) KiB)"
+declare -A d_mbs d_peak d_hwm d_secs d_bytes
+for fmt in $formats; do
+  rss0=$(rss_now)
+  touch "$bench_dir/sampling"
+  ( peak=0
+    while [ -e "$bench_dir/sampling" ]; do
+      while read -r key v _; do
+        [ "$key" = VmRSS: ] && { [ "$v" -gt "$peak" ] && peak=$v; break; }
+      done <"/proc/$bench_server_pid/status"
+      sleep 0.1
+    done
+    echo "$peak" >"$bench_dir/rss.peak" ) &
+  sampler=$!
+  set +e
+  res=$(curl -s -o /dev/null -w '%{http_code} %{size_download} %{time_total} %{time_starttransfer}' \
+          "http://127.0.0.1:$bench_port/v1/datasets/$slug?format=$fmt")
+  rc=$?
+  set -e
+  rm -f "$bench_dir/sampling"
+  wait "$sampler" || true
+  read -r code bytes secs ttfb <<<"$res"
+  [ "$rc" = 0 ] && [ "$code" = 200 ] || echo "   $fmt: curl exit $rc, HTTP $code" >&2
+  d_bytes[$fmt]=$bytes d_secs[$fmt]=$secs
+  d_mbs[$fmt]=$(awk -v b="$bytes" -v s="$secs" 'BEGIN { printf "%.1f", b / s / 1e6 }')
+  d_peak[$fmt]=$(awk -v k="$(cat "$bench_dir/rss.peak")" 'BEGIN { printf "%.1f", k / 1024 }')
+  d_hwm[$fmt]=$(awk '/^VmHWM:/ { printf "%.1f", $2 / 1024 }' "/proc/$bench_server_pid/status")
+  echo "   $fmt: $(awk -v b="$bytes" 'BEGIN { printf "%.1f", b / 1e6 }') MB in $secs s" \
+    "(first byte after $ttfb s) = ${d_mbs[$fmt]} MB/s; server RSS before $(awk -v k="$rss0" \
+    'BEGIN { printf "%.1f", k / 1024 }') MiB, peak sampled ${d_peak[$fmt]} MiB, VmHWM" \
+    "${d_hwm[$fmt]} MiB"
+done
+if [ "$db_copy" = 1 ]; then
+  # dataset_air() exactly as server/download.c calls it (any 32-byte key: it
+  # only changes the pseudonyms), COPY to a file on the database server.
+  t=$(psql_db <<EOF | awk '/^Time:/ { print $2 }'
+\\timing on
+COPY (SELECT * FROM dataset_air('$slug', '2000-01-01', now() + interval '1 day',
+      decode(repeat('ab', 32), 'hex'))) TO '/dev/null' WITH (FORMAT csv, HEADER);
+EOF
+  )
+  db_mbs=$(awk -v b="${d_bytes[csv]:-0}" -v t="$t" 'BEGIN { printf "%.1f", b / (t / 1000) / 1e6 }')
+  echo "   database alone: COPY (SELECT * FROM dataset_air(...)) TO '/dev/null' CSV in" \
+    "$(awk -v t="$t" 'BEGIN { printf "%.1f", t / 1000 }') s (= $db_mbs MB/s of the CSV above)"
+fi
+
+# 4. Summary.
+echo
+echo "== bench_open summary ($stored readings, $devices devices; load $load_rate readings/s)"
+sfmt='%-34s %12s %12s %12s %12s  %-14s %s\n'
+met() { awk -v v="$1" -v t="$2" -v op="$3" 'BEGIN { if (v == "" || v == "-") print "-";
+  else if ((op == "<" && v + 0 < t) || (op == ">=" && v + 0 >= t)) print "met";
+  else print "MISSED" }'; }
+printf "$sfmt" "aggregate (wrk -c$wrk_conns ${wrk_secs}s)" "p50 ms" "p95 ms" "p99 ms" "req/s" \
+  "target" "psql median ms"
+for i in "${!names[@]}"; do
+  name=${names[$i]}
+  printf "$sfmt" "${labels[$i]}" "${r_p50[$name]:--}" "${r_p95[$name]:--}" "${r_p99[$name]:--}" \
+    "${r_rps[$name]:--}" "p95<50 $(met "${r_p95[$name]:-}" 50 '<')" "${r_psql[$name]:--}"
+done
+printf "$sfmt" "download" "MB" "seconds" "MB/s" "peak RSS MiB" "target" "VmHWM MiB"
+for fmt in $formats; do
+  printf "$sfmt" "$fmt" "$(awk -v b="${d_bytes[$fmt]}" 'BEGIN { printf "%.0f", b / 1e6 }')" \
+    "${d_secs[$fmt]}" "${d_mbs[$fmt]}" "${d_peak[$fmt]}" \
+    ">=100 $(met "${d_mbs[$fmt]}" 100 '>='), <64 $(met "${d_hwm[$fmt]}" 64 '<')" \
+    "${d_hwm[$fmt]}"
+done
+echo "targets: each aggregate p95 < 50 ms; download >= 100 MB/s (10^6 bytes) with server RSS" \
+  "< 64 MiB (judged on VmHWM, the peak since the restart before the downloads)."
+
+if [ "$hold" = 1 ]; then
+  touch "$bench_dir/hold"
+  echo "holding: psql '$bench_db_url'; server on 127.0.0.1:$bench_port (pid $bench_server_pid);" \
+    "rm $bench_dir/hold to end"
+  while [ -e "$bench_dir/hold" ]; do sleep 1; done
+fi
