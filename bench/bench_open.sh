@@ -79,6 +79,25 @@ curl -fs -X POST "http://127.0.0.1:$bench_port/v1/projects" -H "Authorization: B
   -H 'Content-Type: application/json' \
   -d "{\"slug\":\"$slug\",\"name\":\"Open data bench\",\"kind\":\"air\",\"licence\":\"CC0-1.0\"}" \
   >/dev/null
+# The devices first, one participant each, through POST /v1/projects/{slug}/devices:
+# left to the admin import, two concurrent batches that start the same new device
+# race (one registers it, the other's rows are refused as not registered).
+t0=$(date +%s.%N)
+cut -d, -f2 "$bench_dir/readings.csv" | uniq | tail -n +2 |
+  /usr/bin/python3 -c 'import http.client, json, sys
+port, token, slug = sys.argv[1:4]
+conn = http.client.HTTPConnection("127.0.0.1", int(port))
+n = 0
+for imei in sys.stdin.read().split():
+    conn.request("POST", f"/v1/projects/{slug}/devices", headers={"Authorization": f"Bearer {token}",
+                 "Content-Type": "application/json"},
+                 body=json.dumps({"external_id": imei, "participant": "participant-" + imei}))
+    r = conn.getresponse(); r.read()
+    if r.status != 201:
+        sys.exit(f"registering {imei}: HTTP {r.status}")
+    n += 1
+print(n)' "$bench_port" "$bench_admin" "$slug" >"$bench_dir/registered"
+echo "registered $(cat "$bench_dir/registered") devices in $(secs_since "$t0") s"
 if ! out=$(/usr/bin/python3 bench/ingest_load.py "$bench_port" "$bench_admin" "$slug" \
              "$bench_dir/readings.csv" "$batch" "$clients" 2>"$bench_dir/load.err"); then
   echo "load: failures:" >&2
@@ -96,7 +115,8 @@ psql_db -c "VACUUM ANALYZE" -c "CHECKPOINT"
 stats=$(psql_db -F ' ' -c "SELECT count(*), (SELECT count(*) FROM trip),
   to_char(min(recorded_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD'),
   to_char(max(recorded_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD'),
-  pg_size_pretty(pg_total_relation_size('air_reading')) FROM air_reading")
+  (SELECT pg_size_pretty(sum(pg_total_relation_size(inhrelid))) FROM pg_inherits
+   WHERE inhparent = 'air_reading'::regclass) FROM air_reading")
 read -r stored trips first last size <<<"$stats"
 echo "VACUUM ANALYZE + CHECKPOINT: $(secs_since "$t0") s; stored $stored readings in $trips trips," \
   "$first .. $last, $size with indexes (partitions: $(psql_db -c \

@@ -49,4 +49,8 @@ void handle_dataset(struct request *r);
 void handle_area_upload(struct request *r);
 void handle_area_delete(struct request *r);
 
+/* handlers_stations.c */
+void handle_station_list(struct request *r);
+void handle_station_series(struct request *r);
+
 #endif

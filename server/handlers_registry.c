@@ -9,6 +9,8 @@
 
 #include "app.h"
 #include "dbjson.h"
+#include "geo.h"
+#include "ingest.h"
 #include "log.h"
 #include "pseudonym.h"
 #include "validate.h"
@@ -39,10 +41,13 @@ static const struct db_stmt project_get = {
 
 static const struct db_stmt device_insert = {
     "device_insert",
-    "INSERT INTO device (project_id, external_pseudonym, participant_pseudonym, token_hash) "
-    "SELECT p.id, decode($2, 'hex'), decode($3, 'hex'), decode($4, 'hex') FROM project p "
-    "WHERE p.slug = $1 RETURNING device_json(device)",
-    4,
+    "INSERT INTO device (project_id, external_pseudonym, participant_pseudonym, token_hash,"
+    " position, exact_position_consent, in_service_since)"
+    " SELECT p.id, decode($2, 'hex'), decode($3, 'hex'), decode($4, 'hex'),"
+    " CASE WHEN $5::float8 IS NOT NULL THEN ST_SetSRID(ST_MakePoint($6::float8, $5::float8), 4326)"
+    " END, $7::boolean, $8::timestamptz FROM project p WHERE p.slug = $1"
+    " RETURNING device_json(device)",
+    8,
 };
 
 /* NULL when the project does not exist; an empty list when it has none.
@@ -191,17 +196,60 @@ static void respond_with_token(struct request *r, int status, json_t *device,
 	respond_json(r, status, device);
 }
 
+/* An optional coordinate member within the Netherlands. */
+static bool field_coordinate(struct request *r, json_t *obj, const char *name, bool lat,
+                             char out[40], bool *present)
+{
+	json_t *v = json_object_get(obj, name);
+	*present = v && !json_is_null(v);
+	if (!*present)
+		return true;
+	double d = json_number_value(v);
+	if (!json_is_number(v) || !(lat ? geo_lat_in_netherlands(d) : geo_lon_in_netherlands(d))) {
+		respond_problem(r, PROBLEM_INVALID_FIELD, name,
+		                "\"%s\" must be a WGS84 %s in the Netherlands", name,
+		                lat ? "latitude" : "longitude");
+		return false;
+	}
+	copy_format_double(d, out);
+	return true;
+}
+
 void handle_device_create(struct request *r)
 {
-	static const char *const allowed[] = {"external_id", "participant", NULL};
-	const char *slug, *external_id, *participant;
+	static const char *const allowed[] = {
+	    "external_id",      "participant", "lat", "lon", "exact_position_consent",
+	    "in_service_since", NULL};
+	const char *slug, *external_id, *participant, *since_text;
 	json_t *body = NULL;
 	if (!param_slug(r, 0, "slug", &slug) || !body_object(r, &body))
 		return;
+	char lat[40] = "", lon[40] = "", since[SCALAR_TIME_LEN] = "";
+	bool has_lat, has_lon, consent = false;
 	if (!fields_known(r, body, allowed) ||
 	    !field_text(r, body, "external_id", true, IDENTIFIER_MAX_CHARS, &external_id) ||
-	    !field_text(r, body, "participant", true, IDENTIFIER_MAX_CHARS, &participant))
+	    !field_text(r, body, "participant", true, IDENTIFIER_MAX_CHARS, &participant) ||
+	    !field_coordinate(r, body, "lat", true, lat, &has_lat) ||
+	    !field_coordinate(r, body, "lon", false, lon, &has_lon) ||
+	    !field_bool(r, body, "exact_position_consent", &consent) ||
+	    !field_text(r, body, "in_service_since", false, 40, &since_text))
 		goto out;
+	if (has_lat != has_lon) {
+		respond_problem(r, PROBLEM_INVALID_FIELD, has_lat ? "lon" : "lat",
+		                "a position needs both \"lat\" and \"lon\"");
+		goto out;
+	}
+	if (since_text) {
+		usec_t t;
+		char why[96];
+		if (scalar_time(since_text, strlen(since_text), false, &t, why, sizeof(why)) !=
+		    SM_OK) {
+			respond_problem(r, PROBLEM_INVALID_FIELD, "in_service_since",
+			                "\"in_service_since\": %s", why);
+			goto out;
+		}
+		scalar_time_format(t, since);
+	}
 
 	char ext_hex[PSEUDONYM_HEX_BYTES], part_hex[PSEUDONYM_HEX_BYTES],
 	    tok_hex[PSEUDONYM_HEX_BYTES];
@@ -209,7 +257,14 @@ void handle_device_create(struct request *r)
 	pseudonym_hex(PSEUDO_EXTERNAL_ID, external_id, strlen(external_id), ext_hex);
 	pseudonym_hex(PSEUDO_PARTICIPANT, participant, strlen(participant), part_hex);
 	new_token(token, tok_hex);
-	const char *params[] = {slug, ext_hex, part_hex, tok_hex};
+	const char *params[] = {slug,
+	                        ext_hex,
+	                        part_hex,
+	                        tok_hex,
+	                        has_lat ? lat : NULL,
+	                        has_lon ? lon : NULL,
+	                        consent ? "t" : "f",
+	                        since[0] ? since : NULL};
 	json_t *device = NULL;
 	sm_err e = dbjson_one(r->app->db, &device_insert, params, &device);
 	if (e == SM_ERR_CONFLICT) {

@@ -143,8 +143,8 @@ static bool parse_object(json_t *obj, bool strict, usec_t time, usec_t now, stru
 		if (!isnan(o->v[f]) &&
 		    (o->v[f] < fields[f].flag_min || o->v[f] > fields[f].flag_max))
 			o->quality |= 1u << 0; /* out_of_range */
-	if (o->v[HF_HUMIDITY] > 85)
-		o->quality |= 1u << 4; /* humidity_high */
+	/* No humidity_high here: that flag is about optical PM sensors; for a
+	 * heat station, humid air is the measurement that matters most. */
 
 	struct heat_input in = {
 	    .air_c = o->v[HF_TEMPERATURE],

@@ -32,6 +32,8 @@ const struct route routes[] = {
     {"POST", "/v1/projects/{slug}/erasures", handle_erasure, AUTH_ADMIN, json_body},
     {"POST", "/v1/areas/{layer}", handle_area_upload, AUTH_ADMIN, json_body},
     {"DELETE", "/v1/areas/{layer}", handle_area_delete, AUTH_ADMIN, NULL},
+    {"GET", "/v1/heat/stations", handle_station_list, AUTH_PUBLIC, NULL},
+    {"GET", "/v1/heat/stations/{id}", handle_station_series, AUTH_PUBLIC, NULL},
 };
 
 const size_t nroutes = sizeof(routes) / sizeof(routes[0]);
