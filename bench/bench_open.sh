@@ -104,6 +104,13 @@ if ! out=$(/usr/bin/python3 bench/ingest_load.py "$bench_port" "$bench_admin" "$
   cat "$bench_dir/load.err" >&2
 fi
 rm -f "$bench_dir/readings.csv"
+if ! kill -0 "$bench_server_pid" 2>/dev/null; then
+  wait "$bench_server_pid" && rc=0 || rc=$?
+  echo "the server died during the load (exit status $rc); its log:" >&2
+  tail -n 30 "$bench_dir/server.log" >&2
+  bench_server_pid=""
+  exit 1
+fi
 get() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" <<<"$out"; }
 load_secs=$(get seconds)
 load_rate=$(get rows_per_s)

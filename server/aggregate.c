@@ -15,7 +15,7 @@ static const struct {
 } buckets[] = {
     [AGG_15MIN] = {"15min", NULL, 31 * DAY},      [AGG_HOUR] = {"hour", "hour", 366 * DAY},
     [AGG_DAY] = {"day", "day", 3660 * DAY},       [AGG_WEEK] = {"week", "week", 3660 * DAY},
-    [AGG_MONTH] = {"month", "month", 3660 * DAY},
+    [AGG_MONTH] = {"month", "month", 3660 * DAY}, [AGG_RANGE] = {"range", NULL, 3660 * DAY},
 };
 
 static const struct {
@@ -30,6 +30,7 @@ static const struct {
     {"p50", AGG_P50, "percentile_cont(0.5) WITHIN GROUP (ORDER BY v) FILTER (WHERE ok)"},
     {"p90", AGG_P90, "percentile_cont(0.9) WITHIN GROUP (ORDER BY v) FILTER (WHERE ok)"},
     {"p98", AGG_P98, "percentile_cont(0.98) WITHIN GROUP (ORDER BY v) FILTER (WHERE ok)"},
+    {"hours", AGG_HOURS, "count(DISTINCT hour) FILTER (WHERE ok)"},
 };
 #define NSTATS (sizeof(stats) / sizeof(stats[0]))
 
@@ -97,9 +98,9 @@ sm_err agg_parse(const char *(*get)(void *ctx, const char *name), void *ctx, con
 	v = get(ctx, "bucket");
 	if (v) {
 		size_t i = 0;
-		while (i < sizeof(buckets) / sizeof(buckets[0]) && strcmp(buckets[i].name, v) != 0)
+		while (i < AGG_RANGE && strcmp(buckets[i].name, v) != 0)
 			i++;
-		if (i == sizeof(buckets) / sizeof(buckets[0]))
+		if (i == AGG_RANGE)
 			return fail(param, paramlen, "bucket", why, whylen,
 			            "must be 15min, hour, day, week or month");
 		q->bucket = (enum agg_bucket)i;
@@ -259,9 +260,31 @@ static const struct space_sql spaces[] = {
                   " AND a.code = page.cell)"},
 };
 
+/* The answer of AGG_EXCEEDANCES: per cell, how many buckets (days or hours)
+ * had a mean above the reference value. */
+#define EXCEEDANCES_ANSWER                                                                         \
+	" ex AS (SELECT cell%s, count(*) AS periods, count(*) FILTER (WHERE mean > $18::float8)"   \
+	"  AS above, max(mean) AS worst FROM pub GROUP BY cell%s),\n"                              \
+	" exi AS (SELECT *, %s AS geometry FROM ex AS page ORDER BY cell OFFSET $9::bigint"        \
+	"  LIMIT $10::integer),\n"                                                                 \
+	" exm AS (SELECT count(*) AS total FROM ex)\n"                                             \
+	"SELECT json_build_object('quantity', $13::text, 'unit', $14::text, 'reference', "         \
+	"$19::text,"                                                                               \
+	" 'value', $18::float8, 'from', rfc3339($1::timestamptz), 'to', rfc3339($2::timestamptz)," \
+	" 'k_anonymity', $8::integer, 'suppressed', meta.suppressed, 'excluded', meta.excluded,"   \
+	" 'next', CASE WHEN $9::bigint + $10::integer < exm.total THEN $15::text ||"               \
+	" ($9::bigint + $10::integer) END, 'items', coalesce((SELECT json_agg(json_build_object("  \
+	" 'cell', json_build_object('id', cell, 'geometry', geometry), 'periods', periods,"        \
+	" 'above', above, 'worst_mean', round(worst::numeric, 3)) ORDER BY cell) FROM exi), "      \
+	"'[]'))"                                                                                   \
+	"::text, CASE WHEN $9::bigint + $10::integer < exm.total THEN $15::text ||"                \
+	" ($9::bigint + $10::integer) END FROM meta, exm"
+
 /* The SQL of one statistic's value, rounded for the answer. */
 static sm_err stat_value(struct buf *sql, const char *name)
 {
+	if (strcmp(name, "hours") == 0) /* a count */
+		return buf_puts(sql, name);
 	return buf_printf(sql, "round(%s::numeric, 3)", name);
 }
 
@@ -274,11 +297,13 @@ sm_err agg_sql(const struct agg_query *q, const char *column, struct buf *sql)
 	             "WITH args AS (SELECT $1::timestamptz, $2::timestamptz, $3::text, $4::float8,"
 	             " $5::float8, $6::float8, $7::float8, $8::integer, $9::bigint, $10::integer,"
 	             " $11::boolean, $12::text, $13::text, $14::text, $15::text, $16::integer,"
-	             " $17::text),\n"
+	             " $17::text, $18::float8, $19::text),\n"
 	             " mask AS (SELECT coalesce(sum(1 << bit), 0)::integer AS m "
 	             "FROM quality_flag WHERE excluded),\n r AS (SELECT ");
 	if (e == SM_OK) {
-		if (q->bucket == AGG_15MIN)
+		if (q->bucket == AGG_RANGE)
+			e = buf_puts(sql, "$1::timestamptz AS start, ");
+		else if (q->bucket == AGG_15MIN)
 			e = buf_puts(sql, "date_bin('15 minutes', p.recorded_at, "
 			                  "timestamptz '2000-01-01T00:00:00Z') AS start, ");
 		else
@@ -289,7 +314,8 @@ sm_err agg_sql(const struct agg_query *q, const char *column, struct buf *sql)
 	if (e == SM_OK)
 		e = buf_printf(
 		    sql,
-		    "%sp.%s::float8 AS v, d.participant_pseudonym AS who, "
+		    "%sdate_trunc('hour', p.recorded_at) AS hour, p.%s::float8 AS v,"
+		    " d.participant_pseudonym AS who, "
 		    "((p.quality & (SELECT m FROM mask)) = 0 OR $11::boolean) AS ok\n"
 		    " FROM air_published p JOIN device d ON d.id = p.device_id"
 		    " JOIN project pr ON pr.id = d.project_id AND pr.kind = 'air'%s\n"
@@ -333,6 +359,12 @@ sm_err agg_sql(const struct agg_query *q, const char *column, struct buf *sql)
 	/* The answer. */
 	if (e != SM_OK)
 		return e;
+	if (q->answer == AGG_EXCEEDANCES) {
+		/* meta's line ended the WITH list: continue it. */
+		sql->data[--sql->len] = '\0'; /* the newline */
+		return buf_printf(sql, ",\n" EXCEEDANCES_ANSWER, sp->group, sp->group,
+		                  sp->geometry);
+	}
 	if (q->format == AGG_CSV) {
 		e = buf_puts(sql, "SELECT 'start,cell,count,participants");
 		for (size_t i = 1; e == SM_OK && i < NSTATS; i++)

@@ -11,7 +11,8 @@
 #include "err.h"
 #include "scalar.h"
 
-enum agg_bucket { AGG_15MIN, AGG_HOUR, AGG_DAY, AGG_WEEK, AGG_MONTH };
+/* AGG_RANGE is the whole from..to range as one bucket (not a query value). */
+enum agg_bucket { AGG_15MIN, AGG_HOUR, AGG_DAY, AGG_WEEK, AGG_MONTH, AGG_RANGE };
 enum agg_space { AGG_ALL, AGG_GRID, AGG_AREA };
 enum agg_format { AGG_JSON, AGG_GEOJSON, AGG_CSV };
 
@@ -23,7 +24,12 @@ enum agg_stat {
 	AGG_P50 = 1 << 4,
 	AGG_P90 = 1 << 5,
 	AGG_P98 = 1 << 6,
+	AGG_HOURS = 1 << 7, /* distinct hours with readings */
 };
+
+/* What the answer is: statistics per bucket and cell, or per cell the
+ * number of buckets whose mean passes a reference value ($18, named $19). */
+enum agg_answer { AGG_STATISTICS, AGG_EXCEEDANCES };
 
 #define AGG_PAGE_DEFAULT 1000
 #define AGG_PAGE_MAX 10000
@@ -42,6 +48,7 @@ struct agg_query {
 	double bbox[4]; /* min lon, min lat, max lon, max lat */
 	bool all_quality;
 	enum agg_format format;
+	enum agg_answer answer;
 	long long offset;
 	int limit;
 };
@@ -59,7 +66,8 @@ MUST_CHECK sm_err agg_parse(const char *(*get)(void *ctx, const char *name), voi
  * $3 project or NULL, $4..$7 bbox or NULL, $8 k, $9 offset, $10 limit,
  * $11 all quality (bool), $12 time zone, $13 quantity, $14 unit, $15 the
  * link of the next page up to "offset=", $16 the cell size in metres, $17
- * the area layer (or NULL). One
+ * the area layer (or NULL), $18 a reference value and $19 its name (or
+ * NULL; for AGG_EXCEEDANCES). One
  * row of two text columns: the answer in q->format, and the link of the
  * next page (NULL on the last). */
 MUST_CHECK sm_err agg_sql(const struct agg_query *q, const char *column, struct buf *sql);

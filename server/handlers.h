@@ -43,6 +43,9 @@ void handle_ingest_experience(struct request *r);
 /* handlers_open.c */
 void handle_quantity_list(struct request *r);
 void handle_aggregates(struct request *r);
+void handle_latest(struct request *r);
+void handle_coverage(struct request *r);
+void handle_exceedances(struct request *r);
 void handle_dataset(struct request *r);
 
 /* handlers_areas.c */

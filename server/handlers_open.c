@@ -124,7 +124,52 @@ static sm_err read_row(struct request *r, const struct db_stmt *stmt, const char
 	return e;
 }
 
-void handle_aggregates(struct request *r)
+/* The statistics endpoints differ in what they fix of the query. */
+enum view { VIEW_AGGREGATES, VIEW_LATEST, VIEW_COVERAGE, VIEW_EXCEEDANCES };
+
+#define HOUR (3600 * USEC_PER_SEC)
+#define VIEW_DAY (24 * HOUR)
+
+/* Coverage counts readings of any quantity: its "quantity" is fixed. */
+static const char *coverage_get(void *ctx, const char *name)
+{
+	return strcmp(name, "quantity") == 0 ? "coverage" : request_query(ctx, name);
+}
+
+/* Sets what `view` fixes of q; on false the response is set. */
+static bool view_adjust(struct request *r, enum view view, struct agg_query *q, usec_t now)
+{
+	switch (view) {
+	case VIEW_LATEST:
+		/* The last complete hour: live maps. */
+		q->to = now - now % HOUR;
+		q->from = q->to - HOUR;
+		q->bucket = AGG_HOUR;
+		return true;
+	case VIEW_COVERAGE:
+		if (!request_query(r, "from"))
+			q->from = q->to - 30 * VIEW_DAY;
+		q->bucket = AGG_RANGE;
+		q->stats = AGG_COUNT | AGG_HOURS;
+		return true;
+	case VIEW_EXCEEDANCES:
+		if (!request_query(r, "from"))
+			q->from = q->to - 365 * VIEW_DAY;
+		q->stats |= AGG_MEAN;
+		q->answer = AGG_EXCEEDANCES;
+		return true;
+	case VIEW_AGGREGATES: return true;
+	}
+	return true;
+}
+
+static const struct db_stmt reference_get = {
+    "open_reference_get",
+    "SELECT value, averaging FROM reference_value WHERE quantity = $1 AND name = $2",
+    2,
+};
+
+static void run_view(struct request *r, enum view view)
 {
 	struct agg_query q;
 	char param[32], why[200];
@@ -132,14 +177,30 @@ void handle_aggregates(struct request *r)
 	struct buf sql, next;
 	buf_init(&sql, 0);
 	buf_init(&next, 0);
-	if (agg_parse(query_get, r, r->accept, scalar_now(), &q, param, sizeof(param), why,
-	              sizeof(why)) != SM_OK) {
+	usec_t now = scalar_now();
+	static const char *const fixed[] = {"from", "to", "bucket", NULL};
+	for (const char *const *p = fixed; view == VIEW_LATEST && *p; p++) {
+		if (request_query(r, *p)) {
+			respond_problem(r, PROBLEM_INVALID_PARAMETER, *p,
+			                "\"%s\" is fixed here: latest is the last complete hour",
+			                *p);
+			goto out;
+		}
+	}
+	if (agg_parse(view == VIEW_COVERAGE ? coverage_get : query_get, r, r->accept, now, &q,
+	              param, sizeof(param), why, sizeof(why)) != SM_OK) {
 		respond_problem(r, PROBLEM_INVALID_PARAMETER, param, "\"%s\" %s", param, why);
 		goto out;
 	}
+	if (!view_adjust(r, view, &q, now))
+		goto out;
 
-	const char *qp[] = {q.quantity};
-	sm_err e = read_row(r, &quantity_get, qp, &res);
+	char family[16] = "air", column[32] = "quality", unit[64] = "readings";
+	sm_err e = SM_OK;
+	if (view != VIEW_COVERAGE) {
+		const char *qp[] = {q.quantity};
+		e = read_row(r, &quantity_get, qp, &res);
+	}
 	if (e == SM_ERR_NOT_FOUND) {
 		char quoted[80];
 		quote_value(quoted, sizeof(quoted), q.quantity, 32);
@@ -151,13 +212,14 @@ void handle_aggregates(struct request *r)
 		respond_db_error(r, e);
 		goto out;
 	}
-	char family[16], column[32], unit[64];
-	snprintf(family, sizeof(family), "%s", PQgetvalue(res, 0, 0));
-	snprintf(column, sizeof(column), "%s", PQgetvalue(res, 0, 1));
-	snprintf(unit, sizeof(unit), "%s", PQgetvalue(res, 0, 2));
-	PQclear(res);
-	res = NULL;
-	bool known_column = false;
+	if (view != VIEW_COVERAGE) {
+		snprintf(family, sizeof(family), "%s", PQgetvalue(res, 0, 0));
+		snprintf(column, sizeof(column), "%s", PQgetvalue(res, 0, 1));
+		snprintf(unit, sizeof(unit), "%s", PQgetvalue(res, 0, 2));
+		PQclear(res);
+		res = NULL;
+	}
+	bool known_column = view == VIEW_COVERAGE;
 	for (size_t i = 0; i < sizeof(air_columns) / sizeof(air_columns[0]); i++)
 		known_column |= strcmp(air_columns[i], column) == 0;
 	if (strcmp(family, "air") != 0 || !known_column) {
@@ -184,6 +246,47 @@ void handle_aggregates(struct request *r)
 		respond_problem(r, PROBLEM_NOT_FOUND, "project", "there is no air project \"%s\"",
 		                q.project);
 		goto out;
+	}
+
+	char ref_value[32] = "", ref_name[64] = "";
+	if (view == VIEW_EXCEEDANCES) {
+		const char *name = request_query(r, "reference");
+		if (!name || !name[0] || strlen(name) >= sizeof(ref_name)) {
+			respond_problem(
+			    r, PROBLEM_INVALID_PARAMETER, "reference",
+			    "\"reference\" is required: a reference name of the quantity in "
+			    "/v1/quantities, such as who2021-24h");
+			goto out;
+		}
+		const char *rp[] = {q.quantity, name};
+		e = read_row(r, &reference_get, rp, &res);
+		if (e == SM_ERR_NOT_FOUND) {
+			char quoted[80];
+			quote_value(quoted, sizeof(quoted), name, 60);
+			respond_problem(r, PROBLEM_INVALID_PARAMETER, "reference",
+			                "\"%s\" has no reference \"%s\" (see /v1/quantities)",
+			                q.quantity, quoted);
+			goto out;
+		}
+		if (e != SM_OK) {
+			respond_db_error(r, e);
+			goto out;
+		}
+		const char *averaging = PQgetvalue(res, 0, 1);
+		if (strcmp(averaging, "24h") == 0) {
+			q.bucket = AGG_DAY;
+		} else if (strcmp(averaging, "1h") == 0 || strcmp(averaging, "instant") == 0) {
+			q.bucket = AGG_HOUR;
+		} else {
+			respond_problem(r, PROBLEM_INVALID_PARAMETER, "reference",
+			                "an annual reference is compared with a year's mean: use "
+			                "/v1/aggregates with bucket=month and stat=mean");
+			goto out;
+		}
+		snprintf(ref_value, sizeof(ref_value), "%s", PQgetvalue(res, 0, 0));
+		snprintf(ref_name, sizeof(ref_name), "%s", name);
+		PQclear(res);
+		res = NULL;
 	}
 
 	if (q.space == AGG_AREA) {
@@ -237,11 +340,13 @@ void handle_aggregates(struct request *r)
 	    next.data,
 	    cell,
 	    q.space == AGG_AREA ? q.layer : NULL,
+	    ref_value[0] ? ref_value : NULL,
+	    ref_name[0] ? ref_name : NULL,
 	};
 	struct db_conn *c;
 	e = db_acquire(r->app->db_read, &c);
 	if (e == SM_OK) {
-		e = db_exec_sql(c, sql.data, 17, params, &res);
+		e = db_exec_sql(c, sql.data, 19, params, &res);
 		db_release(r->app->db_read, c);
 	}
 	if (e != SM_OK) {
@@ -260,11 +365,32 @@ void handle_aggregates(struct request *r)
 		snprintf(link, sizeof(link), "<%s>; rel=\"next\"", PQgetvalue(res, 0, 1));
 		respond_header(r, "Link", link);
 	}
-	respond_cacheable(r, agg_format_type(q.format), body, len, AGGREGATE_MAX_AGE_S);
+	respond_cacheable(r, agg_format_type(q.answer == AGG_EXCEEDANCES ? AGG_JSON : q.format),
+	                  body, len, AGGREGATE_MAX_AGE_S);
 out:
 	PQclear(res);
 	buf_cleanup(&sql);
 	buf_cleanup(&next);
+}
+
+void handle_aggregates(struct request *r)
+{
+	run_view(r, VIEW_AGGREGATES);
+}
+
+void handle_latest(struct request *r)
+{
+	run_view(r, VIEW_LATEST);
+}
+
+void handle_coverage(struct request *r)
+{
+	run_view(r, VIEW_COVERAGE);
+}
+
+void handle_exceedances(struct request *r)
+{
+	run_view(r, VIEW_EXCEEDANCES);
 }
 
 static const struct db_stmt dataset_project = {

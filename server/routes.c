@@ -34,6 +34,9 @@ const struct route routes[] = {
     {"DELETE", "/v1/areas/{layer}", handle_area_delete, AUTH_ADMIN, NULL},
     {"GET", "/v1/heat/stations", handle_station_list, AUTH_PUBLIC, NULL},
     {"GET", "/v1/heat/stations/{id}", handle_station_series, AUTH_PUBLIC, NULL},
+    {"GET", "/v1/latest", handle_latest, AUTH_PUBLIC, NULL},
+    {"GET", "/v1/coverage", handle_coverage, AUTH_PUBLIC, NULL},
+    {"GET", "/v1/exceedances", handle_exceedances, AUTH_PUBLIC, NULL},
 };
 
 const size_t nroutes = sizeof(routes) / sizeof(routes[0]);
