@@ -28,14 +28,14 @@ static const struct db_stmt project_insert = {
 
 static const struct db_stmt project_list = {
     "project_list",
-    "SELECT json_build_object('items', coalesce(json_agg(project_json(p) ORDER BY p.slug), "
+    "SELECT json_build_object('items', coalesce(json_agg(project_public_json(p) ORDER BY p.slug), "
     "'[]')) FROM project p",
     0,
 };
 
 static const struct db_stmt project_get = {
     "project_get",
-    "SELECT project_json(p) FROM project p WHERE p.slug = $1",
+    "SELECT project_public_json(p) FROM project p WHERE p.slug = $1",
     1,
 };
 
@@ -153,15 +153,18 @@ out:
 	json_decref(body);
 }
 
+#define PROJECT_MAX_AGE_S 60
+
 void handle_project_list(struct request *r)
 {
-	json_t *list = NULL;
-	sm_err e = dbjson_one(r->app->db_read, &project_list, NULL, &list);
+	char *text = NULL;
+	size_t len = 0;
+	sm_err e = dbjson_text(r->app->db_read, &project_list, NULL, &text, &len);
 	if (e != SM_OK) {
 		respond_db_error(r, e);
 		return;
 	}
-	respond_json(r, 200, list);
+	respond_cacheable(r, "application/json", text, len, PROJECT_MAX_AGE_S);
 }
 
 void handle_project_get(struct request *r)
@@ -170,13 +173,14 @@ void handle_project_get(struct request *r)
 	if (!param_slug(r, 0, "slug", &slug))
 		return;
 	const char *params[] = {slug};
-	json_t *project = NULL;
-	sm_err e = dbjson_one(r->app->db_read, &project_get, params, &project);
+	char *text = NULL;
+	size_t len = 0;
+	sm_err e = dbjson_text(r->app->db_read, &project_get, params, &text, &len);
 	if (e != SM_OK) {
 		respond_failure(r, e, "project", slug);
 		return;
 	}
-	respond_json(r, 200, project);
+	respond_cacheable(r, "application/json", text, len, PROJECT_MAX_AGE_S);
 }
 
 /* A fresh device token: the text for the caller, the hash for the table. */

@@ -17,8 +17,10 @@ def test_create_get_and_list_project(admin, anon, slug):
     assert p["slug"] == slug and p["k_anonymity"] == 5 and p["trim_min_m"] == 350
     assert p["auto_register"] is False
     assert r.headers["Location"] == f"/v1/projects/{slug}"
-    assert anon.get(f"/v1/projects/{slug}").json() == p
-    assert p in anon.get("/v1/projects").json()["items"]
+    public = anon.get(f"/v1/projects/{slug}").json()
+    assert public == {**p, "coverage": {"from": None, "to": None}, "readings": 0,
+                      "participants": 0}
+    assert public in anon.get("/v1/projects").json()["items"]
 
 
 def test_defaults_for_privacy_settings(admin, slug):
