@@ -56,4 +56,8 @@ void handle_area_delete(struct request *r);
 void handle_station_list(struct request *r);
 void handle_station_series(struct request *r);
 
+/* handlers_segments.c */
+void handle_segment_list(struct request *r);
+void handle_segment_series(struct request *r);
+
 #endif

@@ -37,6 +37,8 @@ const struct route routes[] = {
     {"GET", "/v1/latest", handle_latest, AUTH_PUBLIC, NULL},
     {"GET", "/v1/coverage", handle_coverage, AUTH_PUBLIC, NULL},
     {"GET", "/v1/exceedances", handle_exceedances, AUTH_PUBLIC, NULL},
+    {"GET", "/v1/traffic/segments", handle_segment_list, AUTH_PUBLIC, NULL},
+    {"GET", "/v1/traffic/segments/{id}", handle_segment_series, AUTH_PUBLIC, NULL},
 };
 
 const size_t nroutes = sizeof(routes) / sizeof(routes[0]);
