@@ -16,8 +16,6 @@
 #include "csv.h"
 #include "unit.h"
 
-/* The copy in the repository; tools/test.sh runs tests from its root. */
-#define FIXTURE_DEFAULT_DIR "tests/fixtures"
 #define FIXTURE_FILE "snuffelfiets/platform-export-2024-11-11.csv"
 
 /* Limits for rows that do not test limits. */
@@ -448,27 +446,6 @@ static void test_field_helpers(void **state)
 	TABLE_DONE(run);
 }
 
-/* The fixture's path: $SAMENMETEN_FIXTURES, or the copy in the repository. */
-static char *fixture_read(size_t *len)
-{
-	const char *dir = getenv("SAMENMETEN_FIXTURES");
-	char path[1024];
-	snprintf(path, sizeof(path), "%s/%s", dir ? dir : FIXTURE_DEFAULT_DIR, FIXTURE_FILE);
-	FILE *fp = fopen(path, "rb");
-	if (!fp) {
-		print_error("fixture %s is missing (run from the repository root)\n", path);
-		return NULL;
-	}
-	struct buf b;
-	buf_init(&b, 0);
-	char chunk[65536];
-	size_t got;
-	while ((got = fread(chunk, 1, sizeof(chunk), fp)) > 0)
-		assert_int_equal(buf_append(&b, chunk, got), SM_OK);
-	fclose(fp);
-	return buf_steal(&b, len);
-}
-
 static const char *const fixture_header[] = {
     "",
     "_id",
@@ -500,7 +477,7 @@ static void test_fixture_head(void **state)
 {
 	(void)state;
 	size_t len = 0;
-	char *all = fixture_read(&len);
+	char *all = unit_fixture_read(FIXTURE_FILE, &len);
 	if (!all)
 		fail();
 	size_t cut = 0;
@@ -550,7 +527,7 @@ static void test_fixture_whole(void **state)
 {
 	(void)state;
 	size_t len = 0;
-	char *all = fixture_read(&len);
+	char *all = unit_fixture_read(FIXTURE_FILE, &len);
 	if (!all)
 		fail();
 	const struct csv_limits lim = {256, 32, 1000000};

@@ -19,7 +19,6 @@
 #include "snuffel.h"
 #include "unit.h"
 
-#define FIXTURE_DEFAULT_DIR "tests/fixtures"
 #define FIXTURE_FILE "snuffelfiets/platform-export-2024-11-11.csv"
 
 /* "Now" for every parse: 2025-06-01T00:00:00Z, after all the test data. */
@@ -1133,26 +1132,6 @@ static void test_flag_sorts(void **state)
 
 /* --- The real platform export ---------------------------------------------- */
 
-static char *fixture_read(size_t *len)
-{
-	const char *dir = getenv("SAMENMETEN_FIXTURES");
-	char path[1024];
-	snprintf(path, sizeof(path), "%s/%s", dir ? dir : FIXTURE_DEFAULT_DIR, FIXTURE_FILE);
-	FILE *fp = fopen(path, "rb");
-	if (!fp) {
-		print_error("fixture %s is missing (run from the repository root)\n", path);
-		return NULL;
-	}
-	struct buf b;
-	buf_init(&b, 0);
-	char chunk[65536];
-	size_t got;
-	while ((got = fread(chunk, 1, sizeof(chunk), fp)) > 0)
-		assert_int_equal(buf_append(&b, chunk, got), SM_OK);
-	fclose(fp);
-	return buf_steal(&b, len);
-}
-
 /* Expected figures counted from the file with Python's csv module and the
  * rules of tests/fixtures/README.md, not with this code. */
 static void test_fixture(void **state)
@@ -1160,7 +1139,7 @@ static void test_fixture(void **state)
 	(void)state;
 	struct table_run run = {0};
 	size_t len = 0;
-	char *all = fixture_read(&len);
+	char *all = unit_fixture_read(FIXTURE_FILE, &len);
 	if (!all)
 		fail();
 	struct air_batch b;

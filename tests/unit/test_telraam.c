@@ -17,7 +17,6 @@
 #include "telraam.h"
 #include "unit.h"
 
-#define FIXTURE_DEFAULT_DIR "tests/fixtures"
 #define FIXTURE_FILE "telraam/segments-utrecht-2023-12-09.geojson"
 
 /* "Now" for every parse: 2025-06-10T00:00:00Z. */
@@ -588,13 +587,15 @@ static void test_fixture_segments(void **state)
 {
 	(void)state;
 	struct table_run run = {0};
-	const char *dir = getenv("SAMENMETEN_FIXTURES");
-	char path[1024];
-	snprintf(path, sizeof(path), "%s/%s", dir ? dir : FIXTURE_DEFAULT_DIR, FIXTURE_FILE);
+	size_t len = 0;
+	char *text = unit_fixture_read(FIXTURE_FILE, &len);
+	if (!text)
+		fail();
 	json_error_t jerr;
-	json_t *geo = json_load_file(path, 0, &jerr);
+	json_t *geo = json_loadb(text, len, 0, &jerr);
+	free(text);
 	if (!geo) {
-		print_error("fixture %s: %s (run from the repository root)\n", path, jerr.text);
+		print_error("fixture %s: %s\n", FIXTURE_FILE, jerr.text);
 		fail();
 	}
 	json_t *features = json_object_get(geo, "features");

@@ -5,7 +5,11 @@
 #ifndef SAMENMETEN_TEST_UNIT_H
 #define SAMENMETEN_TEST_UNIT_H
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "buf.h"
 
 struct table_run {
 	int failed;
@@ -45,5 +49,28 @@ struct table_run {
 #define TABLE_DONE(run) assert_int_equal((run).failed, 0)
 
 #define NELEMS(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Reads tests/fixtures/<name> (or $SAMENMETEN_FIXTURES/<name>) whole; the
+ * caller frees it. NULL, with a message, when it is missing: tests run from
+ * the repository root. Needs <cmocka.h>, <stdio.h>, <stdlib.h> and buf.h. */
+static inline char *unit_fixture_read(const char *name, size_t *len)
+{
+	const char *dir = getenv("SAMENMETEN_FIXTURES");
+	char path[1024];
+	snprintf(path, sizeof(path), "%s/%s", dir ? dir : "tests/fixtures", name);
+	FILE *fp = fopen(path, "rb");
+	if (!fp) {
+		print_error("fixture %s is missing (run from the repository root)\n", path);
+		return NULL;
+	}
+	struct buf b;
+	buf_init(&b, 0);
+	char chunk[65536];
+	size_t got;
+	while ((got = fread(chunk, 1, sizeof(chunk), fp)) > 0)
+		assert_int_equal(buf_append(&b, chunk, got), SM_OK);
+	fclose(fp);
+	return buf_steal(&b, len);
+}
 
 #endif
