@@ -136,8 +136,8 @@ static const char *coverage_get(void *ctx, const char *name)
 	return strcmp(name, "quantity") == 0 ? "coverage" : request_query(ctx, name);
 }
 
-/* Sets what `view` fixes of q; on false the response is set. */
-static bool view_adjust(struct request *r, enum view view, struct agg_query *q, usec_t now)
+/* Sets what `view` fixes of q (after the query was read and checked). */
+static void view_adjust(struct request *r, enum view view, struct agg_query *q, usec_t now)
 {
 	switch (view) {
 	case VIEW_LATEST:
@@ -145,22 +145,21 @@ static bool view_adjust(struct request *r, enum view view, struct agg_query *q, 
 		q->to = now - now % HOUR;
 		q->from = q->to - HOUR;
 		q->bucket = AGG_HOUR;
-		return true;
+		return;
 	case VIEW_COVERAGE:
 		if (!request_query(r, "from"))
 			q->from = q->to - 30 * VIEW_DAY;
 		q->bucket = AGG_RANGE;
 		q->stats = AGG_COUNT | AGG_HOURS;
-		return true;
+		return;
 	case VIEW_EXCEEDANCES:
 		if (!request_query(r, "from"))
 			q->from = q->to - 365 * VIEW_DAY;
 		q->stats |= AGG_MEAN;
 		q->answer = AGG_EXCEEDANCES;
-		return true;
-	case VIEW_AGGREGATES: return true;
+		return;
+	case VIEW_AGGREGATES: return;
 	}
-	return true;
 }
 
 static const struct db_stmt reference_get = {
@@ -192,8 +191,7 @@ static void run_view(struct request *r, enum view view)
 		respond_problem(r, PROBLEM_INVALID_PARAMETER, param, "\"%s\" %s", param, why);
 		goto out;
 	}
-	if (!view_adjust(r, view, &q, now))
-		goto out;
+	view_adjust(r, view, &q, now);
 
 	char family[16] = "air", column[32] = "quality", unit[64] = "readings";
 	sm_err e = SM_OK;
