@@ -144,29 +144,41 @@ sm_err ingest_resolve_devices(struct db_pool *pool, long long project_id, struct
 	char project[24];
 	snprintf(project, sizeof(project), "%lld", project_id);
 	const char *params[] = {project, ext.data, part.data, tok.data, auto_register ? "t" : "f"};
-	struct db_conn *c;
-	e = db_acquire(pool, &c);
-	if (e != SM_OK)
-		goto out;
-	PGresult *res;
-	e = db_exec(c, &resolve_devices, params, &res);
-	db_release(pool, c);
-	if (e != SM_OK)
-		goto out;
-	for (int row = 0; row < PQntuples(res); row++) {
-		const char *hex = PQgetvalue(res, row, 0);
-		for (size_t i = 0; i < set->n; i++) {
-			if (strcmp(set->slots[i].pseudonym, hex) != 0 || PQgetisnull(res, row, 1))
-				continue;
-			snprintf(set->slots[i].id, sizeof(set->slots[i].id), "%s",
-			         PQgetvalue(res, row, 1));
-			set->slots[i].active = strcmp(PQgetvalue(res, row, 2), "t") == 0;
-			set->slots[i].in_service_since =
-			    PQgetisnull(res, row, 3) ? 0
-			                             : strtoll(PQgetvalue(res, row, 3), NULL, 10);
+	/* Two uploads registering the same new device at once: the second one's
+	 * insert yields to the first, but its statement cannot see the row the
+	 * first committed. A second look, in a new statement, does. */
+	for (int attempt = 0; attempt < 2; attempt++) {
+		struct db_conn *c;
+		e = db_acquire(pool, &c);
+		if (e != SM_OK)
+			goto out;
+		PGresult *res;
+		e = db_exec(c, &resolve_devices, params, &res);
+		db_release(pool, c);
+		if (e != SM_OK)
+			goto out;
+		for (int row = 0; row < PQntuples(res); row++) {
+			const char *hex = PQgetvalue(res, row, 0);
+			for (size_t i = 0; i < set->n; i++) {
+				if (strcmp(set->slots[i].pseudonym, hex) != 0 ||
+				    PQgetisnull(res, row, 1))
+					continue;
+				snprintf(set->slots[i].id, sizeof(set->slots[i].id), "%s",
+				         PQgetvalue(res, row, 1));
+				set->slots[i].active = strcmp(PQgetvalue(res, row, 2), "t") == 0;
+				set->slots[i].in_service_since =
+				    PQgetisnull(res, row, 3)
+				        ? 0
+				        : strtoll(PQgetvalue(res, row, 3), NULL, 10);
+			}
 		}
+		PQclear(res);
+		bool all_known = true;
+		for (size_t i = 0; i < set->n; i++)
+			all_known &= set->slots[i].id[0] != '\0';
+		if (all_known || !auto_register)
+			break;
 	}
-	PQclear(res);
 out:
 	buf_cleanup(&ext);
 	buf_cleanup(&part);
