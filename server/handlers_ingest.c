@@ -137,8 +137,13 @@ bool ingest_target(struct request *r, const char *kind, struct ingest_target *t)
 	return true;
 }
 
-bool ingest_row_device(struct request *r, struct ingest_target *t, const char *ref,
-                       const char *field, size_t index, struct row_errors *errs, size_t *slot)
+/* The device slot for a row naming external id `ref` ("" for none). A device
+ * token may only name itself: naming another device sets a 403 response and
+ * returns false. A row naming none takes the default device; without one it
+ * is listed in errs (field `field`) and *slot is SIZE_MAX. */
+static bool ingest_row_device(struct request *r, struct ingest_target *t, const char *ref,
+                              const char *field, size_t index, struct row_errors *errs,
+                              size_t *slot)
 {
 	*slot = SIZE_MAX;
 	if (!ref[0]) {

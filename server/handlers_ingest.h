@@ -28,13 +28,6 @@ struct ingest_target {
 bool ingest_target(struct request *r, const char *kind, struct ingest_target *t);
 void ingest_target_cleanup(struct ingest_target *t);
 
-/* The device slot for a row naming external id `ref` ("" for none). A device
- * token may only name itself: naming another device sets a 403 response and
- * returns false. A row naming none takes the default device; without one it
- * is listed in errs (field `field`) and *slot is SIZE_MAX. */
-bool ingest_row_device(struct request *r, struct ingest_target *t, const char *ref,
-                       const char *field, size_t index, struct row_errors *errs, size_t *slot);
-
 /* Parses the body as JSON (any value; *root owned by the caller). On false
  * a 400 naming the syntax error is the response. */
 bool ingest_json_body(struct request *r, json_t **root);
