@@ -7,6 +7,7 @@
 #include "validate.h"
 
 #define DAY (86400 * USEC_PER_SEC)
+#define QUARTER_HOUR (15 * 60 * USEC_PER_SEC)
 
 static const struct {
 	const char *name;
@@ -21,16 +22,20 @@ static const struct {
 static const struct {
 	const char *name;
 	unsigned bit;
-	const char *sql; /* over the readings `v` that count (`ok`) */
+	/* Over the readings `r` that count (`ok`): vn values of sum vs, least
+	 * vlo and greatest vhi per row (one reading, or a rollup row), and the
+	 * value `v` itself (readings only). */
+	const char *sql;
+	bool needs_readings; /* percentiles do not add up over rollup rows */
 } stats[] = {
-    {"count", AGG_COUNT, NULL},
-    {"mean", AGG_MEAN, "avg(v) FILTER (WHERE ok)"},
-    {"min", AGG_MIN, "min(v) FILTER (WHERE ok)"},
-    {"max", AGG_MAX, "max(v) FILTER (WHERE ok)"},
-    {"p50", AGG_P50, "percentile_cont(0.5) WITHIN GROUP (ORDER BY v) FILTER (WHERE ok)"},
-    {"p90", AGG_P90, "percentile_cont(0.9) WITHIN GROUP (ORDER BY v) FILTER (WHERE ok)"},
-    {"p98", AGG_P98, "percentile_cont(0.98) WITHIN GROUP (ORDER BY v) FILTER (WHERE ok)"},
-    {"hours", AGG_HOURS, "count(DISTINCT hour) FILTER (WHERE ok)"},
+    {"count", AGG_COUNT, NULL, false},
+    {"mean", AGG_MEAN, "sum(vs) FILTER (WHERE ok) / nullif(sum(vn) FILTER (WHERE ok), 0)", false},
+    {"min", AGG_MIN, "min(vlo) FILTER (WHERE ok)", false},
+    {"max", AGG_MAX, "max(vhi) FILTER (WHERE ok)", false},
+    {"p50", AGG_P50, "percentile_cont(0.5) WITHIN GROUP (ORDER BY v) FILTER (WHERE ok)", true},
+    {"p90", AGG_P90, "percentile_cont(0.9) WITHIN GROUP (ORDER BY v) FILTER (WHERE ok)", true},
+    {"p98", AGG_P98, "percentile_cont(0.98) WITHIN GROUP (ORDER BY v) FILTER (WHERE ok)", true},
+    {"hours", AGG_HOURS, "count(DISTINCT hour) FILTER (WHERE ok)", false},
 };
 #define NSTATS (sizeof(stats) / sizeof(stats[0]))
 
@@ -112,9 +117,11 @@ sm_err agg_parse(const char *(*get)(void *ctx, const char *name), void *ctx, con
 	else if (v && strcmp(v, "UTC") != 0)
 		return fail(param, paramlen, "tz", why, whylen, "must be UTC or Europe/Amsterdam");
 
-	/* The range: default the last day up to now. */
-	q->to = now;
-	q->from = now - DAY;
+	/* The range: default the last day up to the end of this quarter hour
+	 * (whole quarters: the rollups answer, and caches see one URL's answer
+	 * for 15 minutes). */
+	q->to = now - now % QUARTER_HOUR + QUARTER_HOUR;
+	q->from = q->to - DAY;
 	const char *names[2] = {"from", "to"};
 	usec_t *slots[2] = {&q->from, &q->to};
 	for (int i = 0; i < 2; i++) {
@@ -233,34 +240,134 @@ const char *agg_format_type(enum agg_format f)
 }
 
 /* How a space turns readings into cells: fragments of the query, over the
- * readings `p` (r), and the cells `page` (items). */
+ * readings `p` or the rollup rows `ru` (r), and the cells `page` (items). */
 struct space_sql {
-	const char *columns;  /* extra columns of r, each followed by ", " */
-	const char *join;     /* extra joins of r */
-	const char *cell;     /* the cell id, over r's columns */
-	const char *group;    /* extra grouping columns, each after ", " */
-	const char *geometry; /* the cell as GeoJSON, over page's columns */
+	const char *columns;        /* extra columns of r from readings, each + ", " */
+	const char *rollup_columns; /* the same from rollups; NULL: readings only */
+	int rollup_cell_m;          /* the rollup level the cells are unions of */
+	const char *join;           /* extra joins of r, from readings */
+	const char *cell;           /* the cell id, over r's columns */
+	const char *group;          /* extra grouping columns, each after ", " */
+	const char *geometry;       /* the cell as GeoJSON, over page's columns */
 };
 
+/* Square cells of the Dutch RD New grid (EPSG:28992), named by their
+ * lower-left corner: from a reading's position, or as the union of rollup
+ * cells (100 m for 100 m cells, 250 m for 250, 500 and 1000 m ones). */
+#define GRID_FROM_READINGS                                                                         \
+	"floor(ST_X(ST_Transform(p.position, 28992)) / $16::integer)::integer AS gx, "             \
+	"floor(ST_Y(ST_Transform(p.position, 28992)) / $16::integer)::integer AS gy, "
+#define GRID_FROM_ROLLUPS                                                                          \
+	"floor(ru.gx * ru.cell_m / $16::float8)::integer AS gx, "                                  \
+	"floor(ru.gy * ru.cell_m / $16::float8)::integer AS gy, "
+
 static const struct space_sql spaces[] = {
-    [AGG_ALL] = {"", "", "'all'::text", "", "NULL::json"},
-    /* Square cells of the Dutch RD New grid (EPSG:28992), named by their
-     * lower-left corner. */
-    [AGG_GRID] = {"floor(ST_X(ST_Transform(p.position, 28992)) / $16::integer)::integer AS gx, "
-                  "floor(ST_Y(ST_Transform(p.position, 28992)) / $16::integer)::integer AS gy, ",
-                  "", "format('rd%s-%s-%s', $16::integer, gx * $16::integer, gy * $16::integer)",
+    [AGG_ALL] = {"", "", 0, "", "'all'::text", "", "NULL::json"},
+    [AGG_GRID] = {GRID_FROM_READINGS, GRID_FROM_ROLLUPS, 100, "",
+                  "format('rd%s-%s-%s', $16::integer, gx * $16::integer, gy * $16::integer)",
                   ", gx, gy",
                   "ST_AsGeoJSON(ST_Transform(ST_MakeEnvelope(gx * $16::integer, gy * $16::integer,"
                   " (gx + 1) * $16::integer, (gy + 1) * $16::integer, 28992), 4326), 6)::json"},
     /* The areas of an uploaded layer, named by their code. */
-    [AGG_AREA] = {"a.code AS acode, ",
+    [AGG_AREA] = {"a.code AS acode, ", NULL, 0,
                   " JOIN area a ON a.layer = $17::text AND ST_Intersects(a.geom, p.position)",
                   "acode", ", acode",
                   "(SELECT ST_AsGeoJSON(a.geom, 6)::json FROM area a WHERE a.layer = $17::text"
                   " AND a.code = page.cell)"},
 };
 
+bool agg_uses_rollups(const struct agg_query *q)
+{
+	if (!spaces[q->space].rollup_columns || q->has_bbox)
+		return false;
+	/* Rollup rows are whole quarters of an hour. */
+	if (q->from % QUARTER_HOUR != 0 || q->to % QUARTER_HOUR != 0)
+		return false;
+	for (size_t i = 0; i < NSTATS; i++)
+		if ((q->stats & stats[i].bit) && stats[i].needs_readings)
+			return false;
+	return true;
+}
+
+/* The rollup level of q's cells. */
+static int rollup_level(const struct agg_query *q)
+{
+	if (q->space != AGG_GRID)
+		return 0;
+	return q->cell_m % 250 == 0 ? 250 : spaces[AGG_GRID].rollup_cell_m;
+}
+
+/* The start of each reading's bucket, over its time `t`. */
+static sm_err bucket_start(const struct agg_query *q, const char *t, struct buf *sql)
+{
+	if (q->bucket == AGG_RANGE)
+		return buf_puts(sql, "$1::timestamptz AS start, ");
+	if (q->bucket == AGG_15MIN)
+		return buf_printf(sql,
+		                  "date_bin('15 minutes', %s, timestamptz '2000-01-01T00:00:00Z')"
+		                  " AS start, ",
+		                  t);
+	return buf_printf(sql, "date_trunc('%s', %s, $12) AS start, ", buckets[q->bucket].trunc,
+	                  t);
+}
+
+/* r: the published readings of air projects (trip ends hidden) that the
+ * query counts, one row each with vn = 1. `column` "quality" counts every
+ * reading (coverage). */
+static sm_err readings_cte(const struct agg_query *q, const char *column, struct buf *sql)
+{
+	const struct space_sql *sp = &spaces[q->space];
+	sm_err e = bucket_start(q, "p.recorded_at", sql);
+	if (e == SM_OK)
+		e = buf_printf(
+		    sql,
+		    "%sdate_trunc('hour', p.recorded_at) AS hour, 1 AS vn, p.%s::float8 AS v,"
+		    " p.%s::float8 AS vs, p.%s::float8 AS vlo, p.%s::float8 AS vhi,"
+		    " d.participant_pseudonym AS who, "
+		    "((p.quality & (SELECT m FROM mask)) = 0 OR $11::boolean) AS ok\n"
+		    " FROM air_published p JOIN device d ON d.id = p.device_id"
+		    " JOIN project pr ON pr.id = d.project_id AND pr.kind = 'air'%s\n"
+		    " WHERE p.recorded_at >= $1::timestamptz AND p.recorded_at < $2::timestamptz"
+		    " AND p.%s IS NOT NULL AND ($3::text IS NULL OR pr.slug = $3)"
+		    " AND ($4::float8 IS NULL OR ST_Intersects(p.position,"
+		    " ST_MakeEnvelope($4::float8, $5::float8, $6::float8, $7::float8, 4326)))%s",
+		    sp->columns, column, column, column, column, sp->join, column,
+		    q->space == AGG_ALL ? "" : " AND p.position IS NOT NULL");
+	return e;
+}
+
+/* r from the rollups (sql/012_air_rollup.sql): one row per quarter hour,
+ * rollup cell, device and quality mask, with vn values. */
+static sm_err rollups_cte(const struct agg_query *q, const char *column, struct buf *sql)
+{
+	const struct space_sql *sp = &spaces[q->space];
+	sm_err e = bucket_start(q, "ru.bucket", sql);
+	if (e == SM_OK)
+		e = buf_printf(sql, "%sdate_trunc('hour', ru.bucket) AS hour, ", sp->rollup_columns);
+	if (e == SM_OK && strcmp(column, "quality") == 0)
+		e = buf_puts(sql, "ru.readings AS vn, NULL::float8 AS vs, NULL::float8 AS vlo,"
+		                  " NULL::float8 AS vhi, ");
+	else if (e == SM_OK)
+		e = buf_printf(sql,
+		               "ru.%s_n AS vn, ru.%s_sum AS vs, ru.%s_min::float8 AS vlo,"
+		               " ru.%s_max::float8 AS vhi, ",
+		               column, column, column, column);
+	if (e == SM_OK)
+		e = buf_printf(
+		    sql,
+		    "NULL::float8 AS v, ru.who, "
+		    "((ru.quality & (SELECT m FROM mask)) = 0 OR $11::boolean) AS ok\n"
+		    " FROM air_rollup ru JOIN project pr ON pr.id = ru.project_id AND pr.kind = 'air'\n"
+		    " WHERE ru.cell_m = %d AND ru.bucket >= $1::timestamptz"
+		    " AND ru.bucket < $2::timestamptz AND ($3::text IS NULL OR pr.slug = $3)",
+		    rollup_level(q));
+	if (e == SM_OK && strcmp(column, "quality") != 0)
+		e = buf_printf(sql, " AND ru.%s_n > 0", column);
+	return e;
+}
+
 /* The answer of AGG_EXCEEDANCES: per cell, how many buckets (days or hours)
+: per cell, how many buckets (days or hours)
  * had a mean above the reference value. */
 #define EXCEEDANCES_ANSWER                                                                         \
 	" ex AS (SELECT cell%s, count(*) AS periods, count(*) FILTER (WHERE mean > $18::float8)"   \
@@ -291,7 +398,6 @@ static sm_err stat_value(struct buf *sql, const char *name)
 sm_err agg_sql(const struct agg_query *q, const char *column, struct buf *sql)
 {
 	sm_err e;
-	/* The readings: published ones only (trip ends hidden), of air projects. */
 	/* Every parameter's type, declared once: some formats leave some unused. */
 	e = buf_puts(sql,
 	             "WITH args AS (SELECT $1::timestamptz, $2::timestamptz, $3::text, $4::float8,"
@@ -300,38 +406,17 @@ sm_err agg_sql(const struct agg_query *q, const char *column, struct buf *sql)
 	             " $17::text, $18::float8, $19::text),\n"
 	             " mask AS (SELECT coalesce(sum(1 << bit), 0)::integer AS m "
 	             "FROM quality_flag WHERE excluded),\n r AS (SELECT ");
-	if (e == SM_OK) {
-		if (q->bucket == AGG_RANGE)
-			e = buf_puts(sql, "$1::timestamptz AS start, ");
-		else if (q->bucket == AGG_15MIN)
-			e = buf_puts(sql, "date_bin('15 minutes', p.recorded_at, "
-			                  "timestamptz '2000-01-01T00:00:00Z') AS start, ");
-		else
-			e = buf_printf(sql, "date_trunc('%s', p.recorded_at, $12) AS start, ",
-			               buckets[q->bucket].trunc);
-	}
-	const struct space_sql *sp = &spaces[q->space];
 	if (e == SM_OK)
-		e = buf_printf(
-		    sql,
-		    "%sdate_trunc('hour', p.recorded_at) AS hour, p.%s::float8 AS v,"
-		    " d.participant_pseudonym AS who, "
-		    "((p.quality & (SELECT m FROM mask)) = 0 OR $11::boolean) AS ok\n"
-		    " FROM air_published p JOIN device d ON d.id = p.device_id"
-		    " JOIN project pr ON pr.id = d.project_id AND pr.kind = 'air'%s\n"
-		    " WHERE p.recorded_at >= $1::timestamptz AND p.recorded_at < $2::timestamptz"
-		    " AND p.%s IS NOT NULL AND ($3::text IS NULL OR pr.slug = $3)"
-		    " AND ($4::float8 IS NULL OR ST_Intersects(p.position,"
-		    " ST_MakeEnvelope($4::float8, $5::float8, $6::float8, $7::float8, 4326)))%s",
-		    sp->columns, column, sp->join, column,
-		    q->space == AGG_ALL ? "" : " AND p.position IS NOT NULL");
+		e = agg_uses_rollups(q) ? rollups_cte(q, column, sql) : readings_cte(q, column, sql);
+	const struct space_sql *sp = &spaces[q->space];
 
 	/* Per bucket and cell. */
 	if (e == SM_OK)
 		e = buf_printf(
 		    sql,
 		    "),\n c AS (SELECT start, %s AS cell%s,"
-		    " count(*) FILTER (WHERE ok) AS n, count(*) FILTER (WHERE NOT ok) AS flagged,"
+		    " coalesce(sum(vn) FILTER (WHERE ok), 0) AS n,"
+		    " coalesce(sum(vn) FILTER (WHERE NOT ok), 0) AS flagged,"
 		    " count(DISTINCT who) FILTER (WHERE ok) AS participants",
 		    sp->cell, sp->group);
 	for (size_t i = 1; e == SM_OK && i < NSTATS; i++)

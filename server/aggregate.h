@@ -61,6 +61,12 @@ MUST_CHECK sm_err agg_parse(const char *(*get)(void *ctx, const char *name), voi
                             const char *accept, usec_t now, struct agg_query *q, char *param,
                             size_t paramlen, char *why, size_t whylen);
 
+/* Whether q is answered from the rollups (sql/012_air_rollup.sql) rather
+ * than from the readings: the whole region or grid cells, without bbox,
+ * without percentiles, over whole quarters of an hour. Both give the same
+ * answer. */
+bool agg_uses_rollups(const struct agg_query *q);
+
 /* The SQL for q over the air_published column `column` (which the caller
  * took from the quantity catalogue). Parameters, in order: $1 from, $2 to,
  * $3 project or NULL, $4..$7 bbox or NULL, $8 k, $9 offset, $10 limit,

@@ -1,0 +1,188 @@
+/* Unit tests for server/aggregate.c: reading /v1/aggregates parameters, and
+ * which source (rollups or readings) answers a query. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "aggregate.h"
+#include "unit.h"
+
+/* A query string "a=1&b=2" (no escapes), looked up by name. */
+static const char *query_get(void *ctx, const char *name)
+{
+	static char value[256];
+	const char *s = ctx;
+	size_t n = strlen(name);
+	while (*s) {
+		size_t len = strcspn(s, "&");
+		if (len > n && strncmp(s, name, n) == 0 && s[n] == '=') {
+			snprintf(value, sizeof(value), "%.*s", (int)(len - n - 1), s + n + 1);
+			return value;
+		}
+		s += len;
+		if (*s == '&')
+			s++;
+	}
+	return NULL;
+}
+
+/* 2024-11-12T10:07:30Z: not on a quarter hour. */
+#define NOW (INT64_C(1731406050) * USEC_PER_SEC)
+
+static void test_parse(void **state)
+{
+	static const struct {
+		const char *name;
+		const char *query;
+		const char *bad; /* the parameter at fault, or NULL */
+	} cases[] = {
+	    {"quantity alone", "quantity=pm25", NULL},
+	    {"every parameter",
+	     "quantity=pm25&from=2024-11-01T00:00:00Z&to=2024-11-02T00:00:00Z&bucket=15min"
+	     "&space=grid:250&stat=min,max,p98&project=snuffel&bbox=5.0,52.0,5.2,52.2"
+	     "&quality=all&format=csv&limit=10&offset=20&tz=Europe/Amsterdam",
+	     NULL},
+	    {"area layer", "quantity=pm25&space=area:wijken", NULL},
+	    {"no quantity", "bucket=day", "quantity"},
+	    {"empty quantity", "quantity=", "quantity"},
+	    {"unknown bucket", "quantity=pm25&bucket=year", "bucket"},
+	    {"unknown time zone", "quantity=pm25&tz=CET", "tz"},
+	    {"bad from", "quantity=pm25&from=yesterday", "from"},
+	    {"bare time", "quantity=pm25&from=2024-11-01T00:00:00", "from"},
+	    {"inverted range", "quantity=pm25&from=2024-11-02T00:00:00Z&to=2024-11-01T00:00:00Z",
+	     "from"},
+	    {"empty range", "quantity=pm25&from=2024-11-02T00:00:00Z&to=2024-11-02T00:00:00Z",
+	     "from"},
+	    {"range over the 15min cap",
+	     "quantity=pm25&bucket=15min&from=2024-01-01T00:00:00Z&to=2024-03-01T00:00:00Z", "to"},
+	    {"hour range within a year",
+	     "quantity=pm25&bucket=hour&from=2024-01-01T00:00:00Z&to=2024-12-31T00:00:00Z", NULL},
+	    {"grid of 300 m", "quantity=pm25&space=grid:300", "space"},
+	    {"hexagons of no size", "quantity=pm25&space=hex:", "space"},
+	    {"layer with a quote", "quantity=pm25&space=area:a'b", "space"},
+	    {"unknown space", "quantity=pm25&space=planet", "space"},
+	    {"unknown stat", "quantity=pm25&stat=mean,p99", "stat"},
+	    {"empty stat in list", "quantity=pm25&stat=mean,,max", "stat"},
+	    {"project with capitals", "quantity=pm25&project=Snuffel", "project"},
+	    {"bbox of three numbers", "quantity=pm25&bbox=5,52,6", "bbox"},
+	    {"bbox inverted", "quantity=pm25&bbox=6,52,5,53", "bbox"},
+	    {"bbox outside the earth", "quantity=pm25&bbox=5,52,190,53", "bbox"},
+	    {"bbox with a word", "quantity=pm25&bbox=5,52,6,north", "bbox"},
+	    {"unknown quality", "quantity=pm25&quality=good", "quality"},
+	    {"unknown format", "quantity=pm25&format=xml", "format"},
+	    {"limit zero", "quantity=pm25&limit=0", "limit"},
+	    {"limit too large", "quantity=pm25&limit=10001", "limit"},
+	    {"negative offset", "quantity=pm25&offset=-1", "offset"},
+	};
+	(void)state;
+	struct table_run run = {0};
+	for (size_t i = 0; i < NELEMS(cases); i++) {
+		struct agg_query q;
+		char param[32] = "", why[200] = "";
+		sm_err e = agg_parse(query_get, (void *)cases[i].query, NULL, NOW, &q, param,
+		                     sizeof(param), why, sizeof(why));
+		if (cases[i].bad) {
+			EXPECT(run, cases[i].name, e == SM_ERR_INVALID);
+			EXPECT_STR(run, cases[i].name, param, cases[i].bad);
+			EXPECT(run, cases[i].name, why[0] != '\0');
+		} else {
+			EXPECT(run, cases[i].name, e == SM_OK);
+		}
+	}
+	TABLE_DONE(run);
+}
+
+static void test_defaults(void **state)
+{
+	(void)state;
+	struct agg_query q;
+	char param[32], why[200];
+	assert_int_equal(agg_parse(query_get, "quantity=pm25", NULL, NOW, &q, param, sizeof(param),
+	                           why, sizeof(why)),
+	                 SM_OK);
+	/* The last day, up to the end of the current quarter hour. */
+	usec_t quarter = 15 * 60 * USEC_PER_SEC;
+	assert_true(q.to == INT64_C(1731406500) * USEC_PER_SEC);
+	assert_true(q.to - q.from == 24 * 3600 * USEC_PER_SEC);
+	assert_true(q.to % quarter == 0 && q.to > NOW);
+	assert_int_equal(q.bucket, AGG_HOUR);
+	assert_int_equal(q.space, AGG_ALL);
+	assert_int_equal(q.stats, AGG_COUNT | AGG_MEAN);
+	assert_int_equal(q.format, AGG_JSON);
+	assert_int_equal(q.limit, AGG_PAGE_DEFAULT);
+	/* The Accept header picks the format when format= is absent. */
+	assert_int_equal(agg_parse(query_get, "quantity=pm25", "text/csv", NOW, &q, param,
+	                           sizeof(param), why, sizeof(why)),
+	                 SM_OK);
+	assert_int_equal(q.format, AGG_CSV);
+}
+
+/* Which queries the rollups answer, and that the SQL reads what was chosen. */
+static void test_source(void **state)
+{
+	static const struct {
+		const char *name;
+		const char *query;
+		bool rollups;
+	} cases[] = {
+	    {"whole region, hourly", "from=2024-11-01T00:00:00Z&to=2024-12-01T00:00:00Z", true},
+	    {"default range", "", true},
+	    {"quarter hours", "from=2024-11-01T00:15:00Z&to=2024-11-01T10:45:00Z&bucket=15min",
+	     true},
+	    {"offset times on quarters", "from=2024-11-01T01:15:00%2B01:00&to=2024-11-02T00:00:00Z",
+	     true},
+	    {"grid 100", "space=grid:100", true},
+	    {"grid 250", "space=grid:250", true},
+	    {"grid 500", "space=grid:500", true},
+	    {"grid 1000", "space=grid:1000", true},
+	    {"extremes and hours", "stat=count,mean,min,max,hours", true},
+	    {"every quality", "quality=all&bucket=month&tz=Europe/Amsterdam", true},
+	    {"a percentile", "stat=mean,p50", false},
+	    {"p98", "stat=p98", false},
+	    {"a bbox", "bbox=5.0,52.0,5.2,52.2", false},
+	    {"an area layer", "space=area:wijken", false},
+	    {"from inside a quarter", "from=2024-11-01T00:10:00Z&to=2024-11-02T00:00:00Z", false},
+	    {"to inside a quarter", "from=2024-11-01T00:00:00Z&to=2024-11-02T00:00:01Z", false},
+	};
+	(void)state;
+	struct table_run run = {0};
+	for (size_t i = 0; i < NELEMS(cases); i++) {
+		char query[512], param[32], why[200];
+		snprintf(query, sizeof(query), "quantity=pm25&%s", cases[i].query);
+		/* "%2B" stands for the '+' a client would escape. */
+		char *plus = strstr(query, "%2B");
+		if (plus) {
+			*plus = '+';
+			memmove(plus + 1, plus + 3, strlen(plus + 3) + 1);
+		}
+		struct agg_query q;
+		sm_err e = agg_parse(query_get, query, NULL, NOW, &q, param, sizeof(param), why,
+		                     sizeof(why));
+		EXPECT(run, cases[i].name, e == SM_OK);
+		if (e != SM_OK)
+			continue;
+		EXPECT(run, cases[i].name, agg_uses_rollups(&q) == cases[i].rollups);
+		struct buf sql;
+		buf_init(&sql, 0);
+		EXPECT(run, cases[i].name, agg_sql(&q, "pm25_ugm3", &sql) == SM_OK);
+		EXPECT_HAS(run, cases[i].name, sql.data,
+		           cases[i].rollups ? "FROM air_rollup" : "FROM air_published");
+		buf_cleanup(&sql);
+	}
+	TABLE_DONE(run);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_parse),
+	    cmocka_unit_test(test_defaults),
+	    cmocka_unit_test(test_source),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
