@@ -68,6 +68,19 @@ static bool parse_stats(const char *s, unsigned *out)
 	return *out != 0;
 }
 
+/* The sizes of grid and hexagon cells, in metres. */
+static bool cell_size(const char *s, int *metres)
+{
+	static const char *const sizes[] = {"100", "250", "500", "1000"};
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		if (strcmp(s, sizes[i]) == 0) {
+			*metres = (int)strtol(s, NULL, 10);
+			return true;
+		}
+	}
+	return false;
+}
+
 static bool parse_bbox(const char *s, double b[4])
 {
 	for (int i = 0; i < 4; i++) {
@@ -144,19 +157,22 @@ sm_err agg_parse(const char *(*get)(void *ctx, const char *name), void *ctx, con
 	q->space = AGG_ALL;
 	v = get(ctx, "space");
 	if (v && strcmp(v, "all") != 0) {
-		if (strncmp(v, "grid:", 5) == 0 &&
-		    (strcmp(v + 5, "100") == 0 || strcmp(v + 5, "250") == 0 ||
-		     strcmp(v + 5, "500") == 0 || strcmp(v + 5, "1000") == 0)) {
+		if (strncmp(v, "grid:", 5) == 0 && cell_size(v + 5, &q->cell_m)) {
 			q->space = AGG_GRID;
-			q->cell_m = (int)strtol(v + 5, NULL, 10);
+		} else if (strncmp(v, "hex:", 4) == 0 && cell_size(v + 4, &q->cell_m)) {
+			q->space = AGG_HEX;
 		} else if (strncmp(v, "area:", 5) == 0 && layer_valid(v + 5)) {
 			q->space = AGG_AREA;
 			snprintf(q->layer, sizeof(q->layer), "%s", v + 5);
+		} else if (strcmp(v, "segment") == 0) {
+			q->space = AGG_SEGMENT;
+		} else if (strcmp(v, "station") == 0) {
+			q->space = AGG_STATION;
 		} else {
-			return fail(
-			    param, paramlen, "space", why, whylen,
-			    "must be all, grid:100, grid:250, grid:500 or grid:1000 (square cells "
-			    "on the RD New grid), or area:<layer>");
+			return fail(param, paramlen, "space", why, whylen,
+			            "must be all, grid:<m> (square RD New cells) or hex:<m> "
+			            "(hexagons with edges of m metres) for m 100, 250, 500 or 1000, "
+			            "area:<layer>, segment or station");
 		}
 	}
 
@@ -239,6 +255,45 @@ const char *agg_format_type(enum agg_format f)
 	}
 }
 
+/* Each family's readings as rows of one shape, for `p`: time t, position,
+ * value v (the catalogue's column, put between `head` and `tail`), quality,
+ * participant who, project slug, and for places published one by one their
+ * id and GeoJSON geometry. */
+static const struct {
+	const char *head, *tail;
+} family_readings[] = {
+    /* Trip ends hidden (sql/006_publication.sql). */
+    [AGG_AIR] = {"SELECT a.recorded_at AS t, a.position, a.",
+                 "::float8 AS v, a.quality, d.participant_pseudonym AS who, pr.slug,"
+                 " NULL::text AS place, NULL::text AS place_geom"
+                 " FROM air_published a JOIN device d ON d.id = a.device_id"
+                 " JOIN project pr ON pr.id = d.project_id AND pr.kind = 'air'"},
+    /* Hourly reports (a segment may also send quarter hours of the same
+     * traffic); the camera's participant, or the segment when the report
+     * came from the public Telraam API without a device. */
+    [AGG_TRAFFIC] = {"SELECT tr.period_start AS t, ST_PointOnSurface(s.geom) AS position, tr.",
+                     "::float8 AS v, tr.quality,"
+                     " coalesce(d.participant_pseudonym, int8send(tr.segment_id)) AS who,"
+                     " pr.slug, 'segment-' || tr.segment_id AS place,"
+                     " ST_AsGeoJSON(s.geom, 6) AS place_geom"
+                     " FROM traffic_report tr"
+                     " JOIN road_segment s ON s.segment_id = tr.segment_id"
+                     " JOIN project pr ON pr.id = s.project_id AND pr.kind = 'traffic'"
+                     " LEFT JOIN device d ON d.id = tr.device_id"
+                     " WHERE tr.interval = 'hourly'"},
+    /* Stations at their public position (sql/010_heat_stations.sql). */
+    [AGG_HEAT] = {"SELECT h.observed_at AS t,"
+                  " station_public_position(d.position, d.exact_position_consent) AS position,"
+                  " h.",
+                  "::float8 AS v, h.quality, d.participant_pseudonym AS who, pr.slug,"
+                  " CASE WHEN $20::text IS NOT NULL THEN"
+                  " station_public_id(d.id, decode($20::text, 'hex')) END AS place,"
+                  " ST_AsGeoJSON(station_public_position(d.position,"
+                  " d.exact_position_consent), 6) AS place_geom"
+                  " FROM heat_observation h JOIN device d ON d.id = h.device_id"
+                  " JOIN project pr ON pr.id = d.project_id AND pr.kind = 'heat'"},
+};
+
 /* How a space turns readings into cells: fragments of the query, over the
  * readings `p` or the rollup rows `ru` (r), and the cells `page` (items). */
 struct space_sql {
@@ -260,6 +315,8 @@ struct space_sql {
 #define GRID_FROM_ROLLUPS                                                                          \
 	"floor(ru.gx * ru.cell_m / $16::float8)::integer AS gx, "                                  \
 	"floor(ru.gy * ru.cell_m / $16::float8)::integer AS gy, "
+/* The RD New origin, where hexagons are laid from. */
+#define RD_ORIGIN "ST_SetSRID(ST_MakePoint(0, 0), 28992)"
 
 static const struct space_sql spaces[] = {
     [AGG_ALL] = {"", "", 0, "", "'all'::text", "", "NULL::json"},
@@ -268,17 +325,47 @@ static const struct space_sql spaces[] = {
                   ", gx, gy",
                   "ST_AsGeoJSON(ST_Transform(ST_MakeEnvelope(gx * $16::integer, gy * $16::integer,"
                   " (gx + 1) * $16::integer, (gy + 1) * $16::integer, 28992), 4326), 6)::json"},
+    /* Flat-topped hexagons with edges of $16 m, in PostGIS's ST_HexagonGrid
+     * layout, named by their column and row (sql/014_hexagons.sql). */
+    [AGG_HEX] = {"hx.i AS gx, hx.j AS gy, ", NULL, 0,
+                 " CROSS JOIN LATERAL rd_hexagon(p.position, $16::integer) hx",
+                 "format('hex%s-%s-%s', $16::integer, gx, gy)", ", gx, gy",
+                 "ST_AsGeoJSON(ST_Transform(ST_Hexagon($16::integer, gx, gy, " RD_ORIGIN
+                 "), 4326), 6)::json"},
     /* The areas of an uploaded layer, named by their code. */
     [AGG_AREA] = {"a.code AS acode, ", NULL, 0,
                   " JOIN area a ON a.layer = $17::text AND ST_Intersects(a.geom, p.position)",
                   "acode", ", acode",
                   "(SELECT ST_AsGeoJSON(a.geom, 6)::json FROM area a WHERE a.layer = $17::text"
                   " AND a.code = page.cell)"},
+    /* Places published one by one, as the family names them. */
+    [AGG_SEGMENT] = {"p.place, p.place_geom, ", NULL, 0, "", "place", ", place, place_geom",
+                     "place_geom::json"},
+    [AGG_STATION] = {"p.place, p.place_geom, ", NULL, 0, "", "place", ", place, place_geom",
+                     "place_geom::json"},
 };
+
+bool agg_space_fits(const struct agg_query *q, char *why, size_t whylen)
+{
+	if (q->space == AGG_SEGMENT && q->family != AGG_TRAFFIC) {
+		snprintf(why, whylen, "segment is a space of traffic quantities (Telraam)");
+		return false;
+	}
+	if (q->space == AGG_STATION && q->family != AGG_HEAT) {
+		snprintf(why, whylen, "station is a space of heat quantities");
+		return false;
+	}
+	return true;
+}
+
+bool agg_k_applies(const struct agg_query *q)
+{
+	return q->space != AGG_SEGMENT && q->space != AGG_STATION;
+}
 
 bool agg_uses_rollups(const struct agg_query *q)
 {
-	if (!spaces[q->space].rollup_columns || q->has_bbox)
+	if (q->family != AGG_AIR || !spaces[q->space].rollup_columns || q->has_bbox)
 		return false;
 	/* Rollup rows are whole quarters of an hour. */
 	if (q->from % QUARTER_HOUR != 0 || q->to % QUARTER_HOUR != 0)
@@ -311,28 +398,31 @@ static sm_err bucket_start(const struct agg_query *q, const char *t, struct buf 
 	                  t);
 }
 
-/* r: the published readings of air projects (trip ends hidden) that the
- * query counts, one row each with vn = 1. `column` "quality" counts every
- * reading (coverage). */
+/* r: the readings of q's family that the query counts, one row each with
+ * vn = 1. For air, `column` "quality" counts every reading (coverage). */
 static sm_err readings_cte(const struct agg_query *q, const char *column, struct buf *sql)
 {
 	const struct space_sql *sp = &spaces[q->space];
-	sm_err e = bucket_start(q, "p.recorded_at", sql);
+	sm_err e = bucket_start(q, "p.t", sql);
+	if (e == SM_OK)
+		e = buf_printf(sql,
+		               "%sdate_trunc('hour', p.t) AS hour, 1 AS vn, p.v, p.v AS vs,"
+		               " p.v AS vlo, p.v AS vhi, p.who, "
+		               "((p.quality & (SELECT m FROM mask)) = 0 OR $11::boolean) AS ok\n"
+		               " FROM (",
+		               sp->columns);
+	if (e == SM_OK)
+		e = buf_printf(sql, "%s%s%s", family_readings[q->family].head, column,
+		               family_readings[q->family].tail);
 	if (e == SM_OK)
 		e = buf_printf(
 		    sql,
-		    "%sdate_trunc('hour', p.recorded_at) AS hour, 1 AS vn, p.%s::float8 AS v,"
-		    " p.%s::float8 AS vs, p.%s::float8 AS vlo, p.%s::float8 AS vhi,"
-		    " d.participant_pseudonym AS who, "
-		    "((p.quality & (SELECT m FROM mask)) = 0 OR $11::boolean) AS ok\n"
-		    " FROM air_published p JOIN device d ON d.id = p.device_id"
-		    " JOIN project pr ON pr.id = d.project_id AND pr.kind = 'air'%s\n"
-		    " WHERE p.recorded_at >= $1::timestamptz AND p.recorded_at < $2::timestamptz"
-		    " AND p.%s IS NOT NULL AND ($3::text IS NULL OR pr.slug = $3)"
+		    ") p%s\n"
+		    " WHERE p.t >= $1::timestamptz AND p.t < $2::timestamptz AND p.v IS NOT NULL"
+		    " AND ($3::text IS NULL OR p.slug = $3)"
 		    " AND ($4::float8 IS NULL OR ST_Intersects(p.position,"
 		    " ST_MakeEnvelope($4::float8, $5::float8, $6::float8, $7::float8, 4326)))%s",
-		    sp->columns, column, column, column, column, sp->join, column,
-		    q->space == AGG_ALL ? "" : " AND p.position IS NOT NULL");
+		    sp->join, q->space == AGG_ALL ? "" : " AND p.position IS NOT NULL");
 	return e;
 }
 
@@ -403,7 +493,7 @@ sm_err agg_sql(const struct agg_query *q, const char *column, struct buf *sql)
 	             "WITH args AS (SELECT $1::timestamptz, $2::timestamptz, $3::text, $4::float8,"
 	             " $5::float8, $6::float8, $7::float8, $8::integer, $9::bigint, $10::integer,"
 	             " $11::boolean, $12::text, $13::text, $14::text, $15::text, $16::integer,"
-	             " $17::text, $18::float8, $19::text),\n"
+	             " $17::text, $18::float8, $19::text, $20::text),\n"
 	             " mask AS (SELECT coalesce(sum(1 << bit), 0)::integer AS m "
 	             "FROM quality_flag WHERE excluded),\n r AS (SELECT ");
 	if (e == SM_OK)

@@ -13,7 +13,16 @@
 
 /* AGG_RANGE is the whole from..to range as one bucket (not a query value). */
 enum agg_bucket { AGG_15MIN, AGG_HOUR, AGG_DAY, AGG_WEEK, AGG_MONTH, AGG_RANGE };
-enum agg_space { AGG_ALL, AGG_GRID, AGG_AREA };
+enum agg_space {
+	AGG_ALL,
+	AGG_GRID,    /* square RD New cells */
+	AGG_HEX,     /* hexagons on RD New */
+	AGG_AREA,    /* an uploaded area layer */
+	AGG_SEGMENT, /* Telraam road segments, one by one (traffic) */
+	AGG_STATION, /* heat-stress stations, one by one, at their public position */
+};
+/* Which readings: the quantity's family, from the catalogue. */
+enum agg_family { AGG_AIR, AGG_TRAFFIC, AGG_HEAT };
 enum agg_format { AGG_JSON, AGG_GEOJSON, AGG_CSV };
 
 enum agg_stat {
@@ -39,8 +48,9 @@ struct agg_query {
 	usec_t from, to;
 	enum agg_bucket bucket;
 	bool amsterdam; /* tz=Europe/Amsterdam: days and longer cut at local midnight */
+	enum agg_family family; /* set by the caller from the catalogue */
 	enum agg_space space;
-	int cell_m;     /* AGG_GRID: 100, 250, 500 or 1000 */
+	int cell_m;     /* AGG_GRID, AGG_HEX: 100, 250, 500 or 1000 (a hexagon's edge) */
 	char layer[64]; /* AGG_AREA: an uploaded area layer */
 	unsigned stats;
 	char project[64]; /* "" for every project */
@@ -61,19 +71,28 @@ MUST_CHECK sm_err agg_parse(const char *(*get)(void *ctx, const char *name), voi
                             const char *accept, usec_t now, struct agg_query *q, char *param,
                             size_t paramlen, char *why, size_t whylen);
 
+/* Whether q's space suits its family (segments are traffic's, stations
+ * heat's); if not, `why` says so. */
+bool agg_space_fits(const struct agg_query *q, char *why, size_t whylen);
+
+/* Whether the k-anonymity rule applies: not to segments and stations,
+ * places their owners chose to publish one by one. */
+bool agg_k_applies(const struct agg_query *q);
+
 /* Whether q is answered from the rollups (sql/012_air_rollup.sql) rather
  * than from the readings: the whole region or grid cells, without bbox,
  * without percentiles, over whole quarters of an hour. Both give the same
  * answer. */
 bool agg_uses_rollups(const struct agg_query *q);
 
-/* The SQL for q over the air_published column `column` (which the caller
- * took from the quantity catalogue). Parameters, in order: $1 from, $2 to,
+/* The SQL for q over the column `column` of its family's readings (which
+ * the caller took from the quantity catalogue). Parameters, in order: $1 from, $2 to,
  * $3 project or NULL, $4..$7 bbox or NULL, $8 k, $9 offset, $10 limit,
  * $11 all quality (bool), $12 time zone, $13 quantity, $14 unit, $15 the
  * link of the next page up to "offset=", $16 the cell size in metres, $17
  * the area layer (or NULL), $18 a reference value and $19 its name (or
- * NULL; for AGG_EXCEEDANCES). One
+ * NULL; for AGG_EXCEEDANCES), $20 the publication key in hex (AGG_STATION;
+ * else NULL). One
  * row of two text columns: the answer in q->format, and the link of the
  * next page (NULL on the last). */
 MUST_CHECK sm_err agg_sql(const struct agg_query *q, const char *column, struct buf *sql);

@@ -1,4 +1,5 @@
 /* Open data (no token): catalogues. Answers are cacheable (ETag). */
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "dbjson.h"
 #include "download.h"
 #include "handlers.h"
+#include "pseudonym.h"
 
 #define CATALOGUE_MAX_AGE_S 300
 
@@ -45,13 +47,13 @@ static const struct db_stmt quantity_get = {
     1,
 };
 
-/* The k of the project asked for, or the largest k of every air project:
- * a cell that any project would suppress is suppressed. */
-static const struct db_stmt air_k = {
-    "open_air_k",
+/* The k of the project asked for, or the largest k of every project of the
+ * family: a cell that any project would suppress is suppressed. */
+static const struct db_stmt family_k = {
+    "open_family_k",
     "SELECT coalesce(max(k_anonymity), 3), count(*) FROM project "
-    "WHERE kind = 'air' AND ($1::text IS NULL OR slug = $1)",
-    1,
+    "WHERE kind = $2 AND ($1::text IS NULL OR slug = $1)",
+    2,
 };
 
 static const struct db_stmt layer_exists = {
@@ -60,9 +62,35 @@ static const struct db_stmt layer_exists = {
     1,
 };
 
-/* Columns of air_published that the catalogue may name. */
-static const char *const air_columns[] = {"pm1_ugm3", "pm25_ugm3",     "pm10_ugm3",
-                                          "no2",      "temperature_c", "humidity_pct"};
+/* The families, and the columns of their readings the catalogue may name
+ * (the names go into SQL: only these). */
+static const struct {
+	const char *name;
+	enum agg_family family;
+	const char *columns[8];
+} families[] = {
+    {"air", AGG_AIR,
+     {"pm1_ugm3", "pm25_ugm3", "pm10_ugm3", "no2", "temperature_c", "humidity_pct", NULL}},
+    {"traffic", AGG_TRAFFIC, {"car", "bike", "pedestrian", "heavy", "v85", NULL}},
+    {"heat", AGG_HEAT,
+     {"temperature_c", "wbgt_c", "heat_index_c", "humidex", "wet_bulb_c", NULL}},
+};
+
+/* Finds the family by name and checks the column; false when unknown. */
+static bool family_column(const char *family, const char *column, enum agg_family *out)
+{
+	for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++) {
+		if (strcmp(families[i].name, family) != 0)
+			continue;
+		for (const char *const *c = families[i].columns; *c; c++) {
+			if (strcmp(*c, column) == 0) {
+				*out = families[i].family;
+				return true;
+			}
+		}
+	}
+	return false;
+}
 
 static const char *query_get(void *ctx, const char *name)
 {
@@ -173,6 +201,7 @@ static void run_view(struct request *r, enum view view)
 	struct agg_query q;
 	char param[32], why[200];
 	PGresult *res = NULL;
+	char key[PSEUDONYM_HEX_BYTES] = "";
 	struct buf sql, next;
 	buf_init(&sql, 0);
 	buf_init(&next, 0);
@@ -217,32 +246,34 @@ static void run_view(struct request *r, enum view view)
 		PQclear(res);
 		res = NULL;
 	}
-	bool known_column = view == VIEW_COVERAGE;
-	for (size_t i = 0; i < sizeof(air_columns) / sizeof(air_columns[0]); i++)
-		known_column |= strcmp(air_columns[i], column) == 0;
-	if (strcmp(family, "air") != 0 || !known_column) {
-		respond_problem(
-		    r, PROBLEM_INVALID_PARAMETER, "quantity",
-		    "\"%s\" is a %s quantity; aggregates cover air quantities (traffic and "
-		    "heat views come with their own endpoints)",
-		    q.quantity, family);
+	/* Coverage counts the readings of bikes. */
+	if (view != VIEW_COVERAGE && !family_column(family, column, &q.family)) {
+		respond_problem(r, PROBLEM_INTERNAL, NULL,
+		                "the catalogue names \"%s\" of %s readings, which has no aggregates",
+		                column, family);
+		goto out;
+	}
+	if (!agg_space_fits(&q, why, sizeof(why))) {
+		respond_problem(r, PROBLEM_INVALID_PARAMETER, "space", "\"%s\" is a %s quantity: %s",
+		                q.quantity, family, why);
 		goto out;
 	}
 
-	const char *kp[] = {q.project[0] ? q.project : NULL};
-	e = read_row(r, &air_k, kp, &res);
+	const char *kp[] = {q.project[0] ? q.project : NULL, family};
+	e = read_row(r, &family_k, kp, &res);
 	if (e != SM_OK) {
 		respond_db_error(r, e);
 		goto out;
 	}
+	/* Segments and stations appear one by one: k does not apply. */
 	char k[16];
-	snprintf(k, sizeof(k), "%s", PQgetvalue(res, 0, 0));
+	snprintf(k, sizeof(k), "%s", agg_k_applies(&q) ? PQgetvalue(res, 0, 0) : "1");
 	bool project_found = strcmp(PQgetvalue(res, 0, 1), "0") != 0;
 	PQclear(res);
 	res = NULL;
 	if (q.project[0] && !project_found) {
-		respond_problem(r, PROBLEM_NOT_FOUND, "project", "there is no air project \"%s\"",
-		                q.project);
+		respond_problem(r, PROBLEM_NOT_FOUND, "project", "there is no %s project \"%s\"",
+		                family, q.project);
 		goto out;
 	}
 
@@ -313,6 +344,9 @@ static void run_view(struct request *r, enum view view)
 	snprintf(offset, sizeof(offset), "%lld", q.offset);
 	snprintf(limit, sizeof(limit), "%d", q.limit);
 	snprintf(cell, sizeof(cell), "%d", q.cell_m);
+	/* Station ids are publication pseudonyms, made in the query. */
+	if (q.space == AGG_STATION)
+		pseudonym_subkey_hex(PSEUDO_PUBLICATION, key);
 	e = agg_sql(&q, column, &sql);
 	if (e == SM_OK)
 		e = next_link(r, &next);
@@ -340,11 +374,12 @@ static void run_view(struct request *r, enum view view)
 	    q.space == AGG_AREA ? q.layer : NULL,
 	    ref_value[0] ? ref_value : NULL,
 	    ref_name[0] ? ref_name : NULL,
+	    q.space == AGG_STATION ? key : NULL,
 	};
 	struct db_conn *c;
 	e = db_acquire(r->app->db_read, &c);
 	if (e == SM_OK) {
-		e = db_exec_sql(c, sql.data, 19, params, &res);
+		e = db_exec_sql(c, sql.data, 20, params, &res);
 		db_release(r->app->db_read, c);
 	}
 	if (e != SM_OK) {
@@ -366,6 +401,7 @@ static void run_view(struct request *r, enum view view)
 	respond_cacheable(r, agg_format_type(q.answer == AGG_EXCEEDANCES ? AGG_JSON : q.format),
 	                  body, len, AGGREGATE_MAX_AGE_S);
 out:
+	sodium_memzero(key, sizeof(key));
 	PQclear(res);
 	buf_cleanup(&sql);
 	buf_cleanup(&next);

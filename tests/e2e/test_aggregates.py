@@ -169,7 +169,11 @@ def test_bbox_and_quality_all(anon, project):
 @pytest.mark.parametrize("params,field", [
     ({"quantity": "radon"}, "quantity"),
     ({}, "quantity"),
-    ({"quantity": "car"}, "quantity"),
+    ({"quantity": "no-such-quantity"}, "quantity"),
+    ({"quantity": "pm25", "space": "hex:300"}, "space"),
+    ({"quantity": "pm25", "space": "segment"}, "space"),
+    ({"quantity": "car", "space": "station"}, "space"),
+    ({"quantity": "wbgt", "space": "segment"}, "space"),
     ({"quantity": "pm25", "from": "2024-11-13T00:00:00Z", "to": "2024-11-11T00:00:00Z"}, "from"),
     ({"quantity": "pm25", "from": "2020-01-01T00:00:00Z", "to": "2024-01-01T00:00:00Z"}, "to"),
     ({"quantity": "pm25", "from": "2024-11-11"}, "from"),

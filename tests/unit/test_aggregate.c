@@ -48,6 +48,11 @@ static void test_parse(void **state)
 	     "&quality=all&format=csv&limit=10&offset=20&tz=Europe/Amsterdam",
 	     NULL},
 	    {"area layer", "quantity=pm25&space=area:wijken", NULL},
+	    {"hexagons", "quantity=pm25&space=hex:250", NULL},
+	    {"segments", "quantity=car&space=segment", NULL},
+	    {"stations", "quantity=wbgt&space=station", NULL},
+	    {"hexagons of 300 m", "quantity=pm25&space=hex:300", "space"},
+	    {"segment with a size", "quantity=car&space=segment:1", "space"},
 	    {"no quantity", "bucket=day", "quantity"},
 	    {"empty quantity", "quantity=", "quantity"},
 	    {"unknown bucket", "quantity=pm25&bucket=year", "bucket"},
@@ -146,6 +151,7 @@ static void test_source(void **state)
 	    {"p98", "stat=p98", false},
 	    {"a bbox", "bbox=5.0,52.0,5.2,52.2", false},
 	    {"an area layer", "space=area:wijken", false},
+	    {"hexagons", "space=hex:500", false},
 	    {"from inside a quarter", "from=2024-11-01T00:10:00Z&to=2024-11-02T00:00:00Z", false},
 	    {"to inside a quarter", "from=2024-11-01T00:00:00Z&to=2024-11-02T00:00:01Z", false},
 	};
@@ -177,12 +183,46 @@ static void test_source(void **state)
 	TABLE_DONE(run);
 }
 
+/* Segments are traffic's, stations heat's; k applies elsewhere. */
+static void test_spaces_and_families(void **state)
+{
+	static const struct {
+		const char *space;
+		enum agg_family family;
+		bool fits, k;
+	} cases[] = {
+	    {"all", AGG_AIR, true, true},          {"all", AGG_TRAFFIC, true, true},
+	    {"grid:100", AGG_HEAT, true, true},    {"hex:100", AGG_TRAFFIC, true, true},
+	    {"segment", AGG_TRAFFIC, true, false}, {"segment", AGG_AIR, false, false},
+	    {"segment", AGG_HEAT, false, false},   {"station", AGG_HEAT, true, false},
+	    {"station", AGG_AIR, false, false},    {"station", AGG_TRAFFIC, false, false},
+	};
+	(void)state;
+	struct table_run run = {0};
+	for (size_t i = 0; i < NELEMS(cases); i++) {
+		char query[64], param[32], why[200] = "";
+		snprintf(query, sizeof(query), "quantity=x&space=%s", cases[i].space);
+		struct agg_query q;
+		EXPECT(run, cases[i].space,
+		       agg_parse(query_get, query, NULL, NOW, &q, param, sizeof(param), why,
+		                 sizeof(why)) == SM_OK);
+		q.family = cases[i].family;
+		EXPECT(run, cases[i].space, agg_space_fits(&q, why, sizeof(why)) == cases[i].fits);
+		EXPECT(run, cases[i].space, cases[i].fits || why[0] != '\0');
+		EXPECT(run, cases[i].space, agg_k_applies(&q) == cases[i].k);
+		/* Rollups are of air readings only. */
+		EXPECT(run, cases[i].space, !agg_uses_rollups(&q) || q.family == AGG_AIR);
+	}
+	TABLE_DONE(run);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_parse),
 	    cmocka_unit_test(test_defaults),
 	    cmocka_unit_test(test_source),
+	    cmocka_unit_test(test_spaces_and_families),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
