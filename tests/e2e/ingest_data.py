@@ -78,3 +78,29 @@ def ttn_uplink(device_id, received_at, payload):
 def sheet(time, **scores):
     return {"time": time, "lat": 52.0907, "lon": 5.1214,
             "scores": scores or {"natural_space": 4, "feeling_safe": 6}}
+
+
+def fixture_air_project(server, admin_token, prefix, **settings):
+    """A new air project holding the whole Snuffelfiets fixture (10 bikes, each its own
+    participant); `settings` go into the project (k_anonymity, trim_min_m, ...)."""
+    import uuid
+    from contract import Client
+    admin = Client(server.base, admin_token)
+    slug = f"{prefix}-{uuid.uuid4().hex[:10]}"
+    r = admin.post("/v1/projects", json={"slug": slug, "name": "x", "kind": "air",
+                                         "licence": "CC-BY-4.0", **settings})
+    assert r.status_code == 201, r.text
+    assert admin.post(f"/v1/ingest/snuffelfiets?project={slug}", data=read(SNUFFEL_CSV),
+                      headers={"Content-Type": "text/csv"}).json()["accepted"] == 5704
+    return slug
+
+
+def published(cluster, slug, where="true", valid=True):
+    """Published pm2.5 readings of an air project (unflagged ones when `valid`), counted
+    in SQL apart from the server."""
+    flags = (" AND p.quality & (SELECT sum(1 << bit)::int FROM quality_flag WHERE excluded) = 0"
+             if valid else "")
+    return int(cluster.psql(
+        "SELECT count(*) FROM air_published p JOIN device d ON d.id = p.device_id JOIN project pr"
+        f" ON pr.id = d.project_id WHERE pr.slug = '{slug}' AND p.pm25_ugm3 IS NOT NULL{flags}"
+        f" AND {where}"))

@@ -1,27 +1,18 @@
 """/v1/aggregates beyond air on squares: hexagons on RD New, Telraam road segments and
 heat-stress stations one by one, and traffic and heat quantities in the other spaces."""
-import json
 import subprocess
 import uuid
 
 import pytest
 
-from ingest_data import SNUFFEL_CSV, read, telraam_report
+from ingest_data import fixture_air_project, published, telraam_report
 
 AIR_RANGE = {"quantity": "pm25", "from": "2024-11-11T00:00:00Z", "to": "2024-11-13T00:00:00Z"}
 
 
 @pytest.fixture(scope="module")
 def air(server, admin_token):
-    from contract import Client
-    admin = Client(server.base, admin_token)
-    slug = f"hex-{uuid.uuid4().hex[:10]}"
-    assert admin.post("/v1/projects", json={"slug": slug, "name": "x", "kind": "air",
-                                            "licence": "CC0-1.0", "k_anonymity": 1}
-                      ).status_code == 201
-    assert admin.post(f"/v1/ingest/snuffelfiets?project={slug}", data=read(SNUFFEL_CSV),
-                      headers={"Content-Type": "text/csv"}).json()["accepted"] == 5704
-    return slug
+    return fixture_air_project(server, admin_token, "hex", k_anonymity=1)
 
 
 def test_every_point_falls_in_the_hexagon_it_is_counted_in(server, cluster):
@@ -42,11 +33,7 @@ def test_hexagons(anon, air, cluster, size, tmp_path):
               "limit": 10000}
     body = anon.get("/v1/aggregates", params=params).json()
     assert body["items"]
-    positioned = int(cluster.psql(
-        "SELECT count(*) FROM air_published p JOIN device d ON d.id = p.device_id JOIN project pr"
-        f" ON pr.id = d.project_id WHERE pr.slug = '{air}' AND p.pm25_ugm3 IS NOT NULL AND"
-        " p.position IS NOT NULL AND p.quality & (SELECT sum(1 << bit)::int FROM quality_flag"
-        " WHERE excluded) = 0"))
+    positioned = published(cluster, air, "p.position IS NOT NULL")
     # k = 1: every positioned reading is in exactly one hexagon.
     assert sum(i["count"] for i in body["items"]) == positioned
     for item in body["items"][:25]:
@@ -55,14 +42,11 @@ def test_hexagons(anon, air, cluster, size, tmp_path):
         ring = item["cell"]["geometry"]["coordinates"][0]
         assert item["cell"]["geometry"]["type"] == "Polygon" and len(ring) == 7
         # The readings inside the drawn hexagon are the ones counted.
-        inside = cluster.psql(
-            "SELECT count(*) FROM air_published p JOIN device d ON d.id = p.device_id JOIN project"
-            f" pr ON pr.id = d.project_id WHERE pr.slug = '{air}' AND p.pm25_ugm3 IS NOT NULL AND"
-            " p.quality & (SELECT sum(1 << bit)::int FROM quality_flag WHERE excluded) = 0"
-            f" AND date_trunc('day', p.recorded_at, 'UTC') = '{item['start']}' AND"
+        inside = published(
+            cluster, air, f"date_trunc('day', p.recorded_at, 'UTC') = '{item['start']}' AND"
             f" ST_Intersects(ST_Hexagon({size}, {col}, {row}, ST_SetSRID(ST_MakePoint(0, 0),"
             " 28992)), ST_Transform(p.position, 28992))")
-        assert item["count"] == int(inside), item
+        assert item["count"] == inside, item
     geojson = anon.get("/v1/aggregates", params={**params, "format": "geojson"})
     path = tmp_path / "hex.geojson"
     path.write_bytes(geojson.content)

@@ -3,11 +3,10 @@ formats that pandas and GDAL read, caching and bad input."""
 import io
 import json
 import subprocess
-import uuid
 
 import pytest
 
-from ingest_data import SNUFFEL_CSV, read
+from ingest_data import fixture_air_project, published
 
 RANGE = {"quantity": "pm25", "from": "2024-11-11T00:00:00Z", "to": "2024-11-13T00:00:00Z"}
 
@@ -15,24 +14,7 @@ RANGE = {"quantity": "pm25", "from": "2024-11-11T00:00:00Z", "to": "2024-11-13T0
 @pytest.fixture(scope="module")
 def project(server, admin_token):
     """The fixture in a project of its own: 10 bikes, each its own participant, k = 3."""
-    from contract import Client
-    admin = Client(server.base, admin_token)
-    slug = f"agg-{uuid.uuid4().hex[:10]}"
-    assert admin.post("/v1/projects", json={"slug": slug, "name": "x", "kind": "air",
-                                            "licence": "CC-BY-4.0", "k_anonymity": 3,
-                                            "trim_min_m": 200}).status_code == 201
-    assert admin.post(f"/v1/ingest/snuffelfiets?project={slug}", data=read(SNUFFEL_CSV),
-                      headers={"Content-Type": "text/csv"}).json()["accepted"] == 5704
-    return slug
-
-
-def published(cluster, slug, where="true"):
-    """Valid published readings of the project, counted independently in SQL."""
-    return int(cluster.psql(
-        "SELECT count(*) FROM air_published p JOIN device d ON d.id = p.device_id JOIN project pr"
-        f" ON pr.id = d.project_id WHERE pr.slug = '{slug}' AND p.pm25_ugm3 IS NOT NULL AND"
-        " p.quality & (SELECT sum(1 << bit)::int FROM quality_flag WHERE excluded) = 0"
-        f" AND {where}"))
+    return fixture_air_project(server, admin_token, "agg", k_anonymity=3, trim_min_m=200)
 
 
 def test_daily_statistics_for_the_whole_region(anon, project, cluster):

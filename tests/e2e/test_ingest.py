@@ -1,5 +1,4 @@
 """Ingest: every family, from real data, private, idempotent, and strict about bad input."""
-import json
 import uuid
 
 import pytest

@@ -85,7 +85,7 @@ def test_config_file_is_read_and_environment_overrides_it(folder, cluster):
     conf = os.path.join(folder, "good.conf")
     s = Server(folder, cluster.url, "sma_" + "x" * 40)
     with open(conf, "w") as f:
-        f.write(f'port = 1\nmax_body_bytes = "2k"\n')
+        f.write('port = 1\nmax_body_bytes = "2k"\n')
     s.env["SAMENMETEN_CONFIG"] = conf  # file says port 1; PORT in the environment wins
     s.start()
     try:

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from ingest_data import SNUFFEL_CSV, device_csv, read, trip_rows
+from ingest_data import device_csv, fixture_air_project, published, trip_rows
 
 RANGE = {"quantity": "pm25", "from": "2024-11-11T00:00:00Z", "to": "2024-11-13T00:00:00Z"}
 ROLLUP_STATS = "count,mean,min,max,hours"
@@ -24,12 +24,7 @@ def air_project(admin, k):
 
 @pytest.fixture(scope="module")
 def fixture_project(server, admin_token):
-    from contract import Client
-    admin = Client(server.base, admin_token)
-    slug = air_project(admin, 3)
-    assert admin.post(f"/v1/ingest/snuffelfiets?project={slug}", data=read(SNUFFEL_CSV),
-                      headers={"Content-Type": "text/csv"}).json()["accepted"] == 5704
-    return slug
+    return fixture_air_project(server, admin_token, "roll", k_anonymity=3, trim_min_m=200)
 
 
 def both(anon, params):
@@ -82,14 +77,6 @@ def test_views_answer_as_readings_do(anon, fixture_project):
         b = anon.get(path, params={**later, **params, "project": fixture_project}).json()
         assert a["items"] and a["items"] == b["items"], path
         assert a["suppressed"] == b["suppressed"]
-
-
-def published(cluster, slug):
-    """Valid published pm2.5 readings of the project, counted in SQL."""
-    return int(cluster.psql(
-        "SELECT count(*) FROM air_published p JOIN device d ON d.id = p.device_id JOIN project pr"
-        f" ON pr.id = d.project_id WHERE pr.slug = '{slug}' AND p.pm25_ugm3 IS NOT NULL AND"
-        " p.quality & (SELECT sum(1 << bit)::int FROM quality_flag WHERE excluded) = 0"))
 
 
 # A 30-minute ride north at about 20 km/h, uploaded in two halves that meet on a quarter
