@@ -79,6 +79,28 @@ static enum MHD_Result collect_query(void *cls, enum MHD_ValueKind kind, const c
 	return MHD_YES;
 }
 
+/* A CORS preflight: a browser asks before a cross-origin GET that carries
+ * more than the simple headers (If-None-Match from a dashboard's own cache,
+ * say). Open data says yes; other routes answer 405 as to any OPTIONS. */
+static bool answer_preflight(struct exchange *x)
+{
+	struct request *r = &x->req;
+	const struct app *app = r->app;
+	struct router_span spans[REQUEST_MAX_PARAMS];
+	size_t nparams = 0, index = 0;
+	char allow[128];
+	if (router_match(app->routes, app->nroutes, "GET", r->path, &index, spans, &nparams, allow,
+	                 sizeof(allow)) != ROUTER_MATCH ||
+	    app->routes[index].auth != AUTH_PUBLIC)
+		return false;
+	r->route = &app->routes[index]; /* for the CORS headers of the answer */
+	respond_header(r, "Access-Control-Allow-Methods", "GET, HEAD");
+	respond_header(r, "Access-Control-Allow-Headers", "Accept, If-None-Match");
+	respond_header(r, "Access-Control-Max-Age", "86400");
+	respond_bytes(r, 204, NULL, "", 0);
+	return true;
+}
+
 /* Routes the request; on a miss the 404 or 405 is the response. */
 static void route_request(struct exchange *x)
 {
@@ -94,6 +116,11 @@ static void route_request(struct exchange *x)
 		char q[160];
 		quote_value(q, sizeof(q), r->path, 120);
 		respond_problem(r, PROBLEM_NOT_FOUND, NULL, "there is no resource at \"%s\"", q);
+		x->answered = true;
+		return;
+	}
+	if (res == ROUTER_METHOD_NOT_ALLOWED && strcmp(r->method, "OPTIONS") == 0 &&
+	    answer_preflight(x)) {
 		x->answered = true;
 		return;
 	}

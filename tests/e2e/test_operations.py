@@ -82,6 +82,20 @@ def test_cors_on_public_reads_only(anon, admin, project):
     assert "Access-Control-Allow-Origin" not in r.headers
 
 
+def test_cors_preflight_for_open_data_only(anon, admin, project):
+    ask = {"Origin": "https://dashboard.example", "Access-Control-Request-Method": "GET",
+           "Access-Control-Request-Headers": "if-none-match"}
+    r = anon.request("OPTIONS", "/v1/aggregates", headers=ask)
+    assert r.status_code == 204 and r.content == b""
+    assert r.headers["Access-Control-Allow-Origin"] == "*"
+    assert "If-None-Match" in r.headers["Access-Control-Allow-Headers"]
+    assert int(r.headers["Access-Control-Max-Age"]) > 0
+    # Admin routes are not for browsers of other origins.
+    r = anon.request("OPTIONS", f"/v1/projects/{project['slug']}/devices", headers=ask)
+    assert r.status_code == 405 and "Access-Control-Allow-Origin" not in r.headers
+    assert anon.request("OPTIONS", "/v1/no-such-thing", headers=ask).status_code == 404
+
+
 def test_body_over_the_cap_is_413_by_content_length(admin):
     r = admin.post("/v1/projects", data=b"{" + b" " * MAX_BODY + b"}",
                    headers={"Content-Type": "application/json"})
