@@ -447,9 +447,10 @@ static sm_err rollups_cte(const struct agg_query *q, const char *column, struct 
 		    sql,
 		    "NULL::float8 AS v, ru.who, "
 		    "((ru.quality & (SELECT m FROM mask)) = 0 OR $11::boolean) AS ok\n"
-		    " FROM air_rollup ru JOIN project pr ON pr.id = ru.project_id AND pr.kind = 'air'\n"
+		    " FROM air_rollup ru\n"
 		    " WHERE ru.cell_m = %d AND ru.bucket >= $1::timestamptz"
-		    " AND ru.bucket < $2::timestamptz AND ($3::text IS NULL OR pr.slug = $3)",
+		    " AND ru.bucket < $2::timestamptz AND ($3::text IS NULL OR"
+		    " ru.project_id = (SELECT id FROM project WHERE slug = $3 AND kind = 'air'))",
 		    rollup_level(q));
 	if (e == SM_OK && strcmp(column, "quality") != 0)
 		e = buf_printf(sql, " AND ru.%s_n > 0", column);
@@ -504,7 +505,7 @@ sm_err agg_sql(const struct agg_query *q, const char *column, struct buf *sql)
 	if (e == SM_OK)
 		e = buf_printf(
 		    sql,
-		    "),\n c AS (SELECT start, %s AS cell%s,"
+		    "),\n c AS (SELECT start, %s COLLATE \"C\" AS cell%s,"
 		    " coalesce(sum(vn) FILTER (WHERE ok), 0) AS n,"
 		    " coalesce(sum(vn) FILTER (WHERE NOT ok), 0) AS flagged,"
 		    " count(DISTINCT who) FILTER (WHERE ok) AS participants",

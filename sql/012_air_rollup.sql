@@ -34,7 +34,18 @@ CREATE TABLE air_rollup (
     humidity_pct_n integer NOT NULL, humidity_pct_sum float8, humidity_pct_min real,
         humidity_pct_max real
 );
-CREATE INDEX air_rollup_place_time ON air_rollup (cell_m, bucket);
+-- Queries read a level over a time range: this index holds every column
+-- they read, so they scan its leaves in order (index-only) wherever the rows
+-- lie in the heap. A device's refresh rewrites its rows, in ingest order,
+-- which need not be time order (an upload of last month's rides).
+CREATE INDEX air_rollup_place_time ON air_rollup (cell_m, bucket) INCLUDE (
+    gx, gy, project_id, who, quality, readings,
+    pm1_ugm3_n, pm1_ugm3_sum, pm1_ugm3_min, pm1_ugm3_max,
+    pm25_ugm3_n, pm25_ugm3_sum, pm25_ugm3_min, pm25_ugm3_max,
+    pm10_ugm3_n, pm10_ugm3_sum, pm10_ugm3_min, pm10_ugm3_max,
+    no2_n, no2_sum, no2_min, no2_max,
+    temperature_c_n, temperature_c_sum, temperature_c_min, temperature_c_max,
+    humidity_pct_n, humidity_pct_sum, humidity_pct_min, humidity_pct_max);
 CREATE INDEX air_rollup_device_time ON air_rollup (device_id, bucket);
 
 -- Recomputes device d's rollup rows over the 15-minute buckets that hold
