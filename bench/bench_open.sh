@@ -15,7 +15,7 @@
 #    clients; the load time is printed. Then VACUUM ANALYZE and a CHECKPOINT
 #    (timed apart), as autovacuum would do sooner or later.
 # 2. Aggregates, each with wrk (BENCH_OPEN_WRK_THREADS 2 threads,
-#    BENCH_OPEN_WRK_CONNECTIONS 8 connections, --latency; bench/open_wrk.lua
+#    each of BENCH_OPEN_WRK_CONNECTIONS ("1 8") connections, --latency; bench/open_wrk.lua
 #    prints p50/p95/p99) and, beside it, the same SQL in psql (the median of
 #    \timing over BENCH_OPEN_PSQL_RUNS (5) runs, 3 when one takes over 2 s):
 #     a  30-day hourly, whole region: the 30 UTC days with the most readings;
@@ -56,7 +56,7 @@ devices=${BENCH_OPEN_DEVICES:-800}
 batch=${BENCH_OPEN_BATCH:-5000}
 clients=${BENCH_OPEN_CLIENTS:-8}
 wrk_threads=${BENCH_OPEN_WRK_THREADS:-2}
-wrk_conns=${BENCH_OPEN_WRK_CONNECTIONS:-8}
+wrk_conns=${BENCH_OPEN_WRK_CONNECTIONS:-1 8}
 wrk_secs=${BENCH_OPEN_WRK_SECONDS:-15}
 wrk_max=${BENCH_OPEN_WRK_MAX_SECONDS:-60}
 psql_runs=${BENCH_OPEN_PSQL_RUNS:-5}
@@ -166,6 +166,8 @@ busy_next=$(date -u -d "$busy_day + 1 day" +%F)
 echo "windows: 30 days $win_from .. $win_to ($win_n readings); busiest day $busy_day ($busy_n readings)"
 
 # 2. Aggregates.
+# What server/db.c sets on each of its connections, for the psql runs too.
+server_settings="SET jit = off; SET work_mem = '32MB';"
 k=$(psql_db -c "SELECT k_anonymity FROM project WHERE slug = '$slug'")
 unit=$(psql_db -c "SELECT unit FROM quantity WHERE name = 'pm25'")
 names=(a a+ b)
@@ -198,12 +200,12 @@ print(len(d["items"]), d["suppressed"], d["excluded"], sum(i["count"] for i in d
   q=q${i}
   "$bench_dir/open_sql" "$q" "$query" "$k" "$unit" >"$bench_dir/prepare.sql"
   exec_sql=$("$bench_dir/open_sql" -e "$q" "$query" "$k" "$unit")
-  { echo "SET plan_cache_mode = force_custom_plan;"; cat "$bench_dir/prepare.sql"
+  { echo "SET plan_cache_mode = force_custom_plan; $server_settings"; cat "$bench_dir/prepare.sql"
     echo "$exec_sql;"; } | psql_db -F $'\x01' | cut -d $'\x01' -f1 >"$bench_dir/agg.psql"
   if [ "$(cat "$bench_dir/agg.psql")" != "$(cat "$bench_dir/agg.body")" ]; then
     echo "   psql's answer differs from the HTTP body: the psql timing is not of the same query" >&2
   fi
-  { echo "SET plan_cache_mode = force_custom_plan;"; cat "$bench_dir/prepare.sql"
+  { echo "SET plan_cache_mode = force_custom_plan; $server_settings"; cat "$bench_dir/prepare.sql"
     echo '\o /dev/null'; echo '\timing on'
     # A slow query gets 3 runs, not more: the median is as telling, the run shorter.
     runs=$psql_runs
@@ -214,29 +216,34 @@ print(len(d["items"]), d["suppressed"], d["excluded"], sum(i["count"] for i in d
   echo "   psql: median ${r_psql[$name]} ms of $(grep -c '^Time:' "$bench_dir/timing.out") runs" \
     "($(awk '/^Time:/ { printf "%s%.0f", s, $2; s = " " }' "$bench_dir/timing.out") ms)"
   if [ "$explain" = 1 ]; then
-    { echo "SET plan_cache_mode = force_custom_plan;"; cat "$bench_dir/prepare.sql"
+    { echo "SET plan_cache_mode = force_custom_plan; $server_settings"; cat "$bench_dir/prepare.sql"
       echo "EXPLAIN (ANALYZE, BUFFERS) $exec_sql;"; } | psql_db | sed 's/^/   | /'
   fi
 
   # wrk only counts requests that end within its run: a query that takes seconds gets
   # a longer run, about two requests per connection (cores share the work), up to
-  # BENCH_OPEN_WRK_MAX_SECONDS.
-  dur=$(awk -v s="$single" -v c="$wrk_conns" -v n="$(nproc)" -v min="$wrk_secs" -v max="$wrk_max" \
-    'BEGIN { d = int(2 * s * c / n + 1); d = d < min ? min : d; print (d > max ? max : d) }')
-  r_dur[$name]=$dur
-  out=$(wrk -t"$wrk_threads" -c"$wrk_conns" -d"${dur}s" --timeout "$((dur > 60 ? dur : 60))s" \
-          --latency -s bench/open_wrk.lua "$url")
-  res=$(grep '^wrk_result' <<<"$out")
-  val() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" <<<"$res"; }
-  r_p50[$name]=$(val p50_ms) r_p95[$name]=$(val p95_ms) r_p99[$name]=$(val p99_ms)
-  r_rps[$name]=$(val rps) r_req[$name]=$(val requests)
-  if [ "${r_req[$name]}" = 0 ]; then
-    r_p50[$name]=">${dur}000" r_p95[$name]=">${dur}000" r_p99[$name]=">${dur}000"
-  fi
-  echo "   wrk -t$wrk_threads -c$wrk_conns -d${dur}s: ${r_req[$name]} requests," \
-    "${r_rps[$name]} req/s; latency p50 ${r_p50[$name]} ms, p95 ${r_p95[$name]} ms," \
-    "p99 ${r_p99[$name]} ms, max $(val max_ms) ms; non-2xx $(val non2xx)," \
-    "timeouts $(val timeouts), socket errors $(val socket_errors)"
+  # BENCH_OPEN_WRK_MAX_SECONDS. One connection gives the latency of a request alone;
+  # more, the latency when requests queue for the cores.
+  for conns in $wrk_conns; do
+    dur=$(awk -v s="$single" -v c="$conns" -v n="$(nproc)" -v min="$wrk_secs" -v max="$wrk_max" \
+      'BEGIN { d = int(2 * s * c / n + 1); d = d < min ? min : d; print (d > max ? max : d) }')
+    key=$name/$conns
+    r_dur[$key]=$dur
+    wait_idle
+    out=$(wrk -t"$((conns < wrk_threads ? conns : wrk_threads))" -c"$conns" -d"${dur}s" \
+            --timeout "$((dur > 60 ? dur : 60))s" --latency -s bench/open_wrk.lua "$url")
+    res=$(grep '^wrk_result' <<<"$out")
+    val() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" <<<"$res"; }
+    r_p50[$key]=$(val p50_ms) r_p95[$key]=$(val p95_ms) r_p99[$key]=$(val p99_ms)
+    r_rps[$key]=$(val rps) r_req[$key]=$(val requests)
+    if [ "${r_req[$key]}" = 0 ]; then
+      r_p50[$key]=">${dur}000" r_p95[$key]=">${dur}000" r_p99[$key]=">${dur}000"
+    fi
+    echo "   wrk -c$conns -d${dur}s: ${r_req[$key]} requests," \
+      "${r_rps[$key]} req/s; latency p50 ${r_p50[$key]} ms, p95 ${r_p95[$key]} ms," \
+      "p99 ${r_p99[$key]} ms, max $(val max_ms) ms; non-2xx $(val non2xx)," \
+      "timeouts $(val timeouts), socket errors $(val socket_errors)"
+  done
 done
 
 # 3. Downloads.
@@ -299,12 +306,16 @@ met() { awk -v v="$1" -v t="$2" -v op="$3" 'BEGIN { if (v == "" || v == "-") pri
   else if (v ~ /^>/) print "MISSED";
   else if ((op == "<" && v + 0 < t) || (op == ">=" && v + 0 >= t)) print "met";
   else print "MISSED" }'; }
-printf "$sfmt" "aggregate (wrk -c$wrk_conns)" "p50 ms" "p95 ms" "p99 ms" "req/s" \
+printf "$sfmt" "aggregate (wrk connections)" "p50 ms" "p95 ms" "p99 ms" "req/s" \
   "target" "psql median ms"
 for i in "${!names[@]}"; do
   name=${names[$i]}
-  printf "$sfmt" "${labels[$i]} (${r_req[$name]:-0} in ${r_dur[$name]:-0}s)" "${r_p50[$name]:--}" "${r_p95[$name]:--}" "${r_p99[$name]:--}" \
-    "${r_rps[$name]:--}" "p95<50 $(met "${r_p95[$name]:-}" 50 '<')" "${r_psql[$name]:--}"
+  for conns in $wrk_conns; do
+    key=$name/$conns
+    printf "$sfmt" "${labels[$i]}, -c$conns (${r_req[$key]:-0} in ${r_dur[$key]:-0}s)" \
+      "${r_p50[$key]:--}" "${r_p95[$key]:--}" "${r_p99[$key]:--}" "${r_rps[$key]:--}" \
+      "p95<50 $(met "${r_p95[$key]:-}" 50 '<')" "${r_psql[$name]:--}"
+  done
 done
 printf "$sfmt" "download" "MB" "seconds" "MB/s" "peak RSS MiB" "target" "VmHWM MiB"
 for fmt in $formats; do
