@@ -384,6 +384,14 @@ static int rollup_level(const struct agg_query *q)
 	return q->cell_m % 250 == 0 ? 250 : spaces[AGG_GRID].rollup_cell_m;
 }
 
+/* Whether q reads the hourly rollups of the whole region: buckets of an
+ * hour and longer over whole hours. */
+static bool rollup_hourly(const struct agg_query *q)
+{
+	bool whole_hours = q->from % (4 * QUARTER_HOUR) == 0 && q->to % (4 * QUARTER_HOUR) == 0;
+	return q->space == AGG_ALL && q->bucket != AGG_15MIN && whole_hours;
+}
+
 /* The start of each reading's bucket, over its time `t`. */
 static sm_err bucket_start(const struct agg_query *q, const char *t, struct buf *sql)
 {
@@ -447,11 +455,12 @@ static sm_err rollups_cte(const struct agg_query *q, const char *column, struct 
 		    sql,
 		    "NULL::float8 AS v, ru.who, "
 		    "((ru.quality & (SELECT m FROM mask)) = 0 OR $11::boolean) AS ok\n"
-		    " FROM air_rollup ru\n"
-		    " WHERE ru.cell_m = %d AND ru.bucket >= $1::timestamptz"
+		    " FROM %s ru\n WHERE ru.bucket >= $1::timestamptz"
 		    " AND ru.bucket < $2::timestamptz AND ($3::text IS NULL OR"
 		    " ru.project_id = (SELECT id FROM project WHERE slug = $3 AND kind = 'air'))",
-		    rollup_level(q));
+		    rollup_hourly(q) ? "air_rollup_hourly" : "air_rollup");
+	if (e == SM_OK && !rollup_hourly(q))
+		e = buf_printf(sql, " AND ru.cell_m = %d", rollup_level(q));
 	if (e == SM_OK && strcmp(column, "quality") != 0)
 		e = buf_printf(sql, " AND ru.%s_n > 0", column);
 	return e;

@@ -11,10 +11,13 @@
 -- participants can be counted over any union too. Percentiles cannot be
 -- added up: they come from the readings.
 --
+-- The whole region is also kept per hour (air_rollup_hourly): hours and
+-- longer buckets over whole hours read a quarter of the rows.
+--
 -- A device's rows over a time range are recomputed from air_published
 -- whenever its trips there change (a trip's hidden end zones move as it
--- grows), and go with it on erasure. Trips lie at least 30 minutes apart,
--- so a 15-minute bucket never holds readings of two trips of one device.
+-- grows), and go with it on erasure: every row of the device in the hours
+-- the trip touches is recomputed, whichever trip its readings belong to.
 CREATE TABLE air_rollup (
     bucket        timestamptz NOT NULL,
     cell_m        smallint NOT NULL CHECK (cell_m IN (0, 100, 250)),
@@ -48,14 +51,24 @@ CREATE INDEX air_rollup_place_time ON air_rollup (cell_m, bucket) INCLUDE (
     humidity_pct_n, humidity_pct_sum, humidity_pct_min, humidity_pct_max);
 CREATE INDEX air_rollup_device_time ON air_rollup (device_id, bucket);
 
--- Recomputes device d's rollup rows over the 15-minute buckets that hold
--- [lo, hi].
+CREATE TABLE air_rollup_hourly (LIKE air_rollup);
+ALTER TABLE air_rollup_hourly DROP COLUMN cell_m, DROP COLUMN gx, DROP COLUMN gy;
+CREATE INDEX air_rollup_hourly_time ON air_rollup_hourly (bucket) INCLUDE (
+    project_id, who, quality, readings,
+    pm1_ugm3_n, pm1_ugm3_sum, pm1_ugm3_min, pm1_ugm3_max,
+    pm25_ugm3_n, pm25_ugm3_sum, pm25_ugm3_min, pm25_ugm3_max,
+    pm10_ugm3_n, pm10_ugm3_sum, pm10_ugm3_min, pm10_ugm3_max,
+    no2_n, no2_sum, no2_min, no2_max,
+    temperature_c_n, temperature_c_sum, temperature_c_min, temperature_c_max,
+    humidity_pct_n, humidity_pct_sum, humidity_pct_min, humidity_pct_max);
+CREATE INDEX air_rollup_hourly_device_time ON air_rollup_hourly (device_id, bucket);
+
+-- Recomputes device d's rollup rows over the hours that hold [lo, hi].
 CREATE FUNCTION air_rollup_refresh(d uuid, lo timestamptz, hi timestamptz) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
-    b0 timestamptz := date_bin('15 minutes', lo, timestamptz '2000-01-01T00:00:00Z');
-    b1 timestamptz := date_bin('15 minutes', hi, timestamptz '2000-01-01T00:00:00Z')
-                      + interval '15 minutes';
+    b0 timestamptz := date_trunc('hour', lo, 'UTC');
+    b1 timestamptz := date_trunc('hour', hi, 'UTC') + interval '1 hour';
     proj bigint;
     participant bigint;
 BEGIN
@@ -63,6 +76,18 @@ BEGIN
                        ::bit(64)::bigint
     INTO proj, participant FROM device WHERE id = d;
     DELETE FROM air_rollup WHERE device_id = d AND bucket >= b0 AND bucket < b1;
+    DELETE FROM air_rollup_hourly WHERE device_id = d AND bucket >= b0 AND bucket < b1;
+    -- The published readings once, for both tables.
+    CREATE TEMP TABLE IF NOT EXISTS rollup_source (bucket timestamptz, quality integer,
+        rd geometry, pm1_ugm3 float8, pm25_ugm3 float8, pm10_ugm3 float8, no2 float8,
+        temperature_c float8, humidity_pct float8) ON COMMIT DELETE ROWS;
+    DELETE FROM rollup_source;
+    INSERT INTO rollup_source
+    SELECT date_bin('15 minutes', p.recorded_at, timestamptz '2000-01-01T00:00:00Z'),
+           p.quality, ST_Transform(p.position, 28992), p.pm1_ugm3, p.pm25_ugm3, p.pm10_ugm3,
+           p.no2, p.temperature_c, p.humidity_pct
+    FROM air_published p
+    WHERE p.device_id = d AND p.recorded_at >= b0 AND p.recorded_at < b1;
     INSERT INTO air_rollup
     SELECT r.bucket, c.cell_m, c.gx, c.gy, d, proj, participant, r.quality, count(*),
            count(pm1_ugm3), sum(pm1_ugm3), min(pm1_ugm3), max(pm1_ugm3),
@@ -71,19 +96,23 @@ BEGIN
            count(no2), sum(no2), min(no2), max(no2),
            count(temperature_c), sum(temperature_c), min(temperature_c), max(temperature_c),
            count(humidity_pct), sum(humidity_pct), min(humidity_pct), max(humidity_pct)
-    FROM (SELECT date_bin('15 minutes', p.recorded_at, timestamptz '2000-01-01T00:00:00Z')
-                     AS bucket, p.quality, ST_Transform(p.position, 28992) AS rd,
-                 p.pm1_ugm3::float8 AS pm1_ugm3, p.pm25_ugm3::float8 AS pm25_ugm3,
-                 p.pm10_ugm3::float8 AS pm10_ugm3, p.no2::float8 AS no2,
-                 p.temperature_c::float8 AS temperature_c, p.humidity_pct::float8 AS humidity_pct
-          FROM air_published p
-          WHERE p.device_id = d AND p.recorded_at >= b0 AND p.recorded_at < b1) r
+    FROM rollup_source r
     CROSS JOIN LATERAL (VALUES (0::smallint, 0, 0),
         (100::smallint, floor(ST_X(r.rd) / 100)::integer, floor(ST_Y(r.rd) / 100)::integer),
         (250::smallint, floor(ST_X(r.rd) / 250)::integer, floor(ST_Y(r.rd) / 250)::integer))
         AS c (cell_m, gx, gy)
     WHERE c.cell_m = 0 OR r.rd IS NOT NULL
     GROUP BY r.bucket, c.cell_m, c.gx, c.gy, r.quality;
+    INSERT INTO air_rollup_hourly
+    SELECT date_trunc('hour', r.bucket, 'UTC'), d, proj, participant, r.quality, count(*),
+           count(pm1_ugm3), sum(pm1_ugm3), min(pm1_ugm3), max(pm1_ugm3),
+           count(pm25_ugm3), sum(pm25_ugm3), min(pm25_ugm3), max(pm25_ugm3),
+           count(pm10_ugm3), sum(pm10_ugm3), min(pm10_ugm3), max(pm10_ugm3),
+           count(no2), sum(no2), min(no2), max(no2),
+           count(temperature_c), sum(temperature_c), min(temperature_c), max(temperature_c),
+           count(humidity_pct), sum(humidity_pct), min(humidity_pct), max(humidity_pct)
+    FROM rollup_source r
+    GROUP BY 1, r.quality;
 END $$;
 
 -- Trips, their zones, and now their rollups: both ingest paths call this.
@@ -121,6 +150,7 @@ BEGIN
     DELETE FROM air_reading WHERE device_id = ANY (ids);
     GET DIAGNOSTICS air = ROW_COUNT;
     DELETE FROM air_rollup WHERE device_id = ANY (ids);
+    DELETE FROM air_rollup_hourly WHERE device_id = ANY (ids);
     DELETE FROM traffic_report WHERE device_id = ANY (ids);
     GET DIAGNOSTICS traffic = ROW_COUNT;
     DELETE FROM heat_observation WHERE device_id = ANY (ids);

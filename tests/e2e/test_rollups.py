@@ -118,7 +118,8 @@ def test_erasure_takes_the_rollups(admin, anon, cluster):
         == "t"
     r = admin.post(f"/v1/projects/{slug}/erasures", json={"participant": "p-55"})
     assert r.status_code == 200, r.text
-    assert cluster.psql(f"SELECT count(*) FROM air_rollup WHERE device_id = '{rider['id']}'") \
-        == "0"
+    for table in ("air_rollup", "air_rollup_hourly"):
+        assert cluster.psql(f"SELECT count(*) FROM {table} WHERE device_id = '{rider['id']}'") \
+            == "0"
     rollup, readings = both(anon, {**RIDE_RANGE, "project": slug, "bucket": "hour"})
     assert rollup["items"] == readings["items"] == []

@@ -127,33 +127,38 @@ static void test_defaults(void **state)
 	assert_int_equal(q.format, AGG_CSV);
 }
 
-/* Which queries the rollups answer, and that the SQL reads what was chosen. */
+/* Which queries the rollups answer (and rows of which span), and that the
+ * SQL reads what was chosen. */
 static void test_source(void **state)
 {
 	static const struct {
 		const char *name;
 		const char *query;
-		bool rollups;
+		int span; /* minutes of the rollup rows read; 0: the readings */
 	} cases[] = {
-	    {"whole region, hourly", "from=2024-11-01T00:00:00Z&to=2024-12-01T00:00:00Z", true},
-	    {"default range", "", true},
-	    {"quarter hours", "from=2024-11-01T00:15:00Z&to=2024-11-01T10:45:00Z&bucket=15min",
-	     true},
+	    {"whole region, hourly", "from=2024-11-01T00:00:00Z&to=2024-12-01T00:00:00Z", 60},
+	    {"default range", "", 15}, /* whole quarters, not whole hours */
+	    {"quarter hours", "from=2024-11-01T00:15:00Z&to=2024-11-01T10:45:00Z&bucket=15min", 15},
+	    {"whole region, 15min", "from=2024-11-01T00:00:00Z&to=2024-11-02T00:00:00Z&bucket=15min",
+	     15},
+	    {"hourly from a quarter", "from=2024-11-01T00:15:00Z&to=2024-11-02T00:00:00Z", 15},
 	    {"offset times on quarters", "from=2024-11-01T01:15:00%2B01:00&to=2024-11-02T00:00:00Z",
-	     true},
-	    {"grid 100", "space=grid:100", true},
-	    {"grid 250", "space=grid:250", true},
-	    {"grid 500", "space=grid:500", true},
-	    {"grid 1000", "space=grid:1000", true},
-	    {"extremes and hours", "stat=count,mean,min,max,hours", true},
-	    {"every quality", "quality=all&bucket=month&tz=Europe/Amsterdam", true},
-	    {"a percentile", "stat=mean,p50", false},
-	    {"p98", "stat=p98", false},
-	    {"a bbox", "bbox=5.0,52.0,5.2,52.2", false},
-	    {"an area layer", "space=area:wijken", false},
-	    {"hexagons", "space=hex:500", false},
-	    {"from inside a quarter", "from=2024-11-01T00:10:00Z&to=2024-11-02T00:00:00Z", false},
-	    {"to inside a quarter", "from=2024-11-01T00:00:00Z&to=2024-11-02T00:00:01Z", false},
+	     15}, /* 00:15Z */
+	    {"offset times on hours", "from=2024-11-01T01:00:00%2B01:00&to=2024-11-02T00:00:00Z", 60},
+	    {"grid 100", "space=grid:100&from=2024-11-01T00:00:00Z&to=2024-11-02T00:00:00Z", 15},
+	    {"grid 250", "space=grid:250", 15},
+	    {"grid 500", "space=grid:500", 15},
+	    {"grid 1000", "space=grid:1000", 15},
+	    {"extremes and hours", "stat=count,mean,min,max,hours", 15},
+	    {"every quality", "quality=all&bucket=month&tz=Europe/Amsterdam&from=2024-10-01T00:00:00Z"
+	     "&to=2024-12-01T00:00:00Z", 60},
+	    {"a percentile", "stat=mean,p50", 0},
+	    {"p98", "stat=p98", 0},
+	    {"a bbox", "bbox=5.0,52.0,5.2,52.2", 0},
+	    {"an area layer", "space=area:wijken", 0},
+	    {"hexagons", "space=hex:500", 0},
+	    {"from inside a quarter", "from=2024-11-01T00:10:00Z&to=2024-11-02T00:00:00Z", 0},
+	    {"to inside a quarter", "from=2024-11-01T00:00:00Z&to=2024-11-02T00:00:01Z", 0},
 	};
 	(void)state;
 	struct table_run run = {0};
@@ -172,12 +177,14 @@ static void test_source(void **state)
 		EXPECT(run, cases[i].name, e == SM_OK);
 		if (e != SM_OK)
 			continue;
-		EXPECT(run, cases[i].name, agg_uses_rollups(&q) == cases[i].rollups);
+		EXPECT(run, cases[i].name, agg_uses_rollups(&q) == (cases[i].span > 0));
 		struct buf sql;
 		buf_init(&sql, 0);
 		EXPECT(run, cases[i].name, agg_sql(&q, "pm25_ugm3", &sql) == SM_OK);
 		EXPECT_HAS(run, cases[i].name, sql.data,
-		           cases[i].rollups ? "FROM air_rollup" : "FROM air_published");
+		           cases[i].span == 60   ? "FROM air_rollup_hourly ru"
+		           : cases[i].span == 15 ? "FROM air_rollup ru"
+		                                 : "FROM air_published");
 		buf_cleanup(&sql);
 	}
 	TABLE_DONE(run);
