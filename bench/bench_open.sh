@@ -285,8 +285,11 @@ for fmt in $formats; do
 done
 if [ "$db_copy" = 1 ] && [ -n "$formats" ]; then
   # dataset_air() exactly as server/download.c calls it (any 32-byte key: it
-  # only changes the pseudonyms), COPY to a file on the database server.
+  # only changes the pseudonyms), with the settings of its transaction, COPY
+  # to a file on the database server.
   t=$(psql_db <<EOF | awk '/^Time:/ { print $2 }'
+SET jit = off;
+SET work_mem = '64MB';
 \\timing on
 COPY (SELECT * FROM dataset_air('$slug', '2000-01-01', now() + interval '1 day',
       decode(repeat('ab', 32), 'hex'))) TO '/dev/null' WITH (FORMAT csv, HEADER);
