@@ -43,6 +43,9 @@
 # 4. A summary against the targets: each aggregate p95 < 50 ms; download
 #    >= 100 MB/s (MB = 10^6 bytes) with server RSS < 64 MiB.
 #
+# BENCH_OPEN_PARTS ("aggregates downloads") chooses the parts after the load:
+# BENCH_OPEN_PARTS=downloads skips the aggregates, for quicker runs on the
+# downloads alone.
 # BENCH_OPEN_EXPLAIN=1 also prints EXPLAIN (ANALYZE, BUFFERS) of each
 # aggregate. BENCH_OPEN_HOLD=1 keeps the cluster and the server up at the end
 # (until the file it names is removed), for profiling by hand.
@@ -64,6 +67,7 @@ formats=${BENCH_OPEN_FORMATS:-csv ndjson}
 db_copy=${BENCH_OPEN_DB_COPY:-0}
 explain=${BENCH_OPEN_EXPLAIN:-0}
 hold=${BENCH_OPEN_HOLD:-0}
+parts=" ${BENCH_OPEN_PARTS:-aggregates downloads} "
 slug=open
 . bench/lib.sh
 
@@ -171,6 +175,7 @@ server_settings="SET jit = off; SET work_mem = '32MB';"
 k=$(psql_db -c "SELECT k_anonymity FROM project WHERE slug = '$slug'")
 unit=$(psql_db -c "SELECT unit FROM quantity WHERE name = 'pm25'")
 names=(a a+ b)
+[[ $parts == *" aggregates "* ]] || names=()
 labels=("a: 30 d hourly, all" "a+: same, 7 stats" "b: 1 d grid:100")
 queries=(
   "quantity=pm25&from=${win_from}T00:00:00Z&to=${win_to}T00:00:00Z&bucket=hour"
@@ -252,6 +257,7 @@ bench_start_server "$build"
 rss_now() { awk '/^VmRSS:/ { print $2 }' "/proc/$bench_server_pid/status"; }
 echo "-- downloads: GET /v1/datasets/$slug (server restarted: RSS $(rss_now) KiB)"
 declare -A d_mbs d_peak d_hwm d_secs d_bytes
+[[ $parts == *" downloads "* ]] || formats=""
 for fmt in $formats; do
   rss0=$(rss_now)
   touch "$bench_dir/sampling"
@@ -284,10 +290,13 @@ for fmt in $formats; do
     'BEGIN { printf "%.1f", k / 1024 }') MiB, peak sampled ${d_peak[$fmt]} MiB, VmHWM" \
     "${d_hwm[$fmt]} MiB"
 done
-if [ "$db_copy" = 1 ]; then
+if [ "$db_copy" = 1 ] && [ -n "$formats" ]; then
   # dataset_air() exactly as server/download.c calls it (any 32-byte key: it
-  # only changes the pseudonyms), COPY to a file on the database server.
+  # only changes the pseudonyms), with the settings of its transaction, COPY
+  # to a file on the database server.
   t=$(psql_db <<EOF | awk '/^Time:/ { print $2 }'
+SET jit = off;
+SET work_mem = '64MB';
 \\timing on
 COPY (SELECT * FROM dataset_air('$slug', '2000-01-01', now() + interval '1 day',
       decode(repeat('ab', 32), 'hex'))) TO '/dev/null' WITH (FORMAT csv, HEADER);
