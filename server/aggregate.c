@@ -299,7 +299,6 @@ static const struct {
 struct space_sql {
 	const char *columns;        /* extra columns of r from readings, each + ", " */
 	const char *rollup_columns; /* the same from rollups; NULL: readings only */
-	int rollup_cell_m;          /* the rollup level the cells are unions of */
 	const char *join;           /* extra joins of r, from readings */
 	const char *cell;           /* the cell id, over r's columns */
 	const char *group;          /* extra grouping columns, each after ", " */
@@ -319,29 +318,29 @@ struct space_sql {
 #define RD_ORIGIN "ST_SetSRID(ST_MakePoint(0, 0), 28992)"
 
 static const struct space_sql spaces[] = {
-    [AGG_ALL] = {"", "", 0, "", "'all'::text", "", "NULL::json"},
-    [AGG_GRID] = {GRID_FROM_READINGS, GRID_FROM_ROLLUPS, 100, "",
+    [AGG_ALL] = {"", "", "", "'all'::text", "", "NULL::json"},
+    [AGG_GRID] = {GRID_FROM_READINGS, GRID_FROM_ROLLUPS, "",
                   "format('rd%s-%s-%s', $16::integer, gx * $16::integer, gy * $16::integer)",
                   ", gx, gy",
                   "ST_AsGeoJSON(ST_Transform(ST_MakeEnvelope(gx * $16::integer, gy * $16::integer,"
                   " (gx + 1) * $16::integer, (gy + 1) * $16::integer, 28992), 4326), 6)::json"},
     /* Flat-topped hexagons with edges of $16 m, in PostGIS's ST_HexagonGrid
      * layout, named by their column and row (sql/014_hexagons.sql). */
-    [AGG_HEX] = {"hx.i AS gx, hx.j AS gy, ", NULL, 0,
+    [AGG_HEX] = {"hx.i AS gx, hx.j AS gy, ", NULL,
                  " CROSS JOIN LATERAL rd_hexagon(p.position, $16::integer) hx",
                  "format('hex%s-%s-%s', $16::integer, gx, gy)", ", gx, gy",
                  "ST_AsGeoJSON(ST_Transform(ST_Hexagon($16::integer, gx, gy, " RD_ORIGIN
                  "), 4326), 6)::json"},
     /* The areas of an uploaded layer, named by their code. */
-    [AGG_AREA] = {"a.code AS acode, ", NULL, 0,
+    [AGG_AREA] = {"a.code AS acode, ", NULL,
                   " JOIN area a ON a.layer = $17::text AND ST_Intersects(a.geom, p.position)",
                   "acode", ", acode",
                   "(SELECT ST_AsGeoJSON(a.geom, 6)::json FROM area a WHERE a.layer = $17::text"
                   " AND a.code = page.cell)"},
     /* Places published one by one, as the family names them. */
-    [AGG_SEGMENT] = {"p.place, p.place_geom, ", NULL, 0, "", "place", ", place, place_geom",
+    [AGG_SEGMENT] = {"p.place, p.place_geom, ", NULL, "", "place", ", place, place_geom",
                      "place_geom::json"},
-    [AGG_STATION] = {"p.place, p.place_geom, ", NULL, 0, "", "place", ", place, place_geom",
+    [AGG_STATION] = {"p.place, p.place_geom, ", NULL, "", "place", ", place, place_geom",
                      "place_geom::json"},
 };
 
@@ -376,12 +375,12 @@ bool agg_uses_rollups(const struct agg_query *q)
 	return true;
 }
 
-/* The rollup level of q's cells. */
+/* The rollup level of q's cells (GRID_FROM_ROLLUPS). */
 static int rollup_level(const struct agg_query *q)
 {
 	if (q->space != AGG_GRID)
 		return 0;
-	return q->cell_m % 250 == 0 ? 250 : spaces[AGG_GRID].rollup_cell_m;
+	return q->cell_m % 250 == 0 ? 250 : 100;
 }
 
 /* Whether q reads the hourly rollups of the whole region: buckets of an
@@ -467,7 +466,6 @@ static sm_err rollups_cte(const struct agg_query *q, const char *column, struct 
 }
 
 /* The answer of AGG_EXCEEDANCES: per cell, how many buckets (days or hours)
-: per cell, how many buckets (days or hours)
  * had a mean above the reference value. */
 #define EXCEEDANCES_ANSWER                                                                         \
 	" ex AS (SELECT cell%s, count(*) AS periods, count(*) FILTER (WHERE mean > $18::float8)"   \

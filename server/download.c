@@ -11,14 +11,14 @@
 
 /* The dataset's values travel as transaction-local settings: COPY takes no
  * bind parameters, and nothing the client sent is ever spliced into SQL.
- * The same statement turns JIT off (compiling the plan costs seconds and
- * gains nothing on a stream) and gives dataset_air() room to sort one day's
- * rows in memory (sql/013_dataset_stream.sql). */
+ * The same statement gives dataset_air() room to sort one day's rows in
+ * memory (sql/013_dataset_stream.sql); JIT is off on every connection
+ * (db_connect). */
 static const struct db_stmt settings = {
     "download_settings",
     "SELECT set_config('samenmeten.slug', $1, true), set_config('samenmeten.from', $2, true),"
     " set_config('samenmeten.to', $3, true), set_config('samenmeten.key', $4, true),"
-    " set_config('jit', 'off', true), set_config('work_mem', '64MB', true)",
+    " set_config('work_mem', '64MB', true)",
     4,
 };
 
