@@ -171,7 +171,7 @@ echo "windows: 30 days $win_from .. $win_to ($win_n readings); busiest day $busy
 
 # 2. Aggregates.
 # What server/db.c sets on each of its connections, for the psql runs too.
-server_settings="SET jit = off; SET work_mem = '32MB';"
+server_settings="SET jit = off; SET work_mem = '32MB'; SET random_page_cost = 1.1;"
 k=$(psql_db -c "SELECT k_anonymity FROM project WHERE slug = '$slug'")
 unit=$(psql_db -c "SELECT unit FROM quantity WHERE name = 'pm25'")
 names=(a a+ b)

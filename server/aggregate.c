@@ -26,16 +26,26 @@ static const struct {
 	 * vlo and greatest vhi per row (one reading, or a rollup row), and the
 	 * value `v` itself (readings only). */
 	const char *sql;
+	/* The same in two steps (see per_participant_first()): a partial per
+	 * participant over r, and the statistic over those partials (w, where
+	 * n is the participant's count); NULL: it does not add up that way. */
+	const char *partial, *over_partials;
 	bool needs_readings; /* percentiles do not add up over rollup rows */
 } stats[] = {
-    {"count", AGG_COUNT, NULL, false},
-    {"mean", AGG_MEAN, "sum(vs) FILTER (WHERE ok) / nullif(sum(vn) FILTER (WHERE ok), 0)", false},
-    {"min", AGG_MIN, "min(vlo) FILTER (WHERE ok)", false},
-    {"max", AGG_MAX, "max(vhi) FILTER (WHERE ok)", false},
-    {"p50", AGG_P50, "percentile_cont(0.5) WITHIN GROUP (ORDER BY v) FILTER (WHERE ok)", true},
-    {"p90", AGG_P90, "percentile_cont(0.9) WITHIN GROUP (ORDER BY v) FILTER (WHERE ok)", true},
-    {"p98", AGG_P98, "percentile_cont(0.98) WITHIN GROUP (ORDER BY v) FILTER (WHERE ok)", true},
-    {"hours", AGG_HOURS, "count(DISTINCT hour) FILTER (WHERE ok)", false},
+    {"count", AGG_COUNT, NULL, NULL, NULL, false},
+    {"mean", AGG_MEAN, "sum(vs) FILTER (WHERE ok) / nullif(sum(vn) FILTER (WHERE ok), 0)",
+     "sum(vs) FILTER (WHERE ok) AS s", "sum(s) / nullif(sum(n), 0)", false},
+    {"min", AGG_MIN, "min(vlo) FILTER (WHERE ok)", "min(vlo) FILTER (WHERE ok) AS lo", "min(lo)",
+     false},
+    {"max", AGG_MAX, "max(vhi) FILTER (WHERE ok)", "max(vhi) FILTER (WHERE ok) AS hi", "max(hi)",
+     false},
+    {"p50", AGG_P50, "percentile_cont(0.5) WITHIN GROUP (ORDER BY v) FILTER (WHERE ok)", NULL,
+     NULL, true},
+    {"p90", AGG_P90, "percentile_cont(0.9) WITHIN GROUP (ORDER BY v) FILTER (WHERE ok)", NULL,
+     NULL, true},
+    {"p98", AGG_P98, "percentile_cont(0.98) WITHIN GROUP (ORDER BY v) FILTER (WHERE ok)", NULL,
+     NULL, true},
+    {"hours", AGG_HOURS, "count(DISTINCT hour) FILTER (WHERE ok)", NULL, NULL, false},
 };
 #define NSTATS (sizeof(stats) / sizeof(stats[0]))
 
@@ -298,7 +308,7 @@ static const struct {
  * readings `p` or the rollup rows `ru` (r), and the cells `page` (items). */
 struct space_sql {
 	const char *columns;        /* extra columns of r from readings, each + ", " */
-	const char *rollup_columns; /* the same from rollups; NULL: readings only */
+	bool rollups;               /* whether rollups hold its cells (rollup_cells()) */
 	const char *join;           /* extra joins of r, from readings */
 	const char *cell;           /* the cell id, over r's columns */
 	const char *group;          /* extra grouping columns, each after ", " */
@@ -306,20 +316,16 @@ struct space_sql {
 };
 
 /* Square cells of the Dutch RD New grid (EPSG:28992), named by their
- * lower-left corner: from a reading's position, or as the union of rollup
- * cells (100 m for 100 m cells, 250 m for 250, 500 and 1000 m ones). */
+ * lower-left corner, from a reading's position. */
 #define GRID_FROM_READINGS                                                                         \
 	"floor(ST_X(ST_Transform(p.position, 28992)) / $16::integer)::integer AS gx, "             \
 	"floor(ST_Y(ST_Transform(p.position, 28992)) / $16::integer)::integer AS gy, "
-#define GRID_FROM_ROLLUPS                                                                          \
-	"floor(ru.gx * ru.cell_m / $16::float8)::integer AS gx, "                                  \
-	"floor(ru.gy * ru.cell_m / $16::float8)::integer AS gy, "
 /* The RD New origin, where hexagons are laid from. */
 #define RD_ORIGIN "ST_SetSRID(ST_MakePoint(0, 0), 28992)"
 
 static const struct space_sql spaces[] = {
-    [AGG_ALL] = {"", "", "", "'all'::text", "", "NULL::json"},
-    [AGG_GRID] = {GRID_FROM_READINGS, GRID_FROM_ROLLUPS, "",
+    [AGG_ALL] = {"", true, "", "'all'::text", "", "NULL::json"},
+    [AGG_GRID] = {GRID_FROM_READINGS, true, "",
                   "format('rd%s-%s-%s', $16::integer, gx * $16::integer, gy * $16::integer)",
                   ", gx, gy",
                   "ST_AsGeoJSON(ST_Transform(ST_MakeEnvelope(gx * $16::integer, gy * $16::integer,"
@@ -364,7 +370,7 @@ bool agg_k_applies(const struct agg_query *q)
 
 bool agg_uses_rollups(const struct agg_query *q)
 {
-	if (q->family != AGG_AIR || !spaces[q->space].rollup_columns || q->has_bbox)
+	if (q->family != AGG_AIR || !spaces[q->space].rollups || q->has_bbox)
 		return false;
 	/* Rollup rows are whole quarters of an hour. */
 	if (q->from % QUARTER_HOUR != 0 || q->to % QUARTER_HOUR != 0)
@@ -375,7 +381,8 @@ bool agg_uses_rollups(const struct agg_query *q)
 	return true;
 }
 
-/* The rollup level of q's cells (GRID_FROM_ROLLUPS). */
+/* The rollup level of q's cells: 100 m for 100 m cells, 250 m for 250,
+ * 500 and 1000 m ones; 0 for the whole region. */
 static int rollup_level(const struct agg_query *q)
 {
 	if (q->space != AGG_GRID)
@@ -433,14 +440,58 @@ static sm_err readings_cte(const struct agg_query *q, const char *column, struct
 	return e;
 }
 
-/* r from the rollups (sql/012_air_rollup.sql): one row per quarter hour,
- * rollup cell, device and quality mask, with vn values. */
+/* The start of each rollup row's bucket. Rows are quarter hours; a UTC day
+ * is the row's own `day` (sql/015_rollup_order.sql), and an hour is the
+ * same in UTC and in Amsterdam (whole-hour offsets): plain columns and
+ * arithmetic where they do, which also keeps the rows in index order for
+ * the grouping. */
+static sm_err rollup_start(const struct agg_query *q, struct buf *sql)
+{
+	if (q->bucket == AGG_15MIN || (q->bucket == AGG_HOUR && rollup_hourly(q)))
+		return buf_puts(sql, "ru.bucket AS start, ");
+	if (q->bucket == AGG_HOUR)
+		return buf_puts(sql, "date_bin('1 hour', ru.bucket, timestamptz "
+		                     "'2000-01-01T00:00:00Z') AS start, ");
+	if (q->bucket == AGG_DAY && !q->amsterdam && !rollup_hourly(q))
+		return buf_puts(sql, "ru.day AS start, ");
+	return bucket_start(q, "ru.bucket", sql);
+}
+
+/* The rollup table q reads. air_rollup's partitions are named rather than
+ * chosen by cell_m: its index, which leaves the partition key out, then
+ * answers the query alone. */
+static const char *rollup_table(const struct agg_query *q)
+{
+	if (rollup_hourly(q))
+		return "air_rollup_hourly";
+	switch (rollup_level(q)) {
+	case 100:
+		return "air_rollup_100";
+	case 250:
+		return "air_rollup_250";
+	default:
+		return "air_rollup_region";
+	}
+}
+
+/* r from the rollups (sql/012_air_rollup.sql): one row per quarter hour (or
+ * hour), rollup cell, device and quality mask, with vn values. */
 static sm_err rollups_cte(const struct agg_query *q, const char *column, struct buf *sql)
 {
-	const struct space_sql *sp = &spaces[q->space];
-	sm_err e = bucket_start(q, "ru.bucket", sql);
+	bool hourly = rollup_hourly(q);
+	sm_err e = rollup_start(q, sql);
+	/* Grid cells of the rollup's own size are its columns; larger ones are
+	 * unions of them. */
+	int level = rollup_level(q);
+	if (e == SM_OK && q->space == AGG_GRID && q->cell_m == level)
+		e = buf_puts(sql, "ru.gx, ru.gy, ");
+	else if (e == SM_OK && q->space == AGG_GRID)
+		e = buf_printf(sql,
+		               "floor(ru.gx * %d / $16::float8)::integer AS gx,"
+		               " floor(ru.gy * %d / $16::float8)::integer AS gy, ",
+		               level, level);
 	if (e == SM_OK)
-		e = buf_printf(sql, "%sdate_trunc('hour', ru.bucket) AS hour, ", sp->rollup_columns);
+		e = buf_puts(sql, "date_trunc('hour', ru.bucket) AS hour, ");
 	if (e == SM_OK && strcmp(column, "quality") == 0)
 		e = buf_puts(sql, "ru.readings AS vn, NULL::float8 AS vs, NULL::float8 AS vlo,"
 		                  " NULL::float8 AS vhi, ");
@@ -450,19 +501,38 @@ static sm_err rollups_cte(const struct agg_query *q, const char *column, struct 
 		               " ru.%s_max::float8 AS vhi, ",
 		               column, column, column, column);
 	if (e == SM_OK)
-		e = buf_printf(
-		    sql,
-		    "NULL::float8 AS v, ru.who, "
-		    "((ru.quality & (SELECT m FROM mask)) = 0 OR $11::boolean) AS ok\n"
-		    " FROM %s ru\n WHERE ru.bucket >= $1::timestamptz"
-		    " AND ru.bucket < $2::timestamptz AND ($3::text IS NULL OR"
-		    " ru.project_id = (SELECT id FROM project WHERE slug = $3 AND kind = 'air'))",
-		    rollup_hourly(q) ? "air_rollup_hourly" : "air_rollup");
-	if (e == SM_OK && !rollup_hourly(q))
-		e = buf_printf(sql, " AND ru.cell_m = %d", rollup_level(q));
+		e = buf_printf(sql,
+		               "NULL::float8 AS v, ru.who, "
+		               "((ru.quality & (SELECT m FROM mask)) = 0 OR $11::boolean) AS ok\n"
+		               " FROM %s ru\n WHERE ($3::text IS NULL OR ru.project_id = (SELECT id"
+		               " FROM project WHERE slug = $3 AND kind = 'air'))",
+		               rollup_table(q));
+	/* air_rollup's index leads with the day. Whole UTC days are bounded by
+	 * the day alone: with the quarter hours as well, the planner would take
+	 * the two ranges for independent and expect a hundredth of the rows. */
+	bool whole_days = q->from % DAY == 0 && q->to % DAY == 0;
+	if (e == SM_OK && !hourly)
+		e = buf_puts(sql, " AND ru.day >= date_bin('1 day', $1::timestamptz, timestamptz"
+		                  " '2000-01-01T00:00:00Z') AND ru.day < $2::timestamptz");
+	if (e == SM_OK && (hourly || !whole_days))
+		e = buf_puts(sql, " AND ru.bucket >= $1::timestamptz AND ru.bucket < $2::timestamptz");
 	if (e == SM_OK && strcmp(column, "quality") != 0)
 		e = buf_printf(sql, " AND ru.%s_n > 0", column);
 	return e;
+}
+
+/* Whether c adds up per participant first (w), then per cell: two plain
+ * groupings that stream over rollup rows in index order, where one
+ * count(DISTINCT who) would sort them all. Every statistic must add up
+ * over the partials. */
+static bool per_participant_first(const struct agg_query *q)
+{
+	if (!agg_uses_rollups(q))
+		return false;
+	for (size_t i = 1; i < NSTATS; i++)
+		if ((q->stats & stats[i].bit) && !stats[i].partial)
+			return false;
+	return true;
 }
 
 /* The answer of AGG_EXCEEDANCES: per cell, how many buckets (days or hours)
@@ -508,8 +578,26 @@ sm_err agg_sql(const struct agg_query *q, const char *column, struct buf *sql)
 		e = agg_uses_rollups(q) ? rollups_cte(q, column, sql) : readings_cte(q, column, sql);
 	const struct space_sql *sp = &spaces[q->space];
 
-	/* Per bucket and cell. */
-	if (e == SM_OK)
+	/* Per bucket and cell: directly, or per participant first. There n is
+	 * NULL for a participant without a reading that counts, and counts are
+	 * float8, which adds up faster than numeric (sum of bigint) and holds
+	 * every count exactly below 2^53. */
+	bool partials = per_participant_first(q);
+	if (e == SM_OK && partials)
+		e = buf_printf(sql,
+		               "),\n w AS (SELECT start%s, who, (sum(vn) FILTER (WHERE ok))::float8 AS n,"
+		               " (sum(vn) FILTER (WHERE NOT ok))::float8 AS flagged",
+		               sp->group);
+	for (size_t i = 1; e == SM_OK && partials && i < NSTATS; i++)
+		if (q->stats & stats[i].bit)
+			e = buf_printf(sql, ", %s", stats[i].partial);
+	if (e == SM_OK && partials)
+		e = buf_printf(sql,
+		               " FROM r GROUP BY start%s, who),\n c AS (SELECT start, %s COLLATE \"C\""
+		               " AS cell%s, coalesce(sum(n), 0)::bigint AS n,"
+		               " coalesce(sum(flagged), 0)::bigint AS flagged, count(n) AS participants",
+		               sp->group, sp->cell, sp->group);
+	else if (e == SM_OK)
 		e = buf_printf(
 		    sql,
 		    "),\n c AS (SELECT start, %s COLLATE \"C\" AS cell%s,"
@@ -519,9 +607,12 @@ sm_err agg_sql(const struct agg_query *q, const char *column, struct buf *sql)
 		    sp->cell, sp->group);
 	for (size_t i = 1; e == SM_OK && i < NSTATS; i++)
 		if (q->stats & stats[i].bit)
-			e = buf_printf(sql, ", %s AS %s", stats[i].sql, stats[i].name);
+			e = buf_printf(sql, ", %s AS %s",
+			               partials ? stats[i].over_partials : stats[i].sql,
+			               stats[i].name);
 	if (e == SM_OK)
-		e = buf_printf(sql, " FROM r GROUP BY start%s),\n", sp->group);
+		e = buf_printf(sql, " FROM %s GROUP BY start%s),\n", partials ? "w" : "r",
+		               sp->group);
 	/* Cells of fewer than k participants are left out, and counted. */
 	if (e == SM_OK)
 		e = buf_puts(

@@ -44,8 +44,12 @@ sm_err db_connect(const char *url, PGconn **out, char *errbuf, size_t errlen)
 	 * PostgreSQL starts on plans it guesses costly, only adds to them
 	 * (100 ms to seconds per aggregate, measured by bench/bench_open.sh).
 	 * An aggregate sorts up to some 100,000 rollup rows: in memory, not
-	 * on disk as the default 4 MB would have it. */
-	PGresult *res = PQexec(pg, "SET jit = off; SET work_mem = '32MB'");
+	 * on disk as the default 4 MB would have it. The rollups are read in
+	 * index order to be grouped without a sort: random_page_cost as for
+	 * data in memory or on SSD, or the planner takes a sequential scan
+	 * and a hash for it (40 ms against 30 for 30 days of hours). */
+	PGresult *res = PQexec(pg, "SET jit = off; SET work_mem = '32MB';"
+	                           " SET random_page_cost = 1.1");
 	PQclear(res);
 	*out = pg;
 	return SM_OK;
