@@ -28,24 +28,26 @@ static const struct {
 	const char *sql;
 	/* The same in two steps (see per_participant_first()): a partial per
 	 * participant over r, and the statistic over those partials (w, where
-	 * n is the participant's count); NULL: it does not add up that way. */
-	const char *partial, *over_partials;
+	 * n is the participant's count); NULL: it does not add up that way.
+	 * `cell_day` is the partial from a row of air_cell_day `t`. */
+	const char *partial, *over_partials, *cell_day;
 	bool needs_readings; /* percentiles do not add up over rollup rows */
 } stats[] = {
-    {"count", AGG_COUNT, NULL, NULL, NULL, false},
+    {"count", AGG_COUNT, NULL, NULL, NULL, NULL, false},
     {"mean", AGG_MEAN, "sum(vs) FILTER (WHERE ok) / nullif(sum(vn) FILTER (WHERE ok), 0)",
-     "sum(vs) FILTER (WHERE ok) AS s", "sum(s) / nullif(sum(n), 0)", false},
+     "sum(vs) FILTER (WHERE ok) AS s", "sum(s) / nullif(sum(n), 0)",
+     "CASE WHEN $11::boolean THEN t.sum_all ELSE t.sum END AS s", false},
     {"min", AGG_MIN, "min(vlo) FILTER (WHERE ok)", "min(vlo) FILTER (WHERE ok) AS lo", "min(lo)",
-     false},
+     "(CASE WHEN $11::boolean THEN t.min_all ELSE t.min END)::float8 AS lo", false},
     {"max", AGG_MAX, "max(vhi) FILTER (WHERE ok)", "max(vhi) FILTER (WHERE ok) AS hi", "max(hi)",
-     false},
+     "(CASE WHEN $11::boolean THEN t.max_all ELSE t.max END)::float8 AS hi", false},
     {"p50", AGG_P50, "percentile_cont(0.5) WITHIN GROUP (ORDER BY v) FILTER (WHERE ok)", NULL,
-     NULL, true},
+     NULL, NULL, true},
     {"p90", AGG_P90, "percentile_cont(0.9) WITHIN GROUP (ORDER BY v) FILTER (WHERE ok)", NULL,
-     NULL, true},
+     NULL, NULL, true},
     {"p98", AGG_P98, "percentile_cont(0.98) WITHIN GROUP (ORDER BY v) FILTER (WHERE ok)", NULL,
-     NULL, true},
-    {"hours", AGG_HOURS, "count(DISTINCT hour) FILTER (WHERE ok)", NULL, NULL, false},
+     NULL, NULL, true},
+    {"hours", AGG_HOURS, "count(DISTINCT hour) FILTER (WHERE ok)", NULL, NULL, NULL, false},
 };
 #define NSTATS (sizeof(stats) / sizeof(stats[0]))
 
@@ -535,6 +537,14 @@ static bool per_participant_first(const struct agg_query *q)
 	return true;
 }
 
+bool agg_uses_cell_days(const struct agg_query *q, const char *column)
+{
+	bool whole_days = q->from % DAY == 0 && q->to % DAY == 0;
+	return per_participant_first(q) && q->space == AGG_GRID && q->cell_m == rollup_level(q) &&
+	       q->bucket == AGG_DAY && !q->amsterdam && whole_days &&
+	       strcmp(column, "quality") != 0;
+}
+
 /* The answer of AGG_EXCEEDANCES: per cell, how many buckets (days or hours)
  * had a mean above the reference value. */
 #define EXCEEDANCES_ANSWER                                                                         \
@@ -563,6 +573,73 @@ static sm_err stat_value(struct buf *sql, const char *name)
 	return buf_printf(sql, "round(%s::numeric, 3)", name);
 }
 
+/* c's columns over per-participant partials `from` (w or cd). */
+static sm_err c_over_partials(const struct agg_query *q, const char *from, struct buf *sql)
+{
+	const struct space_sql *sp = &spaces[q->space];
+	sm_err e = buf_printf(sql,
+	                      "SELECT start, %s COLLATE \"C\" AS cell%s, coalesce(sum(n), 0)::bigint"
+	                      " AS n, coalesce(sum(flagged), 0)::bigint AS flagged,"
+	                      " sum(members) AS participants",
+	                      sp->cell, sp->group);
+	for (size_t i = 1; e == SM_OK && i < NSTATS; i++)
+		if (q->stats & stats[i].bit)
+			e = buf_printf(sql, ", %s AS %s", stats[i].over_partials, stats[i].name);
+	if (e == SM_OK)
+		e = buf_printf(sql, " FROM %s GROUP BY start%s", from, sp->group);
+	return e;
+}
+
+/* w, cd and c, after r: per participant (members is 1 for a participant
+ * with a reading that counts; n is NULL without one), then per cell. Counts
+ * are float8 here, which adds up faster than numeric (sum of bigint) and
+ * holds every count exactly below 2^53. When the cell days can answer, r is
+ * left unread and cd holds their rows as partials of all their
+ * participants. */
+static sm_err partials_ctes(const struct agg_query *q, const char *column, struct buf *sql)
+{
+	const struct space_sql *sp = &spaces[q->space];
+	bool cell_days = agg_uses_cell_days(q, column);
+	sm_err e = buf_printf(sql,
+	                      "),\n w AS (SELECT start%s, who, (sum(vn) FILTER (WHERE ok))::float8 AS n,"
+	                      " (sum(vn) FILTER (WHERE NOT ok))::float8 AS flagged,"
+	                      " least(count(*) FILTER (WHERE ok), 1)::integer AS members",
+	                      sp->group);
+	for (size_t i = 1; e == SM_OK && i < NSTATS; i++)
+		if (q->stats & stats[i].bit)
+			e = buf_printf(sql, ", %s", stats[i].partial);
+	if (e == SM_OK)
+		e = buf_printf(sql, " FROM r%s GROUP BY start%s, who),\n",
+		               cell_days ? " WHERE (SELECT project FROM ready) IS NULL" : "", sp->group);
+	if (e == SM_OK && cell_days) {
+		e = buf_puts(sql, " cd AS (SELECT t.day AS start, t.gx, t.gy,"
+		                  " (CASE WHEN $11::boolean THEN t.n_all ELSE t.n END)::float8 AS n,"
+		                  " (CASE WHEN $11::boolean THEN 0 ELSE t.flagged END)::float8 AS flagged,"
+		                  " CASE WHEN $11::boolean THEN t.participants_all"
+		                  " ELSE t.participants END AS members");
+		for (size_t i = 1; e == SM_OK && i < NSTATS; i++)
+			if (q->stats & stats[i].bit)
+				e = buf_printf(sql, ", %s", stats[i].cell_day);
+		if (e == SM_OK)
+			e = buf_printf(sql,
+			               " FROM air_cell_day t WHERE t.quantity = '%s' AND t.cell_m = %d"
+			               " AND t.day >= $1::timestamptz AND t.day < $2::timestamptz"
+			               " AND t.project_id = (SELECT project FROM ready)),\n",
+			               column, q->cell_m);
+	}
+	if (e == SM_OK)
+		e = buf_puts(sql, " c AS (");
+	if (e == SM_OK)
+		e = c_over_partials(q, "w", sql);
+	if (e == SM_OK && cell_days)
+		e = buf_puts(sql, " UNION ALL ");
+	if (e == SM_OK && cell_days)
+		e = c_over_partials(q, "cd", sql);
+	if (e == SM_OK)
+		e = buf_puts(sql, "),\n");
+	return e;
+}
+
 sm_err agg_sql(const struct agg_query *q, const char *column, struct buf *sql)
 {
 	sm_err e;
@@ -573,30 +650,21 @@ sm_err agg_sql(const struct agg_query *q, const char *column, struct buf *sql)
 	             " $11::boolean, $12::text, $13::text, $14::text, $15::text, $16::integer,"
 	             " $17::text, $18::float8, $19::text, $20::text),\n"
 	             " mask AS (SELECT coalesce(sum(1 << bit), 0)::integer AS m "
-	             "FROM quality_flag WHERE excluded),\n r AS (SELECT ");
+	             "FROM quality_flag WHERE excluded),\n");
+	/* The project whose cell days are current over the range, or NULL. */
+	if (e == SM_OK && agg_uses_cell_days(q, column))
+		e = buf_puts(sql, " ready AS MATERIALIZED (SELECT air_cell_day_project($1::timestamptz,"
+		                  " $2::timestamptz, $3::text) AS project),\n");
+	if (e == SM_OK)
+		e = buf_puts(sql, " r AS (SELECT ");
 	if (e == SM_OK)
 		e = agg_uses_rollups(q) ? rollups_cte(q, column, sql) : readings_cte(q, column, sql);
 	const struct space_sql *sp = &spaces[q->space];
 
-	/* Per bucket and cell: directly, or per participant first. There n is
-	 * NULL for a participant without a reading that counts, and counts are
-	 * float8, which adds up faster than numeric (sum of bigint) and holds
-	 * every count exactly below 2^53. */
-	bool partials = per_participant_first(q);
-	if (e == SM_OK && partials)
-		e = buf_printf(sql,
-		               "),\n w AS (SELECT start%s, who, (sum(vn) FILTER (WHERE ok))::float8 AS n,"
-		               " (sum(vn) FILTER (WHERE NOT ok))::float8 AS flagged",
-		               sp->group);
-	for (size_t i = 1; e == SM_OK && partials && i < NSTATS; i++)
-		if (q->stats & stats[i].bit)
-			e = buf_printf(sql, ", %s", stats[i].partial);
-	if (e == SM_OK && partials)
-		e = buf_printf(sql,
-		               " FROM r GROUP BY start%s, who),\n c AS (SELECT start, %s COLLATE \"C\""
-		               " AS cell%s, coalesce(sum(n), 0)::bigint AS n,"
-		               " coalesce(sum(flagged), 0)::bigint AS flagged, count(n) AS participants",
-		               sp->group, sp->cell, sp->group);
+	/* Per bucket and cell: directly, or per participant first (w), and
+	 * from the cell days when they are current (cd). */
+	if (e == SM_OK && per_participant_first(q))
+		e = partials_ctes(q, column, sql);
 	else if (e == SM_OK)
 		e = buf_printf(
 		    sql,
@@ -605,14 +673,11 @@ sm_err agg_sql(const struct agg_query *q, const char *column, struct buf *sql)
 		    " coalesce(sum(vn) FILTER (WHERE NOT ok), 0) AS flagged,"
 		    " count(DISTINCT who) FILTER (WHERE ok) AS participants",
 		    sp->cell, sp->group);
-	for (size_t i = 1; e == SM_OK && i < NSTATS; i++)
+	for (size_t i = 1; e == SM_OK && !per_participant_first(q) && i < NSTATS; i++)
 		if (q->stats & stats[i].bit)
-			e = buf_printf(sql, ", %s AS %s",
-			               partials ? stats[i].over_partials : stats[i].sql,
-			               stats[i].name);
-	if (e == SM_OK)
-		e = buf_printf(sql, " FROM %s GROUP BY start%s),\n", partials ? "w" : "r",
-		               sp->group);
+			e = buf_printf(sql, ", %s AS %s", stats[i].sql, stats[i].name);
+	if (e == SM_OK && !per_participant_first(q))
+		e = buf_printf(sql, " FROM r GROUP BY start%s),\n", sp->group);
 	/* Cells of fewer than k participants are left out, and counted. */
 	if (e == SM_OK)
 		e = buf_puts(

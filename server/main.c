@@ -23,10 +23,13 @@
 #include "metrics.h"
 #include "migrate.h"
 #include "pseudonym.h"
+#include "refresher.h"
 #include "routes.h"
 
 #define START_WAIT_S 30
 #define OPENAPI_MAX_BYTES (4u << 20)
+/* How often the refresher looks for changed days when none waited. */
+#define REFRESH_IDLE_MS 1000
 
 static const char *env_lookup(const char *name)
 {
@@ -149,6 +152,7 @@ int main(int argc, char **argv)
 	struct config cfg;
 	struct app app = {.cfg = &cfg, .routes = routes, .nroutes = nroutes};
 	struct http_server *srv = NULL;
+	struct refresher *refresher = NULL;
 	bool metrics_ready = false;
 	const char **methods = NULL, **patterns = NULL; /* route labels for the metrics */
 
@@ -230,6 +234,11 @@ int main(int argc, char **argv)
 	sigaddset(&stop_signals, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
 
+	if (refresher_start(cfg.database_url, REFRESH_IDLE_MS, &refresher) != SM_OK) {
+		log_error("could not start the refresher");
+		goto out;
+	}
+
 	e = http_start(&app, &srv, err, sizeof(err));
 	if (e != SM_OK) {
 		log_error("%s", err);
@@ -249,6 +258,7 @@ int main(int argc, char **argv)
 	status = 0;
 out:
 	http_stop(srv, 0);
+	refresher_stop(refresher);
 	if (app.db_read != app.db)
 		db_pool_close(app.db_read);
 	db_pool_close(app.db);

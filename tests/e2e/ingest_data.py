@@ -104,3 +104,17 @@ def published(cluster, slug, where="true", valid=True):
         "SELECT count(*) FROM air_published p JOIN device d ON d.id = p.device_id JOIN project pr"
         f" ON pr.id = d.project_id WHERE pr.slug = '{slug}' AND p.pm25_ugm3 IS NOT NULL{flags}"
         f" AND {where}"))
+
+
+def assert_same_aggregates(a, b, stats=("count", "participants", "min", "max")):
+    """Two /v1/aggregates answers of the same query from different sources (rollups,
+    cell days, readings) agree: cells, counts, and `stats`; means to the rounding."""
+    import pytest
+    assert a["suppressed"] == b["suppressed"]
+    assert a["excluded"] == b["excluded"]
+    assert len(a["items"]) == len(b["items"])
+    for x, y in zip(a["items"], b["items"]):
+        assert (x["start"], x["cell"]) == (y["start"], y["cell"])
+        for stat in stats:
+            assert x[stat] == y[stat], (stat, x, y)
+        assert x["mean"] == pytest.approx(y["mean"], abs=0.0011)

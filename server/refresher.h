@@ -1,0 +1,23 @@
+/* The refresher: a thread that keeps current what ingest leaves to the
+ * background, the grid cells per day with their participants counted
+ * (sql/016_air_cell_day.sql). It recomputes one waiting day per
+ * transaction, on a connection of its own, and waits a while when none
+ * waits. Queries never depend on it being done: a waiting day is read from
+ * the rollups. Several servers may run it at once: a day is refreshed by
+ * one at a time. */
+#ifndef SAMENMETEN_REFRESHER_H
+#define SAMENMETEN_REFRESHER_H
+
+#include "err.h"
+
+struct refresher;
+
+/* Starts the thread on the database at `url`; it looks for waiting days
+ * every `idle_ms` when there were none. */
+MUST_CHECK sm_err refresher_start(const char *url, int idle_ms, struct refresher **out);
+
+/* Stops the thread (after the day in hand, if any) and frees it. NULL is
+ * allowed. */
+void refresher_stop(struct refresher *r);
+
+#endif
