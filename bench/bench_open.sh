@@ -13,7 +13,7 @@
 #    the CSV to POST /v1/ingest/snuffelfiets?project=open (admin token) in
 #    batches of BENCH_OPEN_BATCH (5,000) from BENCH_OPEN_CLIENTS (8) keep-alive
 #    clients; the load time is printed. The wait for the server's refresher
-#    (grid cells per day, sql/016_air_cell_day.sql) to catch up is timed,
+#    (cells with participants counted, sql/016_air_cell_period.sql) to catch up is timed,
 #    then VACUUM ANALYZE and a CHECKPOINT
 #    (timed apart), as autovacuum would do sooner or later.
 # 2. Aggregates, each with wrk (BENCH_OPEN_WRK_THREADS 2 threads,
@@ -146,9 +146,9 @@ load_rate=$(get rows_per_s)
 echo "load: $(get accepted) readings in $load_secs s = $load_rate readings/s" \
   "($clients clients, batches of $batch, request p50 $(get p50_ms) ms, p99 $(get p99_ms) ms," \
   "$(get failures) failed batches)"
-# The server's refresher recomputes the grid cells per day of every changed
-# day behind the load (sql/016_air_cell_day.sql); until it has, day maps read
-# the rollups. It has started during the load: this is what is left.
+# The server's refresher recounts the cells (sql/016_air_cell_period.sql) of
+# every changed day once the load leaves it alone; until it has, day maps and
+# hours of the region read the rollups. This is the wait after the load.
 t0=$(date +%s.%N)
 waiting=$(psql_db -c "SELECT count(DISTINCT day) FROM air_day_change")
 for _ in $(seq 6000); do
@@ -156,8 +156,8 @@ for _ in $(seq 6000); do
   sleep 0.1
 done
 echo "refresher: $waiting changed days left after the load, refreshed in $(secs_since "$t0") s;" \
-  "$(psql_db -c "SELECT count(*) || ' cell days, ' || pg_size_pretty(pg_total_relation_size(
-  'air_cell_day')) FROM air_cell_day")"
+  "$(psql_db -c "SELECT count(*) || ' cell periods, ' || pg_size_pretty(pg_total_relation_size(
+  'air_cell_period')) FROM air_cell_period")"
 t0=$(date +%s.%N)
 psql_db -c "VACUUM ANALYZE" -c "CHECKPOINT"
 stats=$(psql_db -F ' ' -c "SELECT count(*), (SELECT count(*) FROM trip),

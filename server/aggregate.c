@@ -29,18 +29,18 @@ static const struct {
 	/* The same in two steps (see per_participant_first()): a partial per
 	 * participant over r, and the statistic over those partials (w, where
 	 * n is the participant's count); NULL: it does not add up that way.
-	 * `cell_day` is the partial from a row of air_cell_day `t`. */
-	const char *partial, *over_partials, *cell_day;
+	 * `cell_period` is the partial from a row of air_cell_period `t`. */
+	const char *partial, *over_partials, *cell_period;
 	bool needs_readings; /* percentiles do not add up over rollup rows */
 } stats[] = {
     {"count", AGG_COUNT, NULL, NULL, NULL, NULL, false},
     {"mean", AGG_MEAN, "sum(vs) FILTER (WHERE ok) / nullif(sum(vn) FILTER (WHERE ok), 0)",
      "sum(vs) FILTER (WHERE ok) AS s", "sum(s) / nullif(sum(n), 0)",
-     "CASE WHEN $11::boolean THEN t.sum_all ELSE t.sum END AS s", false},
+     "t.sum AS s", false},
     {"min", AGG_MIN, "min(vlo) FILTER (WHERE ok)", "min(vlo) FILTER (WHERE ok) AS lo", "min(lo)",
-     "(CASE WHEN $11::boolean THEN t.min_all ELSE t.min END)::float8 AS lo", false},
+     "t.min::float8 AS lo", false},
     {"max", AGG_MAX, "max(vhi) FILTER (WHERE ok)", "max(vhi) FILTER (WHERE ok) AS hi", "max(hi)",
-     "(CASE WHEN $11::boolean THEN t.max_all ELSE t.max END)::float8 AS hi", false},
+     "t.max::float8 AS hi", false},
     {"p50", AGG_P50, "percentile_cont(0.5) WITHIN GROUP (ORDER BY v) FILTER (WHERE ok)", NULL,
      NULL, NULL, true},
     {"p90", AGG_P90, "percentile_cont(0.9) WITHIN GROUP (ORDER BY v) FILTER (WHERE ok)", NULL,
@@ -537,11 +537,13 @@ static bool per_participant_first(const struct agg_query *q)
 	return true;
 }
 
-bool agg_uses_cell_days(const struct agg_query *q, const char *column)
+bool agg_uses_cell_periods(const struct agg_query *q, const char *column)
 {
 	bool whole_days = q->from % DAY == 0 && q->to % DAY == 0;
-	return per_participant_first(q) && q->space == AGG_GRID && q->cell_m == rollup_level(q) &&
-	       q->bucket == AGG_DAY && !q->amsterdam && whole_days &&
+	bool day_map = q->space == AGG_GRID && q->cell_m == rollup_level(q) &&
+	               q->bucket == AGG_DAY && !q->amsterdam && whole_days;
+	bool region_hours = q->space == AGG_ALL && q->bucket == AGG_HOUR && rollup_hourly(q);
+	return per_participant_first(q) && (day_map || region_hours) && !q->all_quality &&
 	       strcmp(column, "quality") != 0;
 }
 
@@ -593,13 +595,13 @@ static sm_err c_over_partials(const struct agg_query *q, const char *from, struc
 /* w, cd and c, after r: per participant (members is 1 for a participant
  * with a reading that counts; n is NULL without one), then per cell. Counts
  * are float8 here, which adds up faster than numeric (sum of bigint) and
- * holds every count exactly below 2^53. When the cell days can answer, r is
+ * holds every count exactly below 2^53. When the counted cells can answer, r is
  * left unread and cd holds their rows as partials of all their
  * participants. */
 static sm_err partials_ctes(const struct agg_query *q, const char *column, struct buf *sql)
 {
 	const struct space_sql *sp = &spaces[q->space];
-	bool cell_days = agg_uses_cell_days(q, column);
+	bool cell_periods = agg_uses_cell_periods(q, column);
 	sm_err e = buf_printf(sql,
 	                      "),\n w AS (SELECT start%s, who, (sum(vn) FILTER (WHERE ok))::float8 AS n,"
 	                      " (sum(vn) FILTER (WHERE NOT ok))::float8 AS flagged,"
@@ -610,30 +612,28 @@ static sm_err partials_ctes(const struct agg_query *q, const char *column, struc
 			e = buf_printf(sql, ", %s", stats[i].partial);
 	if (e == SM_OK)
 		e = buf_printf(sql, " FROM r%s GROUP BY start%s, who),\n",
-		               cell_days ? " WHERE (SELECT project FROM ready) IS NULL" : "", sp->group);
-	if (e == SM_OK && cell_days) {
-		e = buf_puts(sql, " cd AS (SELECT t.day AS start, t.gx, t.gy,"
-		                  " (CASE WHEN $11::boolean THEN t.n_all ELSE t.n END)::float8 AS n,"
-		                  " (CASE WHEN $11::boolean THEN 0 ELSE t.flagged END)::float8 AS flagged,"
-		                  " CASE WHEN $11::boolean THEN t.participants_all"
-		                  " ELSE t.participants END AS members");
+		               cell_periods ? " WHERE (SELECT project FROM ready) IS NULL" : "", sp->group);
+	if (e == SM_OK && cell_periods) {
+		e = buf_puts(sql, " cd AS (SELECT t.period_start AS start, t.gx, t.gy, t.n::float8 AS n,"
+		                  " t.flagged::float8 AS flagged, t.participants AS members");
 		for (size_t i = 1; e == SM_OK && i < NSTATS; i++)
 			if (q->stats & stats[i].bit)
-				e = buf_printf(sql, ", %s", stats[i].cell_day);
+				e = buf_printf(sql, ", %s", stats[i].cell_period);
 		if (e == SM_OK)
 			e = buf_printf(sql,
-			               " FROM air_cell_day t WHERE t.quantity = '%s' AND t.cell_m = %d"
-			               " AND t.day >= $1::timestamptz AND t.day < $2::timestamptz"
+			               " FROM air_cell_period t WHERE t.quantity = '%s' AND t.cell_m = %d"
+			               " AND t.period_start >= $1::timestamptz"
+			               " AND t.period_start < $2::timestamptz"
 			               " AND t.project_id = (SELECT project FROM ready)),\n",
-			               column, q->cell_m);
+			               column, q->space == AGG_GRID ? q->cell_m : 0);
 	}
 	if (e == SM_OK)
 		e = buf_puts(sql, " c AS (");
 	if (e == SM_OK)
 		e = c_over_partials(q, "w", sql);
-	if (e == SM_OK && cell_days)
+	if (e == SM_OK && cell_periods)
 		e = buf_puts(sql, " UNION ALL ");
-	if (e == SM_OK && cell_days)
+	if (e == SM_OK && cell_periods)
 		e = c_over_partials(q, "cd", sql);
 	if (e == SM_OK)
 		e = buf_puts(sql, "),\n");
@@ -651,9 +651,9 @@ sm_err agg_sql(const struct agg_query *q, const char *column, struct buf *sql)
 	             " $17::text, $18::float8, $19::text, $20::text),\n"
 	             " mask AS (SELECT coalesce(sum(1 << bit), 0)::integer AS m "
 	             "FROM quality_flag WHERE excluded),\n");
-	/* The project whose cell days are current over the range, or NULL. */
-	if (e == SM_OK && agg_uses_cell_days(q, column))
-		e = buf_puts(sql, " ready AS MATERIALIZED (SELECT air_cell_day_project($1::timestamptz,"
+	/* The project whose counted cells are current over the range, or NULL. */
+	if (e == SM_OK && agg_uses_cell_periods(q, column))
+		e = buf_puts(sql, " ready AS MATERIALIZED (SELECT air_cell_period_project($1::timestamptz,"
 		                  " $2::timestamptz, $3::text) AS project),\n");
 	if (e == SM_OK)
 		e = buf_puts(sql, " r AS (SELECT ");
@@ -662,7 +662,7 @@ sm_err agg_sql(const struct agg_query *q, const char *column, struct buf *sql)
 	const struct space_sql *sp = &spaces[q->space];
 
 	/* Per bucket and cell: directly, or per participant first (w), and
-	 * from the cell days when they are current (cd). */
+	 * from the counted cells when they are current (cd). */
 	if (e == SM_OK && per_participant_first(q))
 		e = partials_ctes(q, column, sql);
 	else if (e == SM_OK)

@@ -85,12 +85,13 @@ bool agg_k_applies(const struct agg_query *q);
  * answer. */
 bool agg_uses_rollups(const struct agg_query *q);
 
-/* Whether q may be answered from the grid cells per day
- * (sql/016_air_cell_day.sql): UTC days of 100 or 250 m cells, over whole
- * days, statistics that add up, a quantity (`column`) rather than coverage.
- * The query still reads the rollups while a day of its range waits for the
+/* Whether q may be answered from the cells with participants counted
+ * (sql/016_air_cell_period.sql): UTC days of 100 or 250 m cells over whole
+ * days, or hours of the whole region over whole hours; valid readings only,
+ * statistics that add up, a quantity (`column`) rather than coverage. The
+ * query still reads the rollups while a day of its range waits for the
  * refresher. */
-bool agg_uses_cell_days(const struct agg_query *q, const char *column);
+bool agg_uses_cell_periods(const struct agg_query *q, const char *column);
 
 /* The SQL for q over the column `column` of its family's readings (which
  * the caller took from the quantity catalogue). Parameters, in order: $1 from, $2 to,

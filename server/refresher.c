@@ -19,14 +19,16 @@ struct refresher {
 	bool stopping;
 };
 
+/* A day is due when left alone for 2 s, or at the latest a minute after its
+ * first change (sql/016_air_cell_period.sql). */
 static const struct db_stmt refresh_one = {
-	"refresh_air_cell_day",
-	"SELECT air_cell_day_refresh_one()",
+	"refresh_air_cell_period",
+	"SELECT air_cell_period_refresh_one(interval '2 seconds', interval '1 minute')",
 	0,
 };
 
 /* Refreshes one waiting day: SM_OK when it did, SM_ERR_NOT_FOUND when no
- * day waits. The transaction is REPEATABLE READ: the function removes the
+ * day is due. The transaction is REPEATABLE READ: the function removes the
  * changes its snapshot sees, and reads the rollups as of that snapshot. */
 static sm_err refresh_day(struct db_pool *pool)
 {
@@ -88,10 +90,10 @@ static void *run(void *arg)
 			continue;
 		}
 		if (days > 0)
-			log_debug("refreshed the cell days of %zu changed days", days);
+			log_debug("recounted the cells of %zu changed days", days);
 		days = 0;
 		if (e != SM_ERR_NOT_FOUND)
-			log_warn("could not refresh the cell days (%s); trying again later",
+			log_warn("could not recount the cells (%s); trying again later",
 			         sm_err_str(e));
 		if (wait_or_stop(r, r->idle_ms))
 			break;

@@ -1,6 +1,6 @@
 /* The refresher: a thread that keeps current what ingest leaves to the
- * background, the grid cells per day with their participants counted
- * (sql/016_air_cell_day.sql). It recomputes one waiting day per
+ * background, the cells with their participants counted
+ * (sql/016_air_cell_period.sql). It recomputes one waiting day per
  * transaction, on a connection of its own, and waits a while when none
  * waits. Queries never depend on it being done: a waiting day is read from
  * the rollups. Several servers may run it at once: a day is refreshed by

@@ -193,24 +193,27 @@ static void test_source(void **state)
 	TABLE_DONE(run);
 }
 
-/* Which queries may read the grid cells per day: UTC days of 100 or 250 m
- * cells over whole days, with statistics that add up; and that their SQL
- * reads the cell days only behind the refresher's check. */
-static void test_cell_days(void **state)
+/* Which queries may read the counted cells: UTC days of 100 or 250 m cells
+ * over whole days, hours of the whole region; valid readings, statistics
+ * that add up; and that their SQL reads the cells only behind the
+ * refresher's check. */
+static void test_cell_periods(void **state)
 {
 	static const struct {
 		const char *name;
 		const char *query;
 		const char *column;
-		bool cell_days;
+		bool cell_periods;
 	} cases[] = {
 	    {"a day map", "bucket=day&space=grid:100", "pm25_ugm3", true},
-	    {"250 m, every quality", "bucket=day&space=grid:250&quality=all&stat=min,max",
-	     "no2", true},
+	    {"250 m, extremes", "bucket=day&space=grid:250&stat=min,max", "no2", true},
+	    {"every quality", "bucket=day&space=grid:100&quality=all", "pm25_ugm3", false},
 	    {"500 m", "bucket=day&space=grid:500", "pm25_ugm3", false},
 	    {"hexagons", "bucket=day&space=hex:250", "pm25_ugm3", false},
-	    {"the whole region", "bucket=day", "pm25_ugm3", false},
-	    {"hours", "bucket=hour&space=grid:100", "pm25_ugm3", false},
+	    {"the whole region by hour", "bucket=hour", "pm25_ugm3", true},
+	    {"the whole region by day", "bucket=day", "pm25_ugm3", false},
+	    {"the whole region by quarter", "bucket=15min", "pm25_ugm3", false},
+	    {"hours of cells", "bucket=hour&space=grid:100", "pm25_ugm3", false},
 	    {"Amsterdam days", "bucket=day&space=grid:100&tz=Europe/Amsterdam", "pm25_ugm3", false},
 	    {"a percentile", "bucket=day&space=grid:100&stat=p90", "pm25_ugm3", false},
 	    {"hours covered", "bucket=day&space=grid:100&stat=hours", "pm25_ugm3", false},
@@ -228,13 +231,13 @@ static void test_cell_days(void **state)
 		EXPECT(run, cases[i].name,
 		       agg_parse(query_get, query, NULL, NOW, &q, param, sizeof(param), why,
 		                 sizeof(why)) == SM_OK);
-		EXPECT(run, cases[i].name, agg_uses_cell_days(&q, cases[i].column) == cases[i].cell_days);
+		EXPECT(run, cases[i].name, agg_uses_cell_periods(&q, cases[i].column) == cases[i].cell_periods);
 		struct buf sql;
 		buf_init(&sql, 0);
 		EXPECT(run, cases[i].name, agg_sql(&q, cases[i].column, &sql) == SM_OK);
 		EXPECT(run, cases[i].name,
-		       (strstr(sql.data, "FROM air_cell_day") != NULL) == cases[i].cell_days);
-		if (cases[i].cell_days)
+		       (strstr(sql.data, "FROM air_cell_period") != NULL) == cases[i].cell_periods);
+		if (cases[i].cell_periods)
 			EXPECT_HAS(run, cases[i].name, sql.data,
 			           "WHERE (SELECT project FROM ready) IS NULL");
 		buf_cleanup(&sql);
@@ -247,7 +250,7 @@ static void test_cell_days(void **state)
 	                           "&from=2024-11-01T00:00:00Z&to=2024-11-02T12:00:00Z",
 	                           NULL, NOW, &q, param, sizeof(param), why, sizeof(why)),
 	                 SM_OK);
-	assert_false(agg_uses_cell_days(&q, "pm25_ugm3"));
+	assert_false(agg_uses_cell_periods(&q, "pm25_ugm3"));
 	TABLE_DONE(run);
 }
 
@@ -290,7 +293,7 @@ int main(void)
 	    cmocka_unit_test(test_parse),
 	    cmocka_unit_test(test_defaults),
 	    cmocka_unit_test(test_source),
-	    cmocka_unit_test(test_cell_days),
+	    cmocka_unit_test(test_cell_periods),
 	    cmocka_unit_test(test_spaces_and_families),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

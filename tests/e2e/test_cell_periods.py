@@ -1,4 +1,4 @@
-"""Grid cells per day (sql/016_air_cell_day.sql), kept by the server's refresher: once
+"""Grid cells per day (sql/016_air_cell_period.sql), kept by the server's refresher: once
 a project's days are refreshed, day maps of 100 and 250 m cells come from them, with
 the same answer as the readings give; a changed day (an erasure) is read from the
 rollups until the refresher has recomputed it."""
@@ -11,7 +11,7 @@ from ingest_data import assert_same_aggregates, device_csv, fixture_air_project,
 RANGE = {"quantity": "pm25", "from": "2024-11-11T00:00:00Z", "to": "2024-11-13T00:00:00Z",
          "bucket": "day"}
 STATS = "count,mean,min,max"
-# A percentile is not in the rollups nor the cell days: the readings answer.
+# A percentile is not in the rollups nor the counted cells: the readings answer.
 READING_STATS = STATS + ",p50"
 
 
@@ -26,7 +26,7 @@ def wait_refreshed(cluster, slug, timeout_s=60):
     while cluster.psql(f"SELECT count(*) FROM air_day_change WHERE project_id = {pid}") != "0":
         assert time.monotonic() < deadline, "the refresher did not catch up"
         time.sleep(0.2)
-    assert cluster.psql(f"SELECT count(*) > 0 FROM air_cell_day WHERE project_id = {pid}") == "t"
+    assert cluster.psql(f"SELECT count(*) > 0 FROM air_cell_period WHERE project_id = {pid}") == "t"
 
 
 @pytest.fixture(scope="module")
@@ -42,32 +42,35 @@ def answer(anon, params, stats=STATS):
     return r.json()
 
 
-@pytest.mark.parametrize("space", ["grid:100", "grid:250"])
-@pytest.mark.parametrize("quality", ["valid", "all"])
-@pytest.mark.parametrize("quantity", ["pm25", "no2", "temperature"])
-def test_cell_days_answer_as_readings_do(anon, refreshed_project, space, quality, quantity):
+@pytest.mark.parametrize("space", ["grid:100", "grid:250", "all"])
+@pytest.mark.parametrize("quantity", ["pm25", "no2", "temperature", "humidity"])
+def test_counted_cells_answer_as_readings_do(anon, refreshed_project, space, quantity):
+    bucket = "hour" if space == "all" else "day"
     params = {**RANGE, "quantity": quantity, "project": refreshed_project, "space": space,
-              "quality": quality}
+              "bucket": bucket}
     cells = answer(anon, params)
     assert cells["items"], "the comparison needs items"
     assert_same_aggregates(cells, answer(anon, params, READING_STATS))
 
 
-def test_cell_days_are_read_only_while_current(admin, anon, cluster, refreshed_project):
-    """A tampered cell day shows (so the answer came from the cell days) until a change
+@pytest.mark.parametrize("space,bucket,cell_m", [("grid:250", "day", 250), ("all", "hour", 0)])
+def test_counted_cells_are_read_only_while_current(admin, anon, cluster, refreshed_project,
+                                                   space, bucket, cell_m):
+    """A tampered cell shows (so the answer came from the counted cells) until a change
     of its day is noted; then the rollups answer, until the refresher has recomputed it."""
-    assert admin.post("/v1/projects", json={"slug": f"{refreshed_project}-2", "name": "x",
-                                            "kind": "air", "licence": "CC0-1.0"}
+    assert admin.post("/v1/projects", json={"slug": f"{refreshed_project}-{cell_m}",
+                                            "name": "x", "kind": "air", "licence": "CC0-1.0"}
                       ).status_code == 201
-    params = {**RANGE, "project": refreshed_project, "space": "grid:250"}
+    params = {**RANGE, "project": refreshed_project, "space": space, "bucket": bucket}
     truth = answer(anon, params)
     pid = project_id(cluster, refreshed_project)
-    cluster.psql(f"UPDATE air_cell_day SET n = n + 1000 WHERE project_id = {pid}"
-                 " AND quantity = 'pm25_ugm3' AND cell_m = 250 AND day = '2024-11-12Z'")
+    cluster.psql(f"UPDATE air_cell_period SET n = n + 1000 WHERE project_id = {pid}"
+                 f" AND quantity = 'pm25_ugm3' AND cell_m = {cell_m}"
+                 " AND period_start >= '2024-11-12Z' AND period_start < '2024-11-13Z'")
     tampered = answer(anon, params)
     assert [i["count"] for i in tampered["items"]] != [i["count"] for i in truth["items"]]
-    # Without a project, of two air projects (which may share participants), the cell
-    # days of one are not the answer.
+    # Without a project, of two air projects (which may share participants), the counted
+    # cells of one are not the answer.
     everyone = {k: v for k, v in params.items() if k != "project"}
     assert_same_aggregates(answer(anon, everyone), answer(anon, everyone, READING_STATS))
     cluster.psql(f"INSERT INTO air_day_change VALUES ({pid}, '2024-11-12Z')")
@@ -97,7 +100,7 @@ def test_erasure_is_seen_at_once_and_refreshed(admin, anon, cluster):
     assert answer(anon, params)["items"] == []
     pid = project_id(cluster, slug)
     deadline = time.monotonic() + 60
-    while cluster.psql(f"SELECT count(*) FROM air_cell_day WHERE project_id = {pid}") != "0":
+    while cluster.psql(f"SELECT count(*) FROM air_cell_period WHERE project_id = {pid}") != "0":
         assert time.monotonic() < deadline, "the refresher did not recompute the day"
         time.sleep(0.2)
     assert answer(anon, params)["items"] == []
