@@ -19,11 +19,13 @@ struct refresher {
 	bool stopping;
 };
 
-/* A day is due when left alone for 2 s, or at the latest a minute after its
- * first change (sql/016_air_cell_period.sql). */
+/* A day is due when left alone for 2 s, or at the latest 15 minutes after
+ * its first change (sql/016_air_cell_period.sql). Recounting a busy day takes
+ * about a second; a bulk load touches every day for minutes, and a short
+ * bound would recount each of them over and over while the load runs. */
 static const struct db_stmt refresh_one = {
 	"refresh_air_cell_period",
-	"SELECT air_cell_period_refresh_one(interval '2 seconds', interval '1 minute')",
+	"SELECT air_cell_period_refresh_one(interval '2 seconds', interval '15 minutes')",
 	0,
 };
 
