@@ -310,7 +310,7 @@ static const struct {
  * readings `p` or the rollup rows `ru` (r), and the cells `page` (items). */
 struct space_sql {
 	const char *columns;        /* extra columns of r from readings, each + ", " */
-	bool rollups;               /* whether rollups hold its cells (rollup_cells()) */
+	bool rollups;               /* whether rollups hold its cells (rollups_cte()) */
 	const char *join;           /* extra joins of r, from readings */
 	const char *cell;           /* the cell id, over r's columns */
 	const char *group;          /* extra grouping columns, each after ", " */
