@@ -1,5 +1,6 @@
 #include "aggregate.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +20,7 @@ static const struct {
     [AGG_MONTH] = {"month", "month", 3660 * DAY}, [AGG_RANGE] = {"range", NULL, 3660 * DAY},
 };
 
-static const struct {
+struct stat_sql {
 	const char *name;
 	unsigned bit;
 	/* Over the readings `r` that count (`ok`): vn values of sum vs, least
@@ -32,7 +33,8 @@ static const struct {
 	 * `cell_period` is the partial from a row of air_cell_period `t`. */
 	const char *partial, *over_partials, *cell_period;
 	bool needs_readings; /* percentiles do not add up over rollup rows */
-} stats[] = {
+};
+static const struct stat_sql stats[] = {
     {"count", AGG_COUNT, NULL, NULL, NULL, NULL, false},
     {"mean", AGG_MEAN, "sum(vs) FILTER (WHERE ok) / nullif(sum(vn) FILTER (WHERE ok), 0)",
      "sum(vs) FILTER (WHERE ok) AS s", "sum(s) / nullif(sum(n), 0)",
@@ -370,6 +372,28 @@ bool agg_k_applies(const struct agg_query *q)
 	return q->space != AGG_SEGMENT && q->space != AGG_STATION;
 }
 
+/* Whether q's range is whole UTC days. */
+static bool whole_days(const struct agg_query *q)
+{
+	return q->from % DAY == 0 && q->to % DAY == 0;
+}
+
+/* The SQL of each statistic q asks for (field `sql_of`, an offsetof into
+ * struct stat_sql), each after ", ", and named after its statistic when
+ * `named`. */
+static sm_err put_stats(const struct agg_query *q, size_t sql_of, bool named, struct buf *sql)
+{
+	sm_err e = SM_OK;
+	for (size_t i = 1; e == SM_OK && i < NSTATS; i++) {
+		if (!(q->stats & stats[i].bit))
+			continue;
+		const char *text = *(const char *const *)((const char *)&stats[i] + sql_of);
+		e = named ? buf_printf(sql, ", %s AS %s", text, stats[i].name)
+		          : buf_printf(sql, ", %s", text);
+	}
+	return e;
+}
+
 bool agg_uses_rollups(const struct agg_query *q)
 {
 	if (q->family != AGG_AIR || !spaces[q->space].rollups || q->has_bbox)
@@ -512,11 +536,10 @@ static sm_err rollups_cte(const struct agg_query *q, const char *column, struct 
 	/* air_rollup's index leads with the day. Whole UTC days are bounded by
 	 * the day alone: with the quarter hours as well, the planner would take
 	 * the two ranges for independent and expect a hundredth of the rows. */
-	bool whole_days = q->from % DAY == 0 && q->to % DAY == 0;
 	if (e == SM_OK && !hourly)
 		e = buf_puts(sql, " AND ru.day >= date_bin('1 day', $1::timestamptz, timestamptz"
 		                  " '2000-01-01T00:00:00Z') AND ru.day < $2::timestamptz");
-	if (e == SM_OK && (hourly || !whole_days))
+	if (e == SM_OK && (hourly || !whole_days(q)))
 		e = buf_puts(sql, " AND ru.bucket >= $1::timestamptz AND ru.bucket < $2::timestamptz");
 	if (e == SM_OK && strcmp(column, "quality") != 0)
 		e = buf_printf(sql, " AND ru.%s_n > 0", column);
@@ -539,9 +562,8 @@ static bool per_participant_first(const struct agg_query *q)
 
 bool agg_uses_cell_periods(const struct agg_query *q, const char *column)
 {
-	bool whole_days = q->from % DAY == 0 && q->to % DAY == 0;
 	bool day_map = q->space == AGG_GRID && q->cell_m == rollup_level(q) &&
-	               q->bucket == AGG_DAY && !q->amsterdam && whole_days;
+	               q->bucket == AGG_DAY && !q->amsterdam && whole_days(q);
 	bool region_hours = q->space == AGG_ALL && q->bucket == AGG_HOUR && rollup_hourly(q);
 	return per_participant_first(q) && (day_map || region_hours) && !q->all_quality &&
 	       strcmp(column, "quality") != 0;
@@ -584,9 +606,8 @@ static sm_err c_over_partials(const struct agg_query *q, const char *from, struc
 	                      " AS n, coalesce(sum(flagged), 0)::bigint AS flagged,"
 	                      " sum(members) AS participants",
 	                      sp->cell, sp->group);
-	for (size_t i = 1; e == SM_OK && i < NSTATS; i++)
-		if (q->stats & stats[i].bit)
-			e = buf_printf(sql, ", %s AS %s", stats[i].over_partials, stats[i].name);
+	if (e == SM_OK)
+		e = put_stats(q, offsetof(struct stat_sql, over_partials), true, sql);
 	if (e == SM_OK)
 		e = buf_printf(sql, " FROM %s GROUP BY start%s", from, sp->group);
 	return e;
@@ -607,18 +628,16 @@ static sm_err partials_ctes(const struct agg_query *q, const char *column, struc
 	                      " (sum(vn) FILTER (WHERE NOT ok))::float8 AS flagged,"
 	                      " least(count(*) FILTER (WHERE ok), 1)::integer AS members",
 	                      sp->group);
-	for (size_t i = 1; e == SM_OK && i < NSTATS; i++)
-		if (q->stats & stats[i].bit)
-			e = buf_printf(sql, ", %s", stats[i].partial);
+	if (e == SM_OK)
+		e = put_stats(q, offsetof(struct stat_sql, partial), false, sql);
 	if (e == SM_OK)
 		e = buf_printf(sql, " FROM r%s GROUP BY start%s, who),\n",
 		               cell_periods ? " WHERE (SELECT project FROM ready) IS NULL" : "", sp->group);
 	if (e == SM_OK && cell_periods) {
 		e = buf_puts(sql, " cd AS (SELECT t.period_start AS start, t.gx, t.gy, t.n::float8 AS n,"
 		                  " t.flagged::float8 AS flagged, t.participants AS members");
-		for (size_t i = 1; e == SM_OK && i < NSTATS; i++)
-			if (q->stats & stats[i].bit)
-				e = buf_printf(sql, ", %s", stats[i].cell_period);
+		if (e == SM_OK)
+			e = put_stats(q, offsetof(struct stat_sql, cell_period), false, sql);
 		if (e == SM_OK)
 			e = buf_printf(sql,
 			               " FROM air_cell_period t WHERE t.quantity = '%s' AND t.cell_m = %d"
@@ -663,7 +682,8 @@ sm_err agg_sql(const struct agg_query *q, const char *column, struct buf *sql)
 
 	/* Per bucket and cell: directly, or per participant first (w), and
 	 * from the counted cells when they are current (cd). */
-	if (e == SM_OK && per_participant_first(q))
+	bool partials = per_participant_first(q);
+	if (e == SM_OK && partials)
 		e = partials_ctes(q, column, sql);
 	else if (e == SM_OK)
 		e = buf_printf(
@@ -673,10 +693,9 @@ sm_err agg_sql(const struct agg_query *q, const char *column, struct buf *sql)
 		    " coalesce(sum(vn) FILTER (WHERE NOT ok), 0) AS flagged,"
 		    " count(DISTINCT who) FILTER (WHERE ok) AS participants",
 		    sp->cell, sp->group);
-	for (size_t i = 1; e == SM_OK && !per_participant_first(q) && i < NSTATS; i++)
-		if (q->stats & stats[i].bit)
-			e = buf_printf(sql, ", %s AS %s", stats[i].sql, stats[i].name);
-	if (e == SM_OK && !per_participant_first(q))
+	if (e == SM_OK && !partials)
+		e = put_stats(q, offsetof(struct stat_sql, sql), true, sql);
+	if (e == SM_OK && !partials)
 		e = buf_printf(sql, " FROM r GROUP BY start%s),\n", sp->group);
 	/* Cells of fewer than k participants are left out, and counted. */
 	if (e == SM_OK)

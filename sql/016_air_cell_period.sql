@@ -119,26 +119,21 @@ BEGIN
     RETURN false;
 END $$;
 
--- Ingest and erasure: the days of the hourly rollups they delete and insert.
+-- Ingest and erasure: the days of the hourly rollups they delete and insert
+-- (`changed`: the rows gone, or the rows come).
 CREATE FUNCTION air_rollup_hourly_changed() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP = 'INSERT' THEN
-        INSERT INTO air_day_change (project_id, day)
-        SELECT DISTINCT project_id, date_bin('1 day', bucket, timestamptz '2000-01-01T00:00:00Z')
-        FROM changed;
-    ELSE
-        INSERT INTO air_day_change (project_id, day)
-        SELECT DISTINCT project_id, date_bin('1 day', bucket, timestamptz '2000-01-01T00:00:00Z')
-        FROM gone;
-    END IF;
+    INSERT INTO air_day_change (project_id, day)
+    SELECT DISTINCT project_id, date_bin('1 day', bucket, timestamptz '2000-01-01T00:00:00Z')
+    FROM changed;
     RETURN NULL;
 END $$;
 CREATE TRIGGER air_rollup_hourly_inserted AFTER INSERT ON air_rollup_hourly
     REFERENCING NEW TABLE AS changed FOR EACH STATEMENT
     EXECUTE FUNCTION air_rollup_hourly_changed();
 CREATE TRIGGER air_rollup_hourly_deleted AFTER DELETE ON air_rollup_hourly
-    REFERENCING OLD TABLE AS gone FOR EACH STATEMENT
+    REFERENCING OLD TABLE AS changed FOR EACH STATEMENT
     EXECUTE FUNCTION air_rollup_hourly_changed();
 
 -- Which flags exclude a reading decides every cell day.
