@@ -28,7 +28,7 @@ void buf_reset(struct buf *b)
 		b->data[0] = '\0';
 }
 
-static sm_err buf_reserve(struct buf *b, size_t extra)
+sm_err buf_reserve(struct buf *b, size_t extra)
 {
 	if (b->max && (extra > b->max || b->len > b->max - extra))
 		return SM_ERR_TOO_LARGE;

@@ -22,6 +22,10 @@ void buf_reset(struct buf *b);
 
 /* SM_ERR_TOO_LARGE when the cap would be passed (the buffer is unchanged),
  * SM_ERR_NOMEM when allocation fails. */
+/* Makes room for `extra` more bytes (and the NUL) without changing the
+ * contents, for callers that write at data + len themselves. Errors as
+ * buf_append. */
+MUST_CHECK sm_err buf_reserve(struct buf *b, size_t extra);
 MUST_CHECK sm_err buf_append(struct buf *b, const void *p, size_t n);
 MUST_CHECK sm_err buf_puts(struct buf *b, const char *s);
 MUST_CHECK sm_err buf_printf(struct buf *b, const char *fmt, ...)

@@ -1,165 +1,182 @@
 #include "download.h"
 
-#include <sodium.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
 #include "log.h"
-#include "pseudonym.h"
 
-/* The dataset's values travel as transaction-local settings: COPY takes no
+/* The download's values travel as transaction-local settings: COPY takes no
  * bind parameters, and nothing the client sent is ever spliced into SQL.
- * The same statement gives dataset_air() room to sort one day's rows in
- * memory (sql/013_dataset_stream.sql); JIT is off on every connection
+ * The same statement gives air_dataset_hours() room to sort a day that it
+ * renders live (sql/017_dataset_hours.sql); JIT is off on every connection
  * (db_connect). */
 static const struct db_stmt settings = {
     "download_settings",
-    "SELECT set_config('samenmeten.slug', $1, true), set_config('samenmeten.from', $2, true),"
-    " set_config('samenmeten.to', $3, true), set_config('samenmeten.key', $4, true),"
-    " set_config('work_mem', '64MB', true)",
-    4,
+    "SELECT set_config('samenmeten.project', $1, true), set_config('samenmeten.from', $2, true),"
+    " set_config('samenmeten.to', $3, true), set_config('work_mem', '64MB', true)",
+    3,
 };
 
-#define DATASET_CALL                                                                               \
-	"dataset_air(current_setting('samenmeten.slug'),"                                          \
-	" current_setting('samenmeten.from')::timestamptz,"                                        \
-	" current_setting('samenmeten.to')::timestamptz,"                                          \
-	" decode(current_setting('samenmeten.key'), 'hex'))"
+/* An hour of lines per row. Binary, so that the lines come as they are
+ * (text COPY would escape their line ends). */
+static const char copy_hours[] =
+    "COPY (SELECT lines FROM air_dataset_hours(current_setting('samenmeten.project')::bigint,"
+    " current_setting('samenmeten.from')::timestamptz,"
+    " current_setting('samenmeten.to')::timestamptz)) TO STDOUT WITH (FORMAT binary)";
 
-/* CSV with a header row, as PostgreSQL writes it. */
-static const char copy_csv[] = "COPY (SELECT * FROM " DATASET_CALL ") TO STDOUT WITH (FORMAT csv, "
-                               "HEADER)";
-/* One JSON value per line. CSV format with a quote and delimiter that JSON
- * text never holds (it escapes control characters), so lines pass as is. */
-#define COPY_JSON_LINES(expr)                                                                      \
-	"COPY (SELECT " expr " FROM " DATASET_CALL " d) TO STDOUT WITH (FORMAT csv, "              \
-	"QUOTE E'\\x01', DELIMITER E'\\x02')"
-static const char copy_ndjson[] = COPY_JSON_LINES("row_to_json(d)");
-static const char copy_features[] = COPY_JSON_LINES(
-    "json_build_object('type', 'Feature', 'geometry', CASE WHEN d.latitude IS NOT NULL THEN "
-    "json_build_object('type', 'Point', 'coordinates', json_build_array(d.longitude, "
-    "d.latitude)) END, 'properties', to_jsonb(d) - 'latitude' - 'longitude')");
+/* The binary COPY signature, then 32-bit flags and header extension length. */
+static const char copy_signature[11] = "PGCOPY\n\377\r\n";
+#define COPY_HEADER_LEN 19
+
+/* Bytes rendered ahead of the client: libmicrohttpd's block size. */
+#define RENDER_AHEAD (64 * 1024)
+
+enum download_state { HEAD, ROWS, DONE, FAILED };
 
 struct download {
 	struct db_pool *pool;
 	struct db_conn *conn;
-	enum download_format format;
-	char *row; /* the current row from libpq */
-	int row_len, row_off;
-	size_t rows;
-	struct buf head; /* GeoJSON: what comes before the features */
-	size_t head_off;
-	int state; /* 0 head, 1 rows, 2 tail, 3 done, -1 failed */
+	struct dataset_writer *writer;
+	enum download_state state;
+	bool header_seen;  /* the COPY's file header */
+	char *msg;         /* the current COPY row, from libpq */
+	int msg_len;
+	const char *lines; /* its hour of lines, not yet written */
+	size_t lines_len;
+	struct buf out; /* written, not yet sent */
+	size_t out_off;
+	size_t hours;
 };
 
-sm_err download_air(struct db_pool *pool, const char *slug, const char *licence, usec_t from,
-                    usec_t to, enum download_format format, struct download **out)
+sm_err download_air(struct db_pool *pool, long long project, const char *licence, usec_t from,
+                    usec_t to, enum dataset_format format, struct download **out)
 {
 	*out = NULL;
 	struct download *d = calloc(1, sizeof(*d));
 	if (!d)
 		return SM_ERR_NOMEM;
 	d->pool = pool;
-	d->format = format;
-	buf_init(&d->head, 0);
-	char from_s[SCALAR_TIME_LEN], to_s[SCALAR_TIME_LEN], key[PSEUDONYM_HEX_BYTES];
+	buf_init(&d->out, 0);
+	char project_s[24], from_s[SCALAR_TIME_LEN], to_s[SCALAR_TIME_LEN];
+	snprintf(project_s, sizeof(project_s), "%lld", project);
 	scalar_time_format(from, from_s);
 	scalar_time_format(to, to_s);
-	pseudonym_subkey_hex(PSEUDO_PUBLICATION, key);
-	const char *params[] = {slug, from_s, to_s, key};
+	const char *params[] = {project_s, from_s, to_s};
 	PGresult *res = NULL;
 
-	sm_err e = db_acquire(pool, &d->conn);
+	sm_err e = dataset_writer_new(format, &d->writer);
+	if (e == SM_OK)
+		e = dataset_write_head(d->writer, licence, &d->out);
+	if (e == SM_OK)
+		e = db_acquire(pool, &d->conn);
 	if (e == SM_OK)
 		e = db_command(d->conn, "BEGIN READ ONLY");
 	if (e == SM_OK)
 		e = db_exec(d->conn, &settings, params, &res);
 	PQclear(res);
-	sodium_memzero(key, sizeof(key));
-	if (e == SM_OK && format == DOWNLOAD_GEOJSON) {
-		json_t *meta = json_pack("{s:s, s:s, s:s}", "type", "FeatureCollection", "licence",
-		                         licence, "provenance",
-		                         "Samen Meten Utrecht open data; trip ends hidden, trips "
-		                         "pseudonymised per trip");
-		char *text = meta ? json_dumps(meta, JSON_COMPACT) : NULL;
-		json_decref(meta);
-		/* {"type":...,"provenance":"..."} becomes {...,"features":[ */
-		e = text ? buf_append(&d->head, text, strlen(text) - 1) : SM_ERR_NOMEM;
-		if (e == SM_OK)
-			e = buf_puts(&d->head, ",\"features\":[\n");
-		free(text);
-	}
 	if (e == SM_OK)
-		e = db_copy_out_start(d->conn, format == DOWNLOAD_CSV      ? copy_csv
-		                               : format == DOWNLOAD_NDJSON ? copy_ndjson
-		                                                           : copy_features);
+		e = db_copy_out_start(d->conn, copy_hours);
 	if (e != SM_OK) {
 		download_close(d);
 		return e;
 	}
-	d->state = format == DOWNLOAD_GEOJSON ? 0 : 1;
+	d->state = ROWS;
 	*out = d;
 	return SM_OK;
 }
 
-/* Copies what fits of src[*off..len) into buf at *n. */
-static void take(const char *src, size_t len, size_t *off, char *buf, size_t max, size_t *n)
+static uint32_t be32(const char *p)
 {
-	size_t k = len - *off < max - *n ? len - *off : max - *n;
-	memcpy(buf + *n, src + *off, k);
-	*off += k;
-	*n += k;
+	const unsigned char *u = (const unsigned char *)p;
+	return (uint32_t)u[0] << 24 | (uint32_t)u[1] << 16 | (uint32_t)u[2] << 8 | u[3];
+}
+
+/* Takes the next COPY row: its hour of lines into d->lines, or the end of
+ * the copy (SM_ERR_NOT_FOUND). A row is a 16-bit field count (1; -1 ends the
+ * copy) and the field as a 32-bit length and its bytes; the first row comes
+ * after the file header. */
+static sm_err next_hour(struct download *d)
+{
+	sm_err e = db_copy_out_next(d->conn, &d->msg, &d->msg_len);
+	if (e != SM_OK)
+		return e;
+	const char *p = d->msg;
+	size_t n = (size_t)d->msg_len;
+	if (!d->header_seen) {
+		if (n < COPY_HEADER_LEN || memcmp(p, copy_signature, sizeof(copy_signature)) != 0 ||
+		    n - COPY_HEADER_LEN < be32(p + 15))
+			return SM_ERR_INTERNAL;
+		size_t skip = COPY_HEADER_LEN + be32(p + 15);
+		p += skip;
+		n -= skip;
+		d->header_seen = true;
+	}
+	if (n == 2 && (unsigned char)p[0] == 0xff && (unsigned char)p[1] == 0xff) {
+		d->lines_len = 0; /* the trailer; the end comes with the next call */
+		return SM_OK;
+	}
+	if (n < 6 || p[0] != 0 || p[1] != 1 || be32(p + 2) != n - 6)
+		return SM_ERR_INTERNAL;
+	d->lines = p + 6;
+	d->lines_len = n - 6;
+	d->hours++;
+	return SM_OK;
+}
+
+/* Renders about RENDER_AHEAD bytes into d->out, taking hours as needed. */
+static sm_err render(struct download *d)
+{
+	buf_reset(&d->out);
+	d->out_off = 0;
+	while (d->out.len < RENDER_AHEAD) {
+		if (d->lines_len == 0) {
+			sm_err e = next_hour(d);
+			if (e == SM_ERR_NOT_FOUND) {
+				d->state = DONE;
+				e = dataset_write_tail(d->writer, &d->out);
+				return e == SM_OK ? db_command(d->conn, "COMMIT") : e;
+			}
+			if (e != SM_OK)
+				return e;
+			continue;
+		}
+		size_t used;
+		sm_err e = dataset_write_lines(d->writer, d->lines, d->lines_len, RENDER_AHEAD,
+		                               &d->out, &used);
+		if (e != SM_OK)
+			return e;
+		d->lines += used;
+		d->lines_len -= used;
+	}
+	return SM_OK;
 }
 
 long download_read(void *download, char *buf, size_t max)
 {
 	struct download *d = download;
 	size_t n = 0;
-	while (n < max && d->state >= 0 && d->state < 3) {
-		if (d->state == 0) {
-			take(d->head.data, d->head.len, &d->head_off, buf, max, &n);
-			if (d->head_off == d->head.len)
-				d->state = 1;
+	while (n < max && d->state != FAILED) {
+		if (d->out_off < d->out.len) {
+			size_t k = d->out.len - d->out_off < max - n ? d->out.len - d->out_off : max - n;
+			memcpy(buf + n, d->out.data + d->out_off, k);
+			d->out_off += k;
+			n += k;
 			continue;
 		}
-		if (d->state == 2) {
-			static const char tail[] = "\n]}\n";
-			take(tail, sizeof(tail) - 1, &d->head_off, buf, max, &n);
-			if (d->head_off == sizeof(tail) - 1)
-				d->state = 3;
-			continue;
-		}
-		if (d->row && d->row_off < d->row_len) {
-			size_t off = (size_t)d->row_off;
-			take(d->row, (size_t)d->row_len, &off, buf, max, &n);
-			d->row_off = (int)off;
-			continue;
-		}
-		sm_err e = db_copy_out_next(d->conn, &d->row, &d->row_len);
-		if (e == SM_ERR_NOT_FOUND) {
-			d->state = d->format == DOWNLOAD_GEOJSON ? 2 : 3;
-			d->head_off = 0;
-			if (db_command(d->conn, "COMMIT") != SM_OK)
-				d->state = -1;
-			continue;
-		}
-		if (e != SM_OK) {
-			log_warn("a dataset download failed after %zu rows", d->rows);
-			d->state = -1;
+		if (d->state == DONE)
 			break;
+		sm_err e = render(d);
+		if (e != SM_OK) {
+			log_warn("a dataset download failed after %zu hours (%s)", d->hours,
+			         sm_err_str(e));
+			d->state = FAILED;
 		}
-		d->row_off = 0;
-		/* GeoJSON: features are separated by commas, not line ends. */
-		if (d->format == DOWNLOAD_GEOJSON) {
-			d->row_len--; /* the line end */
-			if (d->rows > 0)
-				buf[n++] = ','; /* n < max: the loop checked it */
-		}
-		d->rows++;
 	}
-	if (n == 0 && d->state < 0)
+	if (n == 0 && d->state == FAILED)
 		return -1;
 	return (long)n;
 }
@@ -169,10 +186,10 @@ void download_close(void *download)
 	struct download *d = download;
 	if (!d)
 		return;
-	if (d->row)
-		PQfreemem(d->row);
+	if (d->msg)
+		PQfreemem(d->msg);
 	if (d->conn) {
-		if (d->state != 3 && d->conn->pg) {
+		if (d->state != DONE && d->conn->pg) {
 			/* A download cut short: its COPY may still be running. Cancel
 			 * it, read what is left, and roll back. */
 			PGcancel *cancel = PQgetCancel(d->conn->pg);
@@ -190,6 +207,7 @@ void download_close(void *download)
 		}
 		db_release(d->pool, d->conn);
 	}
-	buf_cleanup(&d->head);
+	buf_cleanup(&d->out);
+	dataset_writer_free(d->writer);
 	free(d);
 }

@@ -429,7 +429,7 @@ void handle_exceedances(struct request *r)
 
 static const struct db_stmt dataset_project = {
     "open_dataset_project",
-    "SELECT kind, licence FROM project WHERE slug = $1",
+    "SELECT id, kind, licence FROM project WHERE slug = $1",
     1,
 };
 
@@ -440,13 +440,13 @@ void handle_dataset(struct request *r)
 	const char *slug;
 	if (!param_slug(r, 0, "slug", &slug))
 		return;
-	enum download_format format = DOWNLOAD_CSV;
+	enum dataset_format format = DATASET_CSV;
 	const char *f = request_query(r, "format");
 	const char *accept = r->accept ? r->accept : "";
 	if ((f && strcmp(f, "geojson") == 0) || (!f && strstr(accept, "application/geo+json")))
-		format = DOWNLOAD_GEOJSON;
+		format = DATASET_GEOJSON;
 	else if ((f && strcmp(f, "ndjson") == 0) || (!f && strstr(accept, "application/x-ndjson")))
-		format = DOWNLOAD_NDJSON;
+		format = DATASET_NDJSON;
 	else if (f && strcmp(f, "csv") != 0) {
 		respond_problem(r, PROBLEM_INVALID_PARAMETER, "format",
 		                "\"format\" must be csv, geojson or ndjson");
@@ -480,9 +480,10 @@ void handle_dataset(struct request *r)
 		respond_db_error(r, e);
 		return;
 	}
+	long long project = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 	char kind[16], licence[128];
-	snprintf(kind, sizeof(kind), "%s", PQgetvalue(res, 0, 0));
-	snprintf(licence, sizeof(licence), "%s", PQgetvalue(res, 0, 1));
+	snprintf(kind, sizeof(kind), "%s", PQgetvalue(res, 0, 1));
+	snprintf(licence, sizeof(licence), "%s", PQgetvalue(res, 0, 2));
 	PQclear(res);
 	if (strcmp(kind, "air") != 0) {
 		respond_problem(r, PROBLEM_INVALID_PARAMETER, "slug",
@@ -491,16 +492,16 @@ void handle_dataset(struct request *r)
 		return;
 	}
 	struct download *d = NULL;
-	e = download_air(r->app->db_read, slug, licence, from, to, format, &d);
+	e = download_air(r->app->db_read, project, licence, from, to, format, &d);
 	if (e != SM_OK) {
 		respond_db_error(r, e);
 		return;
 	}
-	static const char *const types[] = {[DOWNLOAD_CSV] = "text/csv; charset=utf-8",
-	                                    [DOWNLOAD_NDJSON] = "application/x-ndjson",
-	                                    [DOWNLOAD_GEOJSON] = "application/geo+json"};
+	static const char *const types[] = {[DATASET_CSV] = "text/csv; charset=utf-8",
+	                                    [DATASET_NDJSON] = "application/x-ndjson",
+	                                    [DATASET_GEOJSON] = "application/geo+json"};
 	static const char *const extensions[] = {
-	    [DOWNLOAD_CSV] = "csv", [DOWNLOAD_NDJSON] = "ndjson", [DOWNLOAD_GEOJSON] = "geojson"};
+	    [DATASET_CSV] = "csv", [DATASET_NDJSON] = "ndjson", [DATASET_GEOJSON] = "geojson"};
 	char disposition[128], link[160];
 	snprintf(disposition, sizeof(disposition), "attachment; filename=\"%s.%s\"", slug,
 	         extensions[format]);

@@ -95,6 +95,16 @@ void pseudonym_hash(enum pseudonym_kind kind, const void *id, size_t len,
 	crypto_generichash(out, PSEUDONYM_BYTES, id, len, keys->sub[kind], sizeof(keys->sub[kind]));
 }
 
+void pseudonym_mac(enum pseudonym_kind kind, const void *msg, size_t len,
+                   uint8_t out[PSEUDONYM_BYTES])
+{
+	crypto_auth_hmacsha256_state st;
+	crypto_auth_hmacsha256_init(&st, keys->sub[kind], sizeof(keys->sub[kind]));
+	crypto_auth_hmacsha256_update(&st, msg, len);
+	crypto_auth_hmacsha256_final(&st, out);
+	sodium_memzero(&st, sizeof(st));
+}
+
 void pseudonym_subkey_hex(enum pseudonym_kind kind, char out[PSEUDONYM_HEX_BYTES])
 {
 	sodium_bin2hex(out, PSEUDONYM_HEX_BYTES, keys->sub[kind], sizeof(keys->sub[kind]));

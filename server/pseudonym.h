@@ -41,6 +41,12 @@ void pseudonym_keys_cleanup(void);
 void pseudonym_hash(enum pseudonym_kind kind, const void *id, size_t len,
                     uint8_t out[PSEUDONYM_BYTES]);
 
+/* HMAC-SHA-256 of `msg` under the subkey of `kind`: what PostgreSQL's
+ * hmac(msg, subkey, 'sha256') gives, computed where the key lives (trip
+ * pseudonyms in open data). The keys must be loaded. */
+void pseudonym_mac(enum pseudonym_kind kind, const void *msg, size_t len,
+                   uint8_t out[PSEUDONYM_BYTES]);
+
 /* The subkey of `kind` itself, as hex, for keyed functions that run in the
  * database (trip zones). The caller wipes `out` after use. */
 void pseudonym_subkey_hex(enum pseudonym_kind kind, char out[PSEUDONYM_HEX_BYTES]);

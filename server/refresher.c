@@ -24,8 +24,8 @@ struct refresher {
  * about a second; a bulk load touches every day for minutes, and a short
  * bound would recount each of them over and over while the load runs. */
 static const struct db_stmt refresh_one = {
-	"refresh_air_cell_period",
-	"SELECT air_cell_period_refresh_one(interval '2 seconds', interval '15 minutes')",
+	"refresh_air_day",
+	"SELECT air_day_refresh_one(interval '2 seconds', interval '15 minutes')",
 	0,
 };
 

@@ -3,6 +3,7 @@ each family's format."""
 import csv
 import io
 import os
+import time
 
 from cluster import ROOT
 
@@ -118,3 +119,17 @@ def assert_same_aggregates(a, b, stats=("count", "participants", "min", "max")):
         for stat in stats:
             assert x[stat] == y[stat], (stat, x, y)
         assert x["mean"] == pytest.approx(y["mean"], abs=0.0011)
+
+
+def project_id(cluster, slug):
+    return cluster.psql(f"SELECT id FROM project WHERE slug = '{slug}'")
+
+
+def wait_refreshed(cluster, slug, timeout_s=60):
+    """Waits until the refresher has taken every changed day of the project."""
+    pid = project_id(cluster, slug)
+    deadline = time.monotonic() + timeout_s
+    while cluster.psql(f"SELECT count(*) FROM air_day_change WHERE project_id = {pid}") != "0":
+        assert time.monotonic() < deadline, "the refresher did not catch up"
+        time.sleep(0.2)
+    assert cluster.psql(f"SELECT count(*) > 0 FROM air_cell_period WHERE project_id = {pid}") == "t"

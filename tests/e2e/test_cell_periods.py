@@ -6,27 +6,14 @@ import time
 
 import pytest
 
-from ingest_data import assert_same_aggregates, device_csv, fixture_air_project, trip_rows
+from ingest_data import (assert_same_aggregates, device_csv, fixture_air_project, project_id,
+                         trip_rows, wait_refreshed)
 
 RANGE = {"quantity": "pm25", "from": "2024-11-11T00:00:00Z", "to": "2024-11-13T00:00:00Z",
          "bucket": "day"}
 STATS = "count,mean,min,max"
 # A percentile is not in the rollups nor the counted cells: the readings answer.
 READING_STATS = STATS + ",p50"
-
-
-def project_id(cluster, slug):
-    return cluster.psql(f"SELECT id FROM project WHERE slug = '{slug}'")
-
-
-def wait_refreshed(cluster, slug, timeout_s=60):
-    """Waits until the refresher has taken every changed day of the project."""
-    pid = project_id(cluster, slug)
-    deadline = time.monotonic() + timeout_s
-    while cluster.psql(f"SELECT count(*) FROM air_day_change WHERE project_id = {pid}") != "0":
-        assert time.monotonic() < deadline, "the refresher did not catch up"
-        time.sleep(0.2)
-    assert cluster.psql(f"SELECT count(*) > 0 FROM air_cell_period WHERE project_id = {pid}") == "t"
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,9 @@
 """/v1/datasets: the open dataset, streamed; private; readable by pandas and GDAL."""
+import hashlib
+import hmac
 import io
 import json
+import struct
 import socket
 import subprocess
 import time
@@ -8,7 +11,10 @@ import uuid
 
 import pytest
 
-from ingest_data import SNUFFEL_CSV, fixture_imeis, read
+from ingest_data import SNUFFEL_CSV, fixture_imeis, project_id, read, trip_rows, wait_refreshed
+
+HEADER = ("trip,recorded_at,latitude,longitude,pm1_ugm3,pm25_ugm3,pm10_ugm3,no2,temperature_c,"
+          "humidity_pct,pressure_pa,quality,flags\n")
 
 
 @pytest.fixture(scope="module")
@@ -28,6 +34,37 @@ def published_count(cluster, slug):
     return int(cluster.psql("SELECT count(*) FROM air_published p JOIN device d ON d.id ="
                             " p.device_id JOIN project pr ON pr.id = d.project_id WHERE"
                             f" pr.slug = '{slug}'"))
+
+
+def trip_namer(server):
+    """Names a trip key ("<device uuid>|<epoch of its start>") as the server should: the
+    publication subkey derived from the key file as libsodium's crypto_kdf does (BLAKE2b
+    keyed by the master key, the subkey number as salt, "smu-pseu" as personalisation),
+    then HMAC-SHA-256. Written apart from the server's C and SQL."""
+    with open(server.env["SAMENMETEN_KEY_FILE"]) as f:
+        master = bytes.fromhex(f.read().strip())
+    sub = hashlib.blake2b(b"", digest_size=32, key=master, salt=struct.pack("<Q", 5) + bytes(8),
+                          person=b"smu-pseu" + bytes(8)).digest()
+    return lambda key: "trip-" + hmac.new(sub, key.encode(), "sha256").hexdigest()[:20]
+
+
+def expected_csv(cluster, server, slug, lo="-infinity", hi="infinity"):
+    """The CSV download as the air_published view (the hiding rule every open output
+    reads) gives it, in (recorded_at, trip) order."""
+    text = cluster.psql(
+        "COPY (SELECT t.device_id::text || '|' || extract(epoch FROM t.started_at)::text,"
+        " to_char(p.recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+        " round(ST_Y(p.position)::numeric, 6), round(ST_X(p.position)::numeric, 6), p.pm1_ugm3,"
+        " p.pm25_ugm3, p.pm10_ugm3, p.no2, p.temperature_c, p.humidity_pct, p.pressure_pa,"
+        " p.quality, (SELECT string_agg(f.name, ';' ORDER BY f.bit) FROM quality_flag f"
+        "             WHERE p.quality & (1 << f.bit) <> 0)"
+        " FROM air_published p JOIN trip t ON t.id = p.trip_id JOIN device d ON d.id ="
+        f" p.device_id JOIN project pr ON pr.id = d.project_id WHERE pr.slug = '{slug}'"
+        f" AND p.recorded_at >= '{lo}' AND p.recorded_at < '{hi}') TO STDOUT CSV")
+    name = trip_namer(server)
+    rows = sorted((rest.split(",", 1)[0], name(key), rest)
+                  for key, rest in (line.split(",", 1) for line in text.splitlines()))
+    return HEADER + "".join(f"{trip},{rest}\n" for _, trip, rest in rows)
 
 
 def test_csv_download_reads_into_pandas(anon, project, cluster):
@@ -104,6 +141,76 @@ def test_trip_ends_are_not_in_the_download(anon, project, cluster):
     for end in ends:
         lat, lon = (float(v) for v in end.split(","))
         assert (lat, lon) not in points
+
+
+@pytest.mark.parametrize("lo,hi", [(None, None),
+                                   ("2024-11-11T08:30:00Z", "2024-11-12T15:20:00Z"),
+                                   ("2024-11-12T00:00:00Z", "2024-11-13T00:00:00Z")])
+def test_download_is_the_published_readings_stored_or_live(anon, project, cluster, server,
+                                                           lo, hi):
+    """Rendered hours (after the refresher) and live rendering (a day waiting) give
+    exactly what air_published holds, named by the publication key, in order."""
+    params = {k: v for k, v in (("from", lo), ("to", hi)) if v}
+    want = expected_csv(cluster, server, project, lo or "-infinity", hi or "infinity")
+    assert want.count("\n") > 100
+    wait_refreshed(cluster, project)
+    assert anon.get(f"/v1/datasets/{project}", params=params).text == want
+    pid = project_id(cluster, project)
+    cluster.psql("INSERT INTO air_day_change (project_id, day, noted_at) SELECT project_id, day,"
+                 f" now() + interval '1 day' FROM air_dataset_day WHERE project_id = {pid}")
+    try:
+        assert anon.get(f"/v1/datasets/{project}", params=params).text == want
+    finally:
+        cluster.psql(f"DELETE FROM air_day_change WHERE project_id = {pid}")
+
+
+def test_rendered_hours_are_what_a_download_serves(anon, project, cluster):
+    """A tampered rendered hour shows in the download (so the stored path is the one
+    taken), and is not served once its day waits for the refresher."""
+    wait_refreshed(cluster, project)
+    pid = project_id(cluster, project)
+    hour = cluster.psql(f"SELECT min(hour) FROM air_dataset_hour WHERE project_id = {pid}")
+    day = cluster.psql(f"SELECT date_bin('1 day', '{hour}'::timestamptz, '2000-01-01Z')")
+    cluster.psql("UPDATE air_dataset_hour SET lines = replace(lines, ',2,gps_missing', ',2,tampered')"
+                 f" WHERE project_id = {pid} AND hour = '{hour}'")
+    try:
+        assert "tampered" in anon.get(f"/v1/datasets/{project}").text
+        cluster.psql(f"INSERT INTO air_day_change (project_id, day) VALUES ({pid}, '{day}')")
+        assert "tampered" not in anon.get(f"/v1/datasets/{project}").text
+        wait_refreshed(cluster, project)  # renders the day again
+        assert "tampered" not in anon.get(f"/v1/datasets/{project}").text
+    finally:
+        cluster.psql(f"SELECT air_dataset_render({pid}, '{day}')")
+
+
+def test_json_numbers_are_the_csv_numbers(admin, anon, cluster):
+    """NDJSON and GeoJSON carry every value as CSV shows it: seven significant digits stay
+    seven (to_jsonb once cut real values to six)."""
+    slug = f"ds-{uuid.uuid4().hex[:10]}"
+    assert admin.post("/v1/projects", json={"slug": slug, "name": "x", "kind": "air",
+                                            "licence": "CC-BY-4.0", "trim_min_m": 50}
+                      ).status_code == 201
+    rows = trip_rows(0, 60, step_deg=0.0005)
+    r = admin.post(f"/v1/ingest/snuffelfiets?project={slug}",
+                   json=[{"created_at": t, "imei": "861234567890123", "lat": la, "lon": lo,
+                          "temperature": 12.34567, "humidity": 55.5, "pm_2_5": pm + 0.123456}
+                         for t, la, lo, pm in rows])
+    assert r.json()["accepted"] == 60, r.text
+    csv_rows = [line.split(",") for line in
+                anon.get(f"/v1/datasets/{slug}").text.splitlines()[1:]]
+    assert len(csv_rows) > 20 and all(row[8] == "12.34567" for row in csv_rows)
+    columns = HEADER.strip().split(",")
+    as_text = {"parse_float": str, "parse_int": str}
+    nd = [json.loads(line, **as_text) for line in
+          anon.get(f"/v1/datasets/{slug}", params={"format": "ndjson"}).text.splitlines()]
+    features = json.loads(anon.get(f"/v1/datasets/{slug}", params={"format": "geojson"}).text,
+                          **as_text)["features"]
+    for row, obj, feature in zip(csv_rows, nd, features, strict=True):
+        want = {c: (v if v != "" else None) for c, v in zip(columns, row, strict=True)}
+        assert obj == want
+        props = dict(feature["properties"])
+        assert feature["geometry"]["coordinates"] == [want["longitude"], want["latitude"]]
+        assert props == {c: v for c, v in want.items() if c not in ("latitude", "longitude")}
 
 
 def test_a_client_that_goes_away_frees_the_connection(server, anon, project):
