@@ -91,7 +91,7 @@ FUZZ_CC      ?= clang
 FUZZ_CFLAGS  := -std=c17 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
                 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
                 $(WARN) -Iserver $(PKG_CFLAGS)
-FUZZ_NAMES   := csv jsonin snuffel_csv snuffel_json telraam heatobs experience
+FUZZ_NAMES   := csv jsonin snuffel_csv snuffel_json telraam heatobs experience dataset
 .PHONY: fuzz
 fuzz: $(FUZZ_NAMES:%=build/fuzz/fuzz_%)
 	@for t in $(FUZZ_NAMES); do \
@@ -134,6 +134,10 @@ build/fuzz/fuzz_experience: fuzz/fuzz_experience.c server/experience.c server/va
                             server/geo.c server/jsonin.c $(FUZZ_ROWERR_SRC) $(FUZZ_HDR)
 	@mkdir -p build/fuzz
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) $(PKG_LIBS) -lm
+build/fuzz/fuzz_dataset: fuzz/fuzz_dataset.c server/dataset.c server/pseudonym.c \
+                         server/secretfile.c server/buf.c $(FUZZ_HDR)
+	@mkdir -p build/fuzz
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) $(PKG_LIBS)
 
 clean:
 	rm -rf build

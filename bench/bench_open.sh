@@ -13,7 +13,8 @@
 #    the CSV to POST /v1/ingest/snuffelfiets?project=open (admin token) in
 #    batches of BENCH_OPEN_BATCH (5,000) from BENCH_OPEN_CLIENTS (8) keep-alive
 #    clients; the load time is printed. The wait for the server's refresher
-#    (cells with participants counted, sql/016_air_cell_period.sql) to catch up is timed,
+#    (cells with participants counted, sql/016_air_cell_period.sql; dataset hours
+#    rendered, sql/017_dataset_hours.sql) to catch up is timed,
 #    then VACUUM ANALYZE and a CHECKPOINT
 #    (timed apart), as autovacuum would do sooner or later.
 # 2. Aggregates, each with wrk (BENCH_OPEN_WRK_THREADS 2 threads,
@@ -37,11 +38,11 @@
 #    server's unnamed PQexecParams does. The script checks that psql's answer
 #    is the HTTP body, byte for byte.
 # 3. Download: the server is restarted (so VmHWM counts the download only),
-#    then GET /v1/datasets/open in each of BENCH_OPEN_FORMATS ("csv ndjson")
+#    then GET /v1/datasets/open in each of BENCH_OPEN_FORMATS ("csv ndjson geojson")
 #    with curl to /dev/null: MB/s overall, the time to the first byte, and the
 #    rate after it; the server's VmRSS is sampled every 0.1 s, VmHWM read
 #    after. BENCH_OPEN_DB_COPY=1 also times the database alone: COPY of the
-#    same dataset_air() call to /dev/null on the database server.
+#    same air_dataset_hours() call to /dev/null on the database server.
 # 4. A summary against the targets: each aggregate p95 < 50 ms; download
 #    >= 100 MB/s (MB = 10^6 bytes) with server RSS < 64 MiB.
 #
@@ -65,7 +66,7 @@ wrk_conns=${BENCH_OPEN_WRK_CONNECTIONS:-1 8}
 wrk_secs=${BENCH_OPEN_WRK_SECONDS:-15}
 wrk_max=${BENCH_OPEN_WRK_MAX_SECONDS:-60}
 psql_runs=${BENCH_OPEN_PSQL_RUNS:-5}
-formats=${BENCH_OPEN_FORMATS:-csv ndjson}
+formats=${BENCH_OPEN_FORMATS:-csv ndjson geojson}
 db_copy=${BENCH_OPEN_DB_COPY:-0}
 explain=${BENCH_OPEN_EXPLAIN:-0}
 hold=${BENCH_OPEN_HOLD:-0}
@@ -157,7 +158,9 @@ for _ in $(seq 6000); do
 done
 echo "refresher: $waiting changed days left after the load, refreshed in $(secs_since "$t0") s;" \
   "$(psql_db -c "SELECT count(*) || ' cell periods, ' || pg_size_pretty(pg_total_relation_size(
-  'air_cell_period')) FROM air_cell_period")"
+  'air_cell_period')) FROM air_cell_period"); $(psql_db -c "SELECT count(*) ||
+  ' dataset hours, ' || pg_size_pretty(sum(length(lines))) || ' of lines in ' ||
+  pg_size_pretty(pg_total_relation_size('air_dataset_hour')) FROM air_dataset_hour")"
 t0=$(date +%s.%N)
 psql_db -c "VACUUM ANALYZE" -c "CHECKPOINT"
 stats=$(psql_db -F ' ' -c "SELECT count(*), (SELECT count(*) FROM trip),
@@ -305,19 +308,19 @@ for fmt in $formats; do
     "${d_hwm[$fmt]} MiB"
 done
 if [ "$db_copy" = 1 ] && [ -n "$formats" ]; then
-  # dataset_air() exactly as server/download.c calls it (any 32-byte key: it
-  # only changes the pseudonyms), with the settings of its transaction, COPY
+  # What server/download.c asks the database for, with the settings of its
+  # transaction: the rendered hours (sql/017_dataset_hours.sql), binary COPY
   # to a file on the database server.
   t=$(psql_db <<EOF | awk '/^Time:/ { print $2 }'
 SET jit = off;
 SET work_mem = '64MB';
 \\timing on
-COPY (SELECT * FROM dataset_air('$slug', '2000-01-01', now() + interval '1 day',
-      decode(repeat('ab', 32), 'hex'))) TO '/dev/null' WITH (FORMAT csv, HEADER);
+COPY (SELECT lines FROM air_dataset_hours((SELECT id FROM project WHERE slug = '$slug'),
+      '2000-01-01', now() + interval '1 day')) TO '/dev/null' WITH (FORMAT binary);
 EOF
   )
   db_mbs=$(awk -v b="${d_bytes[csv]:-0}" -v t="$t" 'BEGIN { printf "%.1f", b / (t / 1000) / 1e6 }')
-  echo "   database alone: COPY (SELECT * FROM dataset_air(...)) TO '/dev/null' CSV in" \
+  echo "   database alone: COPY (SELECT lines FROM air_dataset_hours(...)) TO '/dev/null' in" \
     "$(awk -v t="$t" 'BEGIN { printf "%.1f", t / 1000 }') s (= $db_mbs MB/s of the CSV above)"
 fi
 

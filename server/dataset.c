@@ -9,65 +9,154 @@
 
 #include "pseudonym.h"
 
-/* The dataset's columns in line order, and whether JSON writes each as a
- * string (else as a number, or null when empty). */
-static const struct column {
+/* How JSON writes a column: a number (null when empty or not a JSON
+ * number), a string, true/false, or the pseudonym of the key in the line. */
+enum column_kind { NUMBER, TEXT, BOOLEAN, NAME };
+
+struct column {
 	const char *json_key; /* "name": as JSON writes it */
-	bool text;
-} columns[DATASET_COLUMNS] = {
-    {"\"trip\":", true},          {"\"recorded_at\":", true},   {"\"latitude\":", false},
-    {"\"longitude\":", false},    {"\"pm1_ugm3\":", false},     {"\"pm25_ugm3\":", false},
-    {"\"pm10_ugm3\":", false},    {"\"no2\":", false},          {"\"temperature_c\":", false},
-    {"\"humidity_pct\":", false}, {"\"pressure_pa\":", false},  {"\"quality\":", false},
-    {"\"flags\":", true},
+	enum column_kind kind;
 };
-enum { COL_TRIP = 0, COL_TIME = 1, COL_LAT = 2, COL_LON = 3 };
 
-static const char csv_header[] = "trip,recorded_at,latitude,longitude,pm1_ugm3,pm25_ugm3,"
-                                 "pm10_ugm3,no2,temperature_c,humidity_pct,pressure_pa,"
-                                 "quality,flags\n";
+/* A family's dataset: its columns in line order, the CSV header naming
+ * them, the columns GeoJSON takes as a point's latitude and longitude, and,
+ * when the first column is a key (kind NAME), the prefix and the number of
+ * hex digits of its publication pseudonym. Readings of one time are then put
+ * in pseudonym order; other layouts come in the database's order. */
+struct layout {
+	const char *csv_header;
+	const struct column *columns;
+	int ncolumns;
+	int lat, lon;
+	const char *name_prefix;
+	size_t name_hex;
+	const char *provenance; /* for GeoJSON */
+};
 
-/* Trip keys are "<uuid>|<epoch with microseconds>": 36 + 1 + at most 18. */
-#define TRIP_KEY_MAX 64
-/* Trips seen lately, by key: one download meets each trip in every hour it
- * lasts, and the HMAC is the dearest thing per line. Direct-mapped; the
- * slots are many more than the bikes out at one time. */
+#define COL(name, kind) {"\"" name "\":", kind}
+
+static const struct column air_columns[] = {
+    COL("trip", NAME),           COL("recorded_at", TEXT),   COL("latitude", NUMBER),
+    COL("longitude", NUMBER),    COL("pm1_ugm3", NUMBER),    COL("pm25_ugm3", NUMBER),
+    COL("pm10_ugm3", NUMBER),    COL("no2", NUMBER),         COL("temperature_c", NUMBER),
+    COL("humidity_pct", NUMBER), COL("pressure_pa", NUMBER), COL("quality", NUMBER),
+    COL("flags", TEXT),
+};
+
+static const struct column traffic_columns[] = {
+    COL("segment_id", NUMBER),     COL("period_start", TEXT),     COL("interval", TEXT),
+    COL("latitude", NUMBER),       COL("longitude", NUMBER),      COL("uptime", NUMBER),
+    COL("heavy", NUMBER),          COL("heavy_lft", NUMBER),      COL("heavy_rgt", NUMBER),
+    COL("car", NUMBER),            COL("car_lft", NUMBER),        COL("car_rgt", NUMBER),
+    COL("bike", NUMBER),           COL("bike_lft", NUMBER),       COL("bike_rgt", NUMBER),
+    COL("pedestrian", NUMBER),     COL("pedestrian_lft", NUMBER), COL("pedestrian_rgt", NUMBER),
+    COL("direction", NUMBER),      COL("v85", NUMBER),            COL("quality", NUMBER),
+    COL("flags", TEXT),
+};
+
+static const struct column heat_columns[] = {
+    COL("station", NAME),
+    COL("observed_at", TEXT),
+    COL("latitude", NUMBER),
+    COL("longitude", NUMBER),
+    COL("position_blurred", BOOLEAN),
+    COL("temperature_c", NUMBER),
+    COL("humidity_pct", NUMBER),
+    COL("pressure_hpa", NUMBER),
+    COL("wind_speed_ms", NUMBER),
+    COL("globe_temperature_c", NUMBER),
+    COL("solar_radiation_wm2", NUMBER),
+    COL("rain_mm", NUMBER),
+    COL("wet_bulb_c", NUMBER),
+    COL("wbgt_c", NUMBER),
+    COL("wbgt_method", TEXT),
+    COL("wbgt_approximate", BOOLEAN),
+    COL("wbgt_category", TEXT),
+    COL("heat_index_c", NUMBER),
+    COL("heat_index_category", TEXT),
+    COL("humidex", NUMBER),
+    COL("humidex_category", TEXT),
+    COL("quality", NUMBER),
+    COL("flags", TEXT),
+};
+
+#define NCOLS(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+static const struct layout layouts[] = {
+    [DATASET_AIR] = {"trip,recorded_at,latitude,longitude,pm1_ugm3,pm25_ugm3,pm10_ugm3,no2,"
+                     "temperature_c,humidity_pct,pressure_pa,quality,flags\n",
+                     air_columns, NCOLS(air_columns), 2, 3, "trip-", 20,
+                     "Samen Meten Utrecht open data; trip ends hidden, trips pseudonymised "
+                     "per trip"},
+    [DATASET_TRAFFIC] = {"segment_id,period_start,interval,latitude,longitude,uptime,heavy,"
+                         "heavy_lft,heavy_rgt,car,car_lft,car_rgt,bike,bike_lft,bike_rgt,"
+                         "pedestrian,pedestrian_lft,pedestrian_rgt,direction,v85,quality,flags\n",
+                         traffic_columns, NCOLS(traffic_columns), 3, 4, NULL, 0,
+                         "Samen Meten Utrecht open data; Telraam counts per public road "
+                         "segment, placed at the segment's middle; no camera named"},
+    [DATASET_HEAT] = {"station,observed_at,latitude,longitude,position_blurred,temperature_c,"
+                      "humidity_pct,pressure_hpa,wind_speed_ms,globe_temperature_c,"
+                      "solar_radiation_wm2,rain_mm,wet_bulb_c,wbgt_c,wbgt_method,"
+                      "wbgt_approximate,wbgt_category,heat_index_c,heat_index_category,"
+                      "humidex,humidex_category,quality,flags\n",
+                      heat_columns, NCOLS(heat_columns), 2, 3, "station-", 16,
+                      "Samen Meten Utrecht open data; stations pseudonymised, placed at the "
+                      "centre of their 100 m cell unless their owner consented"},
+};
+
+_Static_assert(NCOLS(air_columns) <= DATASET_MAX_COLUMNS &&
+                   NCOLS(traffic_columns) <= DATASET_MAX_COLUMNS &&
+                   NCOLS(heat_columns) <= DATASET_MAX_COLUMNS,
+               "a layout has more columns than a row holds");
+
+/* Keys are "<uuid>|<epoch with microseconds>" (trips) or "station|<uuid>":
+ * at most 56 bytes. */
+#define KEY_MAX 64
+/* Keys seen lately: one download meets each trip in every hour it lasts,
+ * and the HMAC is the dearest thing per line. Direct-mapped; the slots are
+ * many more than the bikes out at one time. */
 #define NAME_SLOTS 2048
 
 struct name_slot {
 	uint8_t key_len; /* 0: empty */
-	char key[TRIP_KEY_MAX];
-	char name[DATASET_TRIP_NAME_LEN + 1];
+	char key[KEY_MAX];
+	char name[DATASET_NAME_MAX + 1];
 };
 
 /* One line, split; the fields point into the caller's lines. */
 struct row {
-	const char *field[DATASET_COLUMNS];
-	size_t len[DATASET_COLUMNS];
-	const char *rest; /* from the comma after the key to the line end, inclusive */
+	const char *field[DATASET_MAX_COLUMNS];
+	size_t len[DATASET_MAX_COLUMNS];
+	const char *rest; /* from the comma after the first field to the line end */
 	size_t rest_len;
-	char name[DATASET_TRIP_NAME_LEN + 1];
+	char name[DATASET_NAME_MAX + 1]; /* the first field's pseudonym, if named */
+	size_t name_len;
 };
 
 struct dataset_writer {
+	const struct layout *layout;
 	enum dataset_format format;
 	size_t rows;
-	struct name_slot *names; /* NAME_SLOTS */
+	struct name_slot *names; /* NAME_SLOTS, when the layout names its keys */
 	struct row *run;         /* the readings of one time */
 	size_t run_cap;
 };
 
-sm_err dataset_writer_new(enum dataset_format format, struct dataset_writer **out)
+sm_err dataset_writer_new(enum dataset_family family, enum dataset_format format,
+                          struct dataset_writer **out)
 {
 	*out = NULL;
 	struct dataset_writer *w = calloc(1, sizeof(*w));
 	if (!w)
 		return SM_ERR_NOMEM;
+	w->layout = &layouts[family];
 	w->format = format;
-	w->names = calloc(NAME_SLOTS, sizeof(*w->names));
-	if (!w->names) {
-		free(w);
-		return SM_ERR_NOMEM;
+	if (w->layout->name_prefix) {
+		w->names = calloc(NAME_SLOTS, sizeof(*w->names));
+		if (!w->names) {
+			free(w);
+			return SM_ERR_NOMEM;
+		}
 	}
 	*out = w;
 	return SM_OK;
@@ -82,17 +171,24 @@ void dataset_writer_free(struct dataset_writer *w)
 	free(w);
 }
 
-void dataset_trip_name(const char *key, size_t len, char out[DATASET_TRIP_NAME_LEN + 1])
+size_t dataset_pseudonym(enum dataset_family family, const char *key, size_t len,
+                         char out[DATASET_NAME_MAX + 1])
 {
+	const struct layout *l = &layouts[family];
+	if (!l->name_prefix) {
+		out[0] = '\0';
+		return 0;
+	}
 	uint8_t mac[PSEUDONYM_BYTES];
 	pseudonym_mac(PSEUDO_PUBLICATION, key, len, mac);
-	memcpy(out, "trip-", 5);
-	/* 20 hex digits: 10 bytes, and sodium_bin2hex's NUL. */
-	sodium_bin2hex(out + 5, DATASET_TRIP_NAME_LEN - 5 + 1, mac, (DATASET_TRIP_NAME_LEN - 5) / 2);
+	size_t prefix = strlen(l->name_prefix);
+	memcpy(out, l->name_prefix, prefix);
+	sodium_bin2hex(out + prefix, l->name_hex + 1, mac, l->name_hex / 2);
+	return prefix + l->name_hex;
 }
 
-/* The name of the trip with this key, from the cache or computed into it. */
-static const char *trip_name(struct dataset_writer *w, const char *key, size_t len)
+/* The pseudonym of this key, from the cache or computed into it. */
+static const char *cached_name(struct dataset_writer *w, const char *key, size_t len)
 {
 	uint64_t h = 14695981039346656037ULL; /* FNV-1a */
 	for (size_t i = 0; i < len; i++)
@@ -101,27 +197,32 @@ static const char *trip_name(struct dataset_writer *w, const char *key, size_t l
 	if (s->key_len != len || memcmp(s->key, key, len) != 0) {
 		memcpy(s->key, key, len);
 		s->key_len = (uint8_t)len;
-		dataset_trip_name(key, len, s->name);
+		size_t family = (size_t)(w->layout - layouts);
+		dataset_pseudonym((enum dataset_family)family, key, len, s->name);
 	}
 	return s->name;
 }
 
 /* Splits the line [p, end) (without its '\n') into r's fields; false when it
- * does not have DATASET_COLUMNS fields or its key is empty or too long. */
-static bool split(const char *p, const char *end, struct row *r)
+ * does not have the layout's number of fields, or lacks its first two (a
+ * key or id, and a time), or a key is too long. */
+static bool split(const struct layout *l, const char *p, const char *end, struct row *r)
 {
-	for (int i = 0; i < DATASET_COLUMNS; i++) {
-		const char *comma = i + 1 < DATASET_COLUMNS ? memchr(p, ',', (size_t)(end - p)) : NULL;
-		if (i + 1 < DATASET_COLUMNS && !comma)
-			return false;
-		const char *stop = comma ? comma : end;
+	for (int i = 0; i < l->ncolumns; i++) {
+		const char *stop = end;
+		if (i + 1 < l->ncolumns) {
+			stop = memchr(p, ',', (size_t)(end - p));
+			if (!stop)
+				return false;
+		}
 		r->field[i] = p;
 		r->len[i] = (size_t)(stop - p);
 		p = stop + 1;
 	}
-	if (memchr(r->field[DATASET_COLUMNS - 1], ',', r->len[DATASET_COLUMNS - 1]))
+	int last = l->ncolumns - 1;
+	if (memchr(r->field[last], ',', r->len[last]))
 		return false;
-	return r->len[COL_TRIP] > 0 && r->len[COL_TRIP] < TRIP_KEY_MAX && r->len[COL_TIME] > 0;
+	return r->len[0] > 0 && r->len[1] > 0 && (!l->name_prefix || r->len[0] < KEY_MAX);
 }
 
 /* The time field of the line at p (up to end): what follows the first comma,
@@ -139,8 +240,7 @@ static bool line_time(const char *p, const char *end, const char **t, size_t *n)
 
 static int by_name(const void *a, const void *b)
 {
-	return memcmp(((const struct row *)a)->name, ((const struct row *)b)->name,
-	              DATASET_TRIP_NAME_LEN);
+	return strcmp(((const struct row *)a)->name, ((const struct row *)b)->name);
 }
 
 /* A JSON number as RFC 8259 has it: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? */
@@ -187,6 +287,11 @@ static bool json_plain(const char *s, size_t n)
 	return true;
 }
 
+static bool same(const char *s, size_t n, const char *lit)
+{
+	return n == strlen(lit) && memcmp(s, lit, n) == 0;
+}
+
 static char *put(char *p, const char *s, size_t n)
 {
 	memcpy(p, s, n);
@@ -195,74 +300,94 @@ static char *put(char *p, const char *s, size_t n)
 #define PUT_LIT(p, lit) put((p), (lit), sizeof(lit) - 1)
 
 /* Writes column i of r as a JSON member value (after its key). Numbers
- * that are not JSON numbers (a NaN that slipped past ingest) become null:
- * CSV keeps their text. */
-static char *put_json_value(char *p, const struct row *r, int i)
+ * that are not JSON numbers (a NaN that slipped past ingest) and booleans
+ * that are neither become null: CSV keeps their text. */
+static char *put_json_value(char *p, const struct column *c, const struct row *r, int i)
 {
-	const char *s = i == COL_TRIP ? r->name : r->field[i];
-	size_t n = i == COL_TRIP ? DATASET_TRIP_NAME_LEN : r->len[i];
-	if (n == 0 || (!columns[i].text && !json_number(s, n)))
-		return PUT_LIT(p, "null");
-	if (!columns[i].text)
+	const char *s = r->field[i];
+	size_t n = r->len[i];
+	switch (c->kind) {
+	case NAME:
+		s = r->name;
+		n = r->name_len;
+		/* fall through */
+	case TEXT:
+		if (n == 0)
+			break;
+		*p++ = '"';
+		p = put(p, s, n);
+		*p++ = '"';
+		return p;
+	case NUMBER:
+		if (!json_number(s, n))
+			break;
 		return put(p, s, n);
-	*p++ = '"';
-	p = put(p, s, n);
-	*p++ = '"';
-	return p;
+	case BOOLEAN:
+		if (!same(s, n, "true") && !same(s, n, "false"))
+			break;
+		return put(p, s, n);
+	}
+	return PUT_LIT(p, "null");
 }
 
 /* Writes the members of r's columns, but for the position when `geometry`
  * is set (GeoJSON has it apart), without braces. */
-static char *put_members(char *p, const struct row *r, bool geometry)
+static char *put_members(const struct layout *l, char *p, const struct row *r, bool geometry)
 {
 	bool first = true;
-	for (int i = 0; i < DATASET_COLUMNS; i++) {
-		if (geometry && (i == COL_LAT || i == COL_LON))
+	for (int i = 0; i < l->ncolumns; i++) {
+		if (geometry && (i == l->lat || i == l->lon))
 			continue;
 		if (!first)
 			*p++ = ',';
 		first = false;
-		const char *k = columns[i].json_key;
+		const char *k = l->columns[i].json_key;
 		p = put(p, k, strlen(k));
-		p = put_json_value(p, r, i);
+		p = put_json_value(p, &l->columns[i], r, i);
 	}
 	return p;
 }
 
+/* Room for a row's JSON beyond its fields: each column's key, quotes, a
+ * comma and a null at most, and a GeoJSON feature's frame. */
+#define JSON_PER_COLUMN 40
+#define JSON_FRAME 160
+
 /* Appends one row in the writer's format. */
 static sm_err write_row(struct dataset_writer *w, const struct row *r, struct buf *out)
 {
-	/* Keys, brackets and nulls of a GeoJSON feature: under 400 bytes. */
-	sm_err e = buf_reserve(out, DATASET_TRIP_NAME_LEN + r->rest_len + 512);
+	const struct layout *l = w->layout;
+	sm_err e = buf_reserve(out, r->name_len + r->len[0] + r->rest_len +
+	                                JSON_PER_COLUMN * (size_t)l->ncolumns + JSON_FRAME);
 	if (e != SM_OK)
 		return e;
 	char *p = out->data + out->len;
 	switch (w->format) {
 	case DATASET_CSV:
-		p = put(p, r->name, DATASET_TRIP_NAME_LEN);
+		p = l->name_prefix ? put(p, r->name, r->name_len) : put(p, r->field[0], r->len[0]);
 		p = put(p, r->rest, r->rest_len);
 		break;
 	case DATASET_NDJSON:
 		*p++ = '{';
-		p = put_members(p, r, false);
+		p = put_members(l, p, r, false);
 		p = PUT_LIT(p, "}\n");
 		break;
 	case DATASET_GEOJSON:
 		if (w->rows > 0)
 			p = PUT_LIT(p, ",\n");
 		p = PUT_LIT(p, "{\"type\":\"Feature\",\"geometry\":");
-		if (r->len[COL_LAT] && r->len[COL_LON] && json_number(r->field[COL_LAT], r->len[COL_LAT]) &&
-		    json_number(r->field[COL_LON], r->len[COL_LON])) {
+		if (json_number(r->field[l->lat], r->len[l->lat]) &&
+		    json_number(r->field[l->lon], r->len[l->lon])) {
 			p = PUT_LIT(p, "{\"type\":\"Point\",\"coordinates\":[");
-			p = put(p, r->field[COL_LON], r->len[COL_LON]);
+			p = put(p, r->field[l->lon], r->len[l->lon]);
 			*p++ = ',';
-			p = put(p, r->field[COL_LAT], r->len[COL_LAT]);
+			p = put(p, r->field[l->lat], r->len[l->lat]);
 			p = PUT_LIT(p, "]}");
 		} else {
 			p = PUT_LIT(p, "null");
 		}
 		p = PUT_LIT(p, ",\"properties\":{");
-		p = put_members(p, r, true);
+		p = put_members(l, p, r, true);
 		p = PUT_LIT(p, "}}");
 		break;
 	}
@@ -272,11 +397,12 @@ static sm_err write_row(struct dataset_writer *w, const struct row *r, struct bu
 	return SM_OK;
 }
 
-/* Splits and names the n lines of one time in [p, end), sorts them by name
- * and writes them. */
+/* Splits (and names) the n lines of one time in [p, end), sorts them by
+ * name when named, and writes them. */
 static sm_err write_run(struct dataset_writer *w, const char *p, const char *end, size_t n,
                         struct buf *out)
 {
+	const struct layout *l = w->layout;
 	if (n > w->run_cap) {
 		size_t cap = w->run_cap ? w->run_cap : 64;
 		while (cap < n)
@@ -290,18 +416,23 @@ static sm_err write_run(struct dataset_writer *w, const char *p, const char *end
 	for (size_t i = 0; i < n; i++) {
 		const char *eol = memchr(p, '\n', (size_t)(end - p));
 		struct row *r = &w->run[i];
-		if (!split(p, eol, r))
+		if (!split(l, p, eol, r))
 			return SM_ERR_INVALID;
-		for (int c = 1; c < DATASET_COLUMNS; c++)
-			if (columns[c].text && !json_plain(r->field[c], r->len[c]))
+		for (int c = 0; c < l->ncolumns; c++)
+			if (l->columns[c].kind == TEXT && !json_plain(r->field[c], r->len[c]))
 				return SM_ERR_INVALID;
-		r->rest = r->field[COL_TIME] - 1;
+		r->rest = r->field[0] + r->len[0];
 		r->rest_len = (size_t)(eol + 1 - r->rest);
-		memcpy(r->name, trip_name(w, r->field[COL_TRIP], r->len[COL_TRIP]),
-		       sizeof(r->name));
+		r->name_len = 0;
+		r->name[0] = '\0';
+		if (l->name_prefix) {
+			const char *name = cached_name(w, r->field[0], r->len[0]);
+			r->name_len = strlen(name);
+			memcpy(r->name, name, r->name_len + 1);
+		}
 		p = eol + 1;
 	}
-	if (n > 1)
+	if (n > 1 && l->name_prefix)
 		qsort(w->run, n, sizeof(*w->run), by_name);
 	for (size_t i = 0; i < n; i++) {
 		sm_err e = write_row(w, &w->run[i], out);
@@ -346,13 +477,11 @@ sm_err dataset_write_lines(struct dataset_writer *w, const char *lines, size_t l
 sm_err dataset_write_head(struct dataset_writer *w, const char *licence, struct buf *out)
 {
 	if (w->format == DATASET_CSV)
-		return buf_append(out, csv_header, sizeof(csv_header) - 1);
+		return buf_puts(out, w->layout->csv_header);
 	if (w->format != DATASET_GEOJSON)
 		return SM_OK;
 	json_t *meta = json_pack("{s:s, s:s, s:s}", "type", "FeatureCollection", "licence", licence,
-	                         "provenance",
-	                         "Samen Meten Utrecht open data; trip ends hidden, trips "
-	                         "pseudonymised per trip");
+	                         "provenance", w->layout->provenance);
 	char *text = meta ? json_dumps(meta, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
 	json_decref(meta);
 	if (!text)

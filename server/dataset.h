@@ -1,15 +1,17 @@
-/* The open air dataset in the formats researchers download: CSV, NDJSON and
- * GeoJSON, written from the lines the database renders per hour
- * (sql/017_dataset_hours.sql).
+/* Open datasets in the formats researchers download: CSV, NDJSON and
+ * GeoJSON, written from lines the database renders (sql/017_dataset_hours.sql
+ * for air, sql/018_dataset_traffic_heat.sql for traffic and heat).
  *
- * A line is one published reading as CSV in the dataset's column order
- * (DATASET_COLUMNS below), except that its first field is the trip's key,
- * "<device uuid>|<epoch of its start>". Here the key becomes the trip's
- * publication pseudonym, "trip-" and 20 hex digits of an HMAC under the
- * publication subkey, which the database never holds; readings at the same
- * time are put in pseudonym order, so that rows come in (recorded_at, trip)
- * order as the API promises. Needs the pseudonym keys loaded; no database,
- * no HTTP. */
+ * A line is one published row as CSV in its family's column order, the
+ * first field an id or key and the second a time; values never need CSV
+ * quoting. In the air and heat layouts the first field is a key (a trip's
+ * "<device uuid>|<epoch of its start>", a station's "station|<device uuid>")
+ * that becomes a publication pseudonym here, "trip-" and 20 or "station-"
+ * and 16 hex digits of an HMAC under the publication subkey, which the
+ * database never holds; rows of one time are then put in pseudonym order,
+ * so that they come in (time, pseudonym) order as the API promises. Traffic
+ * lines carry the public segment id and come in the database's order.
+ * Needs the pseudonym keys loaded; no database, no HTTP. */
 #ifndef SAMENMETEN_DATASET_H
 #define SAMENMETEN_DATASET_H
 
@@ -18,18 +20,20 @@
 #include "buf.h"
 #include "err.h"
 
+enum dataset_family { DATASET_AIR, DATASET_TRAFFIC, DATASET_HEAT };
 enum dataset_format { DATASET_CSV, DATASET_NDJSON, DATASET_GEOJSON };
 
-/* Fields per line, the trip's key first. */
-#define DATASET_COLUMNS 13
-/* "trip-" + 20 hex digits. */
-#define DATASET_TRIP_NAME_LEN 25
+/* Fields a line may have; the widest layout (heat) has 23. */
+#define DATASET_MAX_COLUMNS 24
+/* The longest pseudonym: "station-" + 16 or "trip-" + 20 hex digits. */
+#define DATASET_NAME_MAX 25
 
 struct dataset_writer;
 
 /* A writer for one download; owned by the caller, free with
  * dataset_writer_free. SM_ERR_NOMEM only. */
-MUST_CHECK sm_err dataset_writer_new(enum dataset_format format, struct dataset_writer **out);
+MUST_CHECK sm_err dataset_writer_new(enum dataset_family family, enum dataset_format format,
+                                     struct dataset_writer **out);
 /* Safe with NULL. */
 void dataset_writer_free(struct dataset_writer *w);
 
@@ -40,18 +44,20 @@ MUST_CHECK sm_err dataset_write_head(struct dataset_writer *w, const char *licen
                                      struct buf *out);
 
 /* Appends the rows of lines[0, len) (borrowed; each line ends in '\n',
- * lines come in time order, and readings of one time come in one call: the
- * database renders an hour at a time), a time at a time, until `out` holds
- * `enough` bytes or the lines end; *used is how many bytes of lines were
- * written. Call again with the rest. SM_ERR_INVALID when a line does not
- * have the dataset's form; buffer errors as buf_append. */
+ * lines come in time order, and rows of one time come in one call: the
+ * database renders an hour or a day at a time), a time at a time, until
+ * `out` holds `enough` bytes or the lines end; *used is how many bytes of
+ * lines were written. Call again with the rest. SM_ERR_INVALID when a line
+ * does not have the layout's form; buffer errors as buf_append. */
 MUST_CHECK sm_err dataset_write_lines(struct dataset_writer *w, const char *lines, size_t len,
                                       size_t enough, struct buf *out, size_t *used);
 
 /* Appends what comes after the last row (GeoJSON's closing brackets). */
 MUST_CHECK sm_err dataset_write_tail(struct dataset_writer *w, struct buf *out);
 
-/* The publication pseudonym of a trip key, NUL-terminated. */
-void dataset_trip_name(const char *key, size_t len, char out[DATASET_TRIP_NAME_LEN + 1]);
+/* The publication pseudonym of a key in `family`'s layout into out
+ * (NUL-terminated); its length, 0 for a family without keys. */
+size_t dataset_pseudonym(enum dataset_family family, const char *key, size_t len,
+                         char out[DATASET_NAME_MAX + 1]);
 
 #endif

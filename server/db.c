@@ -55,7 +55,8 @@ sm_err db_connect(const char *url, PGconn **out, char *errbuf, size_t errlen)
 	return SM_OK;
 }
 
-sm_err db_pool_open(struct db_pool **out, const char *url, int size, int wait_ms)
+sm_err db_pool_open(struct db_pool **out, const char *url, int size, int wait_ms,
+                    enum db_work work)
 {
 	struct db_pool *p = calloc(1, sizeof(*p));
 	if (!p)
@@ -69,6 +70,8 @@ sm_err db_pool_open(struct db_pool **out, const char *url, int size, int wait_ms
 	}
 	p->size = size;
 	p->wait_ms = wait_ms;
+	for (int i = 0; i < size; i++)
+		p->conns[i].work = work;
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_condattr_t attr;
 	pthread_condattr_init(&attr);
@@ -218,7 +221,7 @@ sm_err db_exec(struct db_conn *c, const struct db_stmt *s, const char *const *pa
 {
 	*res = NULL;
 	if (!is_prepared(c, s)) {
-		metrics_db_call(true);
+		metrics_db_call(c->work == DB_FOR_BACKGROUND, true);
 		PGresult *r = PQprepare(c->pg, s->name, s->sql, s->nparams, NULL);
 		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
 			sm_err e = classify(c, r, s->name);
@@ -229,7 +232,7 @@ sm_err db_exec(struct db_conn *c, const struct db_stmt *s, const char *const *pa
 		if (c->nprepared < DB_MAX_PREPARED)
 			c->prepared[c->nprepared++] = s;
 	}
-	metrics_db_call(false);
+	metrics_db_call(c->work == DB_FOR_BACKGROUND, false);
 	PGresult *r = PQexecPrepared(c->pg, s->name, s->nparams, params, NULL, NULL, 0);
 	ExecStatusType st = PQresultStatus(r);
 	if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
@@ -245,7 +248,7 @@ sm_err db_exec_sql(struct db_conn *c, const char *sql, int nparams, const char *
                    PGresult **res)
 {
 	*res = NULL;
-	metrics_db_call(false);
+	metrics_db_call(c->work == DB_FOR_BACKGROUND, false);
 	PGresult *r = PQexecParams(c->pg, sql, nparams, NULL, params, NULL, NULL, 0);
 	ExecStatusType st = PQresultStatus(r);
 	if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
@@ -259,7 +262,7 @@ sm_err db_exec_sql(struct db_conn *c, const char *sql, int nparams, const char *
 
 sm_err db_command(struct db_conn *c, const char *sql)
 {
-	metrics_db_call(false);
+	metrics_db_call(c->work == DB_FOR_BACKGROUND, false);
 	PGresult *r = PQexec(c->pg, sql);
 	ExecStatusType st = PQresultStatus(r);
 	sm_err e = SM_OK;
@@ -297,7 +300,7 @@ static sm_err drain(struct db_conn *c, const char *what, PGresult **rows)
 
 sm_err db_copy(struct db_conn *c, const char *sql, const char *data, size_t len)
 {
-	metrics_db_call(false);
+	metrics_db_call(c->work == DB_FOR_BACKGROUND, false);
 	PGresult *r = PQexec(c->pg, sql);
 	if (PQresultStatus(r) != PGRES_COPY_IN) {
 		sm_err e = classify(c, r, "COPY");
@@ -322,7 +325,7 @@ sm_err db_copy(struct db_conn *c, const char *sql, const char *data, size_t len)
 sm_err db_script(struct db_conn *c, const char *sql, PGresult **rows)
 {
 	*rows = NULL;
-	metrics_db_call(false);
+	metrics_db_call(c->work == DB_FOR_BACKGROUND, false);
 	if (!PQsendQuery(c->pg, sql))
 		return classify(c, NULL, "script");
 	return drain(c, "script", rows);
@@ -330,7 +333,7 @@ sm_err db_script(struct db_conn *c, const char *sql, PGresult **rows)
 
 sm_err db_copy_out_start(struct db_conn *c, const char *sql)
 {
-	metrics_db_call(false);
+	metrics_db_call(c->work == DB_FOR_BACKGROUND, false);
 	PGresult *r = PQexec(c->pg, sql);
 	if (PQresultStatus(r) != PGRES_COPY_OUT) {
 		sm_err e = classify(c, r, "COPY TO");

@@ -22,8 +22,13 @@ struct db_stmt {
 	int nparams;
 };
 
+/* Whose statements a pool's connections send: requests', or a background
+ * task's (the refresher), which /metrics counts apart. */
+enum db_work { DB_FOR_REQUESTS, DB_FOR_BACKGROUND };
+
 struct db_conn {
 	PGconn *pg;
+	enum db_work work;
 	const struct db_stmt *prepared[DB_MAX_PREPARED];
 	size_t nprepared;
 	char sqlstate[6]; /* of the last failure; "" when none */
@@ -31,9 +36,10 @@ struct db_conn {
 
 struct db_pool;
 
-/* Opens a pool of `size` connections to `url`, connecting lazily. Owned by
- * the caller; free with db_pool_close. */
-MUST_CHECK sm_err db_pool_open(struct db_pool **out, const char *url, int size, int wait_ms);
+/* Opens a pool of `size` connections to `url` for `work`, connecting lazily.
+ * Owned by the caller; free with db_pool_close. */
+MUST_CHECK sm_err db_pool_open(struct db_pool **out, const char *url, int size, int wait_ms,
+                               enum db_work work);
 void db_pool_close(struct db_pool *pool);
 
 /* Takes a connection, waiting up to the pool's wait time, (re)connecting

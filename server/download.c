@@ -11,9 +11,9 @@
 
 /* The download's values travel as transaction-local settings: COPY takes no
  * bind parameters, and nothing the client sent is ever spliced into SQL.
- * The same statement gives air_dataset_hours() room to sort a day that it
- * renders live (sql/017_dataset_hours.sql); JIT is off on every connection
- * (db_connect). */
+ * The same statement gives the functions room to sort a day that they
+ * render live (sql/017_dataset_hours.sql, sql/018_dataset_traffic_heat.sql);
+ * JIT is off on every connection (db_connect). */
 static const struct db_stmt settings = {
     "download_settings",
     "SELECT set_config('samenmeten.project', $1, true), set_config('samenmeten.from', $2, true),"
@@ -21,12 +21,17 @@ static const struct db_stmt settings = {
     3,
 };
 
-/* An hour of lines per row. Binary, so that the lines come as they are
- * (text COPY would escape their line ends). */
-static const char copy_hours[] =
-    "COPY (SELECT lines FROM air_dataset_hours(current_setting('samenmeten.project')::bigint,"
-    " current_setting('samenmeten.from')::timestamptz,"
-    " current_setting('samenmeten.to')::timestamptz)) TO STDOUT WITH (FORMAT binary)";
+/* An hour (air) or a day of lines per row. Binary, so that the lines come
+ * as they are (text COPY would escape their line ends). */
+#define COPY_LINES(function)                                                                       \
+	"COPY (SELECT lines FROM " function "(current_setting('samenmeten.project')::bigint,"     \
+	" current_setting('samenmeten.from')::timestamptz,"                                        \
+	" current_setting('samenmeten.to')::timestamptz)) TO STDOUT WITH (FORMAT binary)"
+static const char *const copy_lines[] = {
+    [DATASET_AIR] = COPY_LINES("air_dataset_hours"),
+    [DATASET_TRAFFIC] = COPY_LINES("traffic_dataset_days"),
+    [DATASET_HEAT] = COPY_LINES("heat_dataset_days"),
+};
 
 /* The binary COPY signature, then 32-bit flags and header extension length. */
 static const char copy_signature[11] = "PGCOPY\n\377\r\n";
@@ -45,15 +50,16 @@ struct download {
 	bool header_seen;  /* the COPY's file header */
 	char *msg;         /* the current COPY row, from libpq */
 	int msg_len;
-	const char *lines; /* its hour of lines, not yet written */
+	const char *lines; /* its lines, not yet written */
 	size_t lines_len;
 	struct buf out; /* written, not yet sent */
 	size_t out_off;
-	size_t hours;
+	size_t copy_rows;
 };
 
-sm_err download_air(struct db_pool *pool, long long project, const char *licence, usec_t from,
-                    usec_t to, enum dataset_format format, struct download **out)
+sm_err download_open(struct db_pool *pool, enum dataset_family family, long long project,
+                     const char *licence, usec_t from, usec_t to, enum dataset_format format,
+                     struct download **out)
 {
 	*out = NULL;
 	struct download *d = calloc(1, sizeof(*d));
@@ -68,7 +74,7 @@ sm_err download_air(struct db_pool *pool, long long project, const char *licence
 	const char *params[] = {project_s, from_s, to_s};
 	PGresult *res = NULL;
 
-	sm_err e = dataset_writer_new(format, &d->writer);
+	sm_err e = dataset_writer_new(family, format, &d->writer);
 	if (e == SM_OK)
 		e = dataset_write_head(d->writer, licence, &d->out);
 	if (e == SM_OK)
@@ -79,7 +85,7 @@ sm_err download_air(struct db_pool *pool, long long project, const char *licence
 		e = db_exec(d->conn, &settings, params, &res);
 	PQclear(res);
 	if (e == SM_OK)
-		e = db_copy_out_start(d->conn, copy_hours);
+		e = db_copy_out_start(d->conn, copy_lines[family]);
 	if (e != SM_OK) {
 		download_close(d);
 		return e;
@@ -95,11 +101,11 @@ static uint32_t be32(const char *p)
 	return (uint32_t)u[0] << 24 | (uint32_t)u[1] << 16 | (uint32_t)u[2] << 8 | u[3];
 }
 
-/* Takes the next COPY row: its hour of lines into d->lines, or the end of
+/* Takes the next COPY row: its lines into d->lines, or the end of
  * the copy (SM_ERR_NOT_FOUND). A row is a 16-bit field count (1; -1 ends the
  * copy) and the field as a 32-bit length and its bytes; the first row comes
  * after the file header. */
-static sm_err next_hour(struct download *d)
+static sm_err next_lines(struct download *d)
 {
 	sm_err e = db_copy_out_next(d->conn, &d->msg, &d->msg_len);
 	if (e != SM_OK)
@@ -123,18 +129,18 @@ static sm_err next_hour(struct download *d)
 		return SM_ERR_INTERNAL;
 	d->lines = p + 6;
 	d->lines_len = n - 6;
-	d->hours++;
+	d->copy_rows++;
 	return SM_OK;
 }
 
-/* Renders about RENDER_AHEAD bytes into d->out, taking hours as needed. */
+/* Renders about RENDER_AHEAD bytes into d->out, taking rows as needed. */
 static sm_err render(struct download *d)
 {
 	buf_reset(&d->out);
 	d->out_off = 0;
 	while (d->out.len < RENDER_AHEAD) {
 		if (d->lines_len == 0) {
-			sm_err e = next_hour(d);
+			sm_err e = next_lines(d);
 			if (e == SM_ERR_NOT_FOUND) {
 				d->state = DONE;
 				e = dataset_write_tail(d->writer, &d->out);
@@ -171,8 +177,8 @@ long download_read(void *download, char *buf, size_t max)
 			break;
 		sm_err e = render(d);
 		if (e != SM_OK) {
-			log_warn("a dataset download failed after %zu hours (%s)", d->hours,
-			         sm_err_str(e));
+			log_warn("a dataset download failed after %zu rows of lines (%s)",
+			         d->copy_rows, sm_err_str(e));
 			d->state = FAILED;
 		}
 	}

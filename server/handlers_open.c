@@ -485,14 +485,22 @@ void handle_dataset(struct request *r)
 	snprintf(kind, sizeof(kind), "%s", PQgetvalue(res, 0, 1));
 	snprintf(licence, sizeof(licence), "%s", PQgetvalue(res, 0, 2));
 	PQclear(res);
-	if (strcmp(kind, "air") != 0) {
+	enum dataset_family family;
+	if (strcmp(kind, "air") == 0)
+		family = DATASET_AIR;
+	else if (strcmp(kind, "traffic") == 0)
+		family = DATASET_TRAFFIC;
+	else if (strcmp(kind, "heat") == 0)
+		family = DATASET_HEAT;
+	else {
 		respond_problem(r, PROBLEM_INVALID_PARAMETER, "slug",
-		                "project \"%s\" is a %s project; datasets cover air projects", slug,
-		                kind);
+		                "project \"%s\" is a %s project; datasets cover air, traffic and heat "
+		                "projects",
+		                slug, kind);
 		return;
 	}
 	struct download *d = NULL;
-	e = download_air(r->app->db_read, project, licence, from, to, format, &d);
+	e = download_open(r->app->db_read, family, project, licence, from, to, format, &d);
 	if (e != SM_OK) {
 		respond_db_error(r, e);
 		return;

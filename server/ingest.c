@@ -235,11 +235,14 @@ sm_err ingest_air_direct(struct db_pool *pool, const struct air_direct *in, long
 		sodium_memzero(zone_key, sizeof(zone_key));
 		return e;
 	}
-	e = db_command(c, "BEGIN");
-	if (e == SM_OK)
-		e = db_exec(c, &ensure_partitions, range, &res);
+	/* A new month's partition in a transaction of its own: creating it
+	 * locks the whole table, and for the whole batch that would keep every
+	 * reader (downloads, maps) waiting. */
+	e = db_exec(c, &ensure_partitions, range, &res);
 	PQclear(res);
 	res = NULL;
+	if (e == SM_OK)
+		e = db_command(c, "BEGIN");
 	if (e == SM_OK)
 		e = db_copy(c, "SAVEPOINT batch; COPY air_reading FROM STDIN",
 		            in->copy->data ? in->copy->data : "", in->copy->len);

@@ -204,12 +204,12 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (db_pool_open(&app.db, cfg.database_url, cfg.database_pool_size,
-	                 cfg.database_pool_wait_ms) != SM_OK)
+	                 cfg.database_pool_wait_ms, DB_FOR_REQUESTS) != SM_OK)
 		goto out;
 	app.db_read = app.db;
 	if (cfg.database_read_url[0] &&
 	    db_pool_open(&app.db_read, cfg.database_read_url, cfg.database_pool_size,
-	                 cfg.database_pool_wait_ms) != SM_OK) {
+	                 cfg.database_pool_wait_ms, DB_FOR_REQUESTS) != SM_OK) {
 		app.db_read = app.db;
 		goto out;
 	}

@@ -26,7 +26,7 @@ static struct {
 	size_t nroutes;
 	struct route_stats *routes; /* nroutes + 1 */
 	uint64_t db_errors;
-	uint64_t db_calls, db_prepares;
+	uint64_t db_calls, db_prepares, db_background_calls;
 	int64_t in_flight;
 } m;
 
@@ -83,9 +83,9 @@ void metrics_db_error(void)
 	add(&m.db_errors, 1);
 }
 
-void metrics_db_call(bool prepare)
+void metrics_db_call(bool background, bool prepare)
 {
-	add(prepare ? &m.db_prepares : &m.db_calls, 1);
+	add(prepare ? &m.db_prepares : background ? &m.db_background_calls : &m.db_calls, 1);
 }
 
 void metrics_in_flight(int delta)
@@ -158,10 +158,13 @@ sm_err metrics_render(struct buf *out)
 		    "# HELP samenmeten_db_errors_total Database calls that failed.\n"
 		    "# TYPE samenmeten_db_errors_total counter\n"
 		    "samenmeten_db_errors_total %llu\n"
-		    "# HELP samenmeten_db_calls_total Statements sent to the database (each a "
-		    "round trip; a COPY with its data is one).\n"
+		    "# HELP samenmeten_db_calls_total Statements sent to the database for requests "
+		    "(each a round trip; a COPY with its data is one).\n"
 		    "# TYPE samenmeten_db_calls_total counter\n"
 		    "samenmeten_db_calls_total %llu\n"
+		    "# HELP samenmeten_db_background_calls_total Statements sent by the refresher.\n"
+		    "# TYPE samenmeten_db_background_calls_total counter\n"
+		    "samenmeten_db_background_calls_total %llu\n"
 		    "# HELP samenmeten_db_prepares_total Statements prepared on a connection.\n"
 		    "# TYPE samenmeten_db_prepares_total counter\n"
 		    "samenmeten_db_prepares_total %llu\n"
@@ -169,6 +172,7 @@ sm_err metrics_render(struct buf *out)
 		    "# TYPE samenmeten_http_requests_in_flight gauge\n"
 		    "samenmeten_http_requests_in_flight %lld\n",
 		    (unsigned long long)get(&m.db_errors), (unsigned long long)get(&m.db_calls),
+		    (unsigned long long)get(&m.db_background_calls),
 		    (unsigned long long)get(&m.db_prepares),
 		    (long long)__atomic_load_n(&m.in_flight, __ATOMIC_RELAXED));
 	return e;

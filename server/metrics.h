@@ -17,8 +17,9 @@ void metrics_cleanup(void);
 
 void metrics_observe(size_t route, int status, double seconds);
 void metrics_db_error(void);
-/* A statement sent to the database (prepare: a statement prepared). */
-void metrics_db_call(bool prepare);
+/* A statement sent to the database (prepare: a statement prepared), for a
+ * request or by a background task. */
+void metrics_db_call(bool background, bool prepare);
 void metrics_in_flight(int delta);
 
 /* Appends the text exposition format to out. */

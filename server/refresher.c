@@ -110,7 +110,7 @@ sm_err refresher_start(const char *url, int idle_ms, struct refresher **out)
 	if (!r)
 		return SM_ERR_NOMEM;
 	r->idle_ms = idle_ms;
-	sm_err e = db_pool_open(&r->pool, url, 1, idle_ms);
+	sm_err e = db_pool_open(&r->pool, url, 1, idle_ms, DB_FOR_BACKGROUND);
 	if (e != SM_OK) {
 		free(r);
 		return e;
