@@ -15,6 +15,7 @@ enum column_kind { NUMBER, TEXT, BOOLEAN, NAME };
 
 struct column {
 	const char *json_key; /* "name": as JSON writes it */
+	size_t json_key_len;
 	enum column_kind kind;
 };
 
@@ -33,7 +34,7 @@ struct layout {
 	const char *provenance; /* for GeoJSON */
 };
 
-#define COL(name, kind) {"\"" name "\":", kind}
+#define COL(name, kind) {"\"" name "\":", sizeof("\"" name "\":") - 1, kind}
 
 static const struct column air_columns[] = {
     COL("trip", NAME),           COL("recorded_at", TEXT),   COL("latitude", NUMBER),
@@ -341,8 +342,7 @@ static char *put_members(const struct layout *l, char *p, const struct row *r, b
 		if (!first)
 			*p++ = ',';
 		first = false;
-		const char *k = l->columns[i].json_key;
-		p = put(p, k, strlen(k));
+		p = put(p, l->columns[i].json_key, l->columns[i].json_key_len);
 		p = put_json_value(p, &l->columns[i], r, i);
 	}
 	return p;

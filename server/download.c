@@ -40,13 +40,13 @@ static const char copy_signature[11] = "PGCOPY\n\377\r\n";
 /* Bytes rendered ahead of the client: libmicrohttpd's block size. */
 #define RENDER_AHEAD (64 * 1024)
 
-enum download_state { HEAD, ROWS, DONE, FAILED };
+enum download_state { STREAMING, DONE, FAILED };
 
 struct download {
 	struct db_pool *pool;
 	struct db_conn *conn;
 	struct dataset_writer *writer;
-	enum download_state state;
+	enum download_state state; /* STREAMING from the start (calloc) */
 	bool header_seen;  /* the COPY's file header */
 	char *msg;         /* the current COPY row, from libpq */
 	int msg_len;
@@ -90,7 +90,6 @@ sm_err download_open(struct db_pool *pool, enum dataset_family family, long long
 		download_close(d);
 		return e;
 	}
-	d->state = ROWS;
 	*out = d;
 	return SM_OK;
 }
