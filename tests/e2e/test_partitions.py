@@ -5,7 +5,7 @@ import threading
 import psycopg2
 
 
-def test_two_batches_making_months_wait_for_each_other(cluster):
+def test_two_batches_making_months_wait_for_each_other(server, cluster):
     """A has made January and will make February; B starts on February in between.
     Under 002, B took February's lock and waited for the table, which A held, while A
     waited for February's lock: PostgreSQL broke the deadlock by failing one batch."""
