@@ -204,39 +204,45 @@ static const char *cached_name(struct dataset_writer *w, const char *key, size_t
 	return s->name;
 }
 
-/* Splits the line [p, end) (without its '\n') into r's fields; false when it
- * does not have the layout's number of fields, or lacks its first two (a
- * key or id, and a time), or a key is too long. */
-static bool split(const struct layout *l, const char *p, const char *end, struct row *r)
+static bool json_plain(const char *s, size_t n);
+
+/* Splits the line at p into r's fields, in one pass up to its '\n' (which
+ * comes before end), and sets *eol to it. False when the line does not have
+ * the layout's number of fields, lacks its first two (an id or key, and a
+ * time), has a key too long, or has a text field that is not plain ASCII. */
+static bool parse_line(const struct layout *l, const char *p, const char *end, struct row *r,
+                       const char **eol)
 {
-	for (int i = 0; i < l->ncolumns; i++) {
-		const char *stop = end;
-		if (i + 1 < l->ncolumns) {
-			stop = memchr(p, ',', (size_t)(end - p));
-			if (!stop)
-				return false;
-		}
-		r->field[i] = p;
-		r->len[i] = (size_t)(stop - p);
-		p = stop + 1;
+	int i = 0;
+	const char *q = p;
+	r->field[0] = p;
+	for (; q < end && *q != '\n'; q++) {
+		if (*q != ',')
+			continue;
+		if (i + 1 == l->ncolumns)
+			return false;
+		r->len[i] = (size_t)(q - r->field[i]);
+		r->field[++i] = q + 1;
 	}
-	int last = l->ncolumns - 1;
-	if (memchr(r->field[last], ',', r->len[last]))
+	if (q == end || i + 1 != l->ncolumns)
 		return false;
-	return r->len[0] > 0 && r->len[1] > 0 && (!l->name_prefix || r->len[0] < KEY_MAX);
+	r->len[i] = (size_t)(q - r->field[i]);
+	*eol = q;
+	if (r->len[0] == 0 || r->len[1] == 0 || (l->name_prefix && r->len[0] >= KEY_MAX))
+		return false;
+	for (int c = 0; c < l->ncolumns; c++)
+		if (l->columns[c].kind == TEXT && !json_plain(r->field[c], r->len[c]))
+			return false;
+	r->rest = r->field[0] + r->len[0];
+	r->rest_len = (size_t)(q + 1 - r->rest);
+	r->name_len = 0; /* named by write_run, when the layout names keys */
+	r->name[0] = '\0';
+	return true;
 }
 
-/* The time field of the line at p (up to end): what follows the first comma,
- * up to the second. */
-static bool line_time(const char *p, const char *end, const char **t, size_t *n)
+static bool same_time(const struct row *a, const struct row *b)
 {
-	const char *c1 = memchr(p, ',', (size_t)(end - p));
-	const char *c2 = c1 ? memchr(c1 + 1, ',', (size_t)(end - c1 - 1)) : NULL;
-	if (!c2)
-		return false;
-	*t = c1 + 1;
-	*n = (size_t)(c2 - c1 - 1);
-	return true;
+	return a->len[1] == b->len[1] && memcmp(a->field[1], b->field[1], a->len[1]) == 0;
 }
 
 static int by_name(const void *a, const void *b)
@@ -277,12 +283,15 @@ static bool json_number(const char *s, size_t n)
 	return i == n;
 }
 
-/* True when s can go between JSON quotes as it is. */
+/* True when s can go between JSON quotes as it is: printable ASCII but for
+ * the quote and the backslash. The text columns (times, flag names, methods,
+ * categories) are ASCII words; anything else would need escaping, or
+ * checking as UTF-8 (the fuzzer found that). */
 static bool json_plain(const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
-		if (c < 0x20 || c == '"' || c == '\\')
+		if (c < 0x20 || c > 0x7e || c == '"' || c == '\\')
 			return false;
 	}
 	return true;
@@ -397,40 +406,16 @@ static sm_err write_row(struct dataset_writer *w, const struct row *r, struct bu
 	return SM_OK;
 }
 
-/* Splits (and names) the n lines of one time in [p, end), sorts them by
- * name when named, and writes them. */
-static sm_err write_run(struct dataset_writer *w, const char *p, const char *end, size_t n,
-                        struct buf *out)
+/* Names the n parsed rows of one time, sorts them by name when named, and
+ * writes them. */
+static sm_err write_run(struct dataset_writer *w, size_t n, struct buf *out)
 {
 	const struct layout *l = w->layout;
-	if (n > w->run_cap) {
-		size_t cap = w->run_cap ? w->run_cap : 64;
-		while (cap < n)
-			cap *= 2;
-		struct row *run = realloc(w->run, cap * sizeof(*run));
-		if (!run)
-			return SM_ERR_NOMEM;
-		w->run = run;
-		w->run_cap = cap;
-	}
-	for (size_t i = 0; i < n; i++) {
-		const char *eol = memchr(p, '\n', (size_t)(end - p));
+	for (size_t i = 0; i < n && l->name_prefix; i++) {
 		struct row *r = &w->run[i];
-		if (!split(l, p, eol, r))
-			return SM_ERR_INVALID;
-		for (int c = 0; c < l->ncolumns; c++)
-			if (l->columns[c].kind == TEXT && !json_plain(r->field[c], r->len[c]))
-				return SM_ERR_INVALID;
-		r->rest = r->field[0] + r->len[0];
-		r->rest_len = (size_t)(eol + 1 - r->rest);
-		r->name_len = 0;
-		r->name[0] = '\0';
-		if (l->name_prefix) {
-			const char *name = cached_name(w, r->field[0], r->len[0]);
-			r->name_len = strlen(name);
-			memcpy(r->name, name, r->name_len + 1);
-		}
-		p = eol + 1;
+		const char *name = cached_name(w, r->field[0], r->len[0]);
+		r->name_len = strlen(name);
+		memcpy(r->name, name, r->name_len + 1);
 	}
 	if (n > 1 && l->name_prefix)
 		qsort(w->run, n, sizeof(*w->run), by_name);
@@ -442,6 +427,20 @@ static sm_err write_run(struct dataset_writer *w, const char *p, const char *end
 	return SM_OK;
 }
 
+/* Room for one more parsed row in w->run. */
+static sm_err run_room(struct dataset_writer *w, size_t n)
+{
+	if (n < w->run_cap)
+		return SM_OK;
+	size_t cap = w->run_cap ? 2 * w->run_cap : 64;
+	struct row *run = realloc(w->run, cap * sizeof(*run));
+	if (!run)
+		return SM_ERR_NOMEM;
+	w->run = run;
+	w->run_cap = cap;
+	return SM_OK;
+}
+
 sm_err dataset_write_lines(struct dataset_writer *w, const char *lines, size_t len,
                            size_t enough, struct buf *out, size_t *used)
 {
@@ -449,28 +448,36 @@ sm_err dataset_write_lines(struct dataset_writer *w, const char *lines, size_t l
 	const char *p = lines, *end = lines + len;
 	if (len > 0 && end[-1] != '\n')
 		return SM_ERR_INVALID;
-	while (p < end && out->len < enough) {
-		/* The run of lines with the time of the first. */
-		const char *t0, *q = p;
-		size_t t0_len, n = 0;
-		if (!line_time(p, memchr(p, '\n', (size_t)(end - p)), &t0, &t0_len))
-			return SM_ERR_INVALID;
-		while (q < end) {
-			const char *t, *eol = memchr(q, '\n', (size_t)(end - q));
-			size_t t_len;
-			if (!line_time(q, eol, &t, &t_len))
-				return SM_ERR_INVALID;
-			if (t_len != t0_len || memcmp(t, t0, t_len) != 0)
-				break;
-			n++;
-			q = eol + 1;
-		}
-		sm_err e = write_run(w, p, q, n, out);
+	/* w->run[0, n) holds the parsed rows of one time; a row of another
+	 * time ends the run and becomes the first of the next. */
+	size_t n = 0;
+	while (p < end) {
+		sm_err e = run_room(w, n);
 		if (e != SM_OK)
 			return e;
-		p = q;
-		*used = (size_t)(p - lines);
+		const char *eol;
+		struct row *r = &w->run[n];
+		if (!parse_line(w->layout, p, end, r, &eol))
+			return SM_ERR_INVALID;
+		if (n > 0 && !same_time(&w->run[0], r)) {
+			e = write_run(w, n, out);
+			if (e != SM_OK)
+				return e;
+			*used = (size_t)(p - lines);
+			if (out->len >= enough)
+				return SM_OK;
+			w->run[0] = *r;
+			n = 0;
+		}
+		n++;
+		p = eol + 1;
 	}
+	if (n > 0) {
+		sm_err e = write_run(w, n, out);
+		if (e != SM_OK)
+			return e;
+	}
+	*used = len;
 	return SM_OK;
 }
 
