@@ -199,6 +199,31 @@ BEGIN
     RETURN false;
 END $$;
 
+-- Erasure: a rendered hour holds copies of readings, which must go with the
+-- participant at once, not when the refresher next renders the day. erase()
+-- deletes the participant's rollups before their devices, so by the time the
+-- devices go, every day that held one of their published readings waits in
+-- air_day_change (the rollup triggers of 016 noted it); the rendered hours of
+-- every waiting day of the project go. A waiting day is never served from
+-- them anyway: dropping them loses nothing the refresher will not redo.
+CREATE FUNCTION air_dataset_forget_waiting() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM air_dataset_hour h
+    USING (SELECT DISTINCT c.project_id, c.day FROM air_day_change c
+           WHERE c.project_id IN (SELECT project_id FROM gone)) w
+    WHERE h.project_id = w.project_id AND h.hour >= w.day
+      AND h.hour < w.day + interval '1 day';
+    DELETE FROM air_dataset_day d
+    USING air_day_change c
+    WHERE c.project_id IN (SELECT project_id FROM gone)
+      AND d.project_id = c.project_id AND d.day = c.day;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER device_erased_from_datasets AFTER DELETE ON device
+    REFERENCING OLD TABLE AS gone FOR EACH STATEMENT
+    EXECUTE FUNCTION air_dataset_forget_waiting();
+
 DROP FUNCTION air_cell_period_refresh_one(interval, interval);
 DROP FUNCTION dataset_air(text, timestamptz, timestamptz, bytea);
 

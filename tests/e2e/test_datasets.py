@@ -110,6 +110,9 @@ def test_time_range(anon, project):
 
 
 def test_no_id_in_a_download_is_stored_or_links_trips(anon, project, cluster):
+    wait_refreshed(cluster, project)  # the dump holds the rendered hours too
+    assert cluster.psql("SELECT count(*) FROM air_dataset_hour h JOIN project p ON p.id ="
+                        f" h.project_id WHERE p.slug = '{project}'") != "0"
     text = anon.get(f"/v1/datasets/{project}").text
     trips = {line.split(",")[0] for line in text.splitlines()[1:]}
     assert len(trips) > 10

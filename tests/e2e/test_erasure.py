@@ -1,7 +1,7 @@
 """The right to erasure: one admin call, and every output changes accordingly."""
 import uuid
 
-from ingest_data import SNUFFEL_CSV, device_csv, heat_obs, read, trip_rows
+from ingest_data import SNUFFEL_CSV, device_csv, heat_obs, read, trip_rows, wait_refreshed
 
 RANGE = {"quantity": "pm25", "from": "2024-11-11T00:00:00Z", "to": "2024-11-13T00:00:00Z",
          "bucket": "day"}
@@ -26,6 +26,12 @@ def test_erasing_a_participant_removes_them_from_every_output(admin, anon, clust
         ds = anon.get(f"/v1/datasets/{slug}").text.splitlines()
         return sum(i["count"] for i in agg["items"]), len(ds) - 1
 
+    # Once the refresher has run, the rider's readings are also in the rendered dataset
+    # hours (sql/017), which the erasure must take at once, not when the refresher next
+    # runs: the dump below must not hold the rider's device id.
+    wait_refreshed(cluster, slug)
+    assert cluster.psql("SELECT count(*) FROM air_dataset_hour WHERE position("
+                        f"'{rider['id']}' IN lines) > 0") != "0"
     agg_before, ds_before = totals()
     trips_before = {line.split(",")[0] for line in anon.get(f"/v1/datasets/{slug}").text.splitlines()}
 
@@ -41,6 +47,8 @@ def test_erasing_a_participant_removes_them_from_every_output(admin, anon, clust
     # Nothing of the rider is left: not the device, not its trips, not its token.
     assert cluster.psql(f"SELECT count(*) FROM device WHERE id = '{rider['id']}'") == "0"
     assert cluster.psql(f"SELECT count(*) FROM trip WHERE device_id = '{rider['id']}'") == "0"
+    assert cluster.psql("SELECT count(*) FROM air_dataset_hour WHERE position("
+                        f"'{rider['id']}' IN lines) > 0") == "0"
     assert rider["id"].encode() not in cluster.dump()
     assert anon.get("/v1/projects/x-y/devices", token=rider["token"]).status_code == 401
     # Erasing again finds nothing.
