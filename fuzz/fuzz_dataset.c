@@ -56,7 +56,8 @@ static bool json_ok(const char *text, size_t len, bool collection)
 	json_t *v = json_loadb(text, len, JSON_DECODE_INT_AS_REAL, &err);
 	if (!v)
 		return strstr(err.text, "overflow") != NULL || strstr(err.text, "too big") != NULL;
-	bool ok = json_is_object(v) && (!collection || json_is_array(json_object_get(v, "features")));
+	bool ok =
+	    json_is_object(v) && (!collection || json_is_array(json_object_get(v, "features")));
 	json_decref(v);
 	return ok;
 }

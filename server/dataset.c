@@ -34,7 +34,10 @@ struct layout {
 	const char *provenance; /* for GeoJSON */
 };
 
-#define COL(name, kind) {"\"" name "\":", sizeof("\"" name "\":") - 1, kind}
+#define COL(name, kind)                                                                            \
+	{                                                                                          \
+		"\"" name "\":", sizeof("\"" name "\":") - 1, kind                                 \
+	}
 
 static const struct column air_columns[] = {
     COL("trip", NAME),           COL("recorded_at", TEXT),   COL("latitude", NUMBER),
@@ -45,14 +48,17 @@ static const struct column air_columns[] = {
 };
 
 static const struct column traffic_columns[] = {
-    COL("segment_id", NUMBER),     COL("period_start", TEXT),     COL("interval", TEXT),
-    COL("latitude", NUMBER),       COL("longitude", NUMBER),      COL("uptime", NUMBER),
-    COL("heavy", NUMBER),          COL("heavy_lft", NUMBER),      COL("heavy_rgt", NUMBER),
-    COL("car", NUMBER),            COL("car_lft", NUMBER),        COL("car_rgt", NUMBER),
-    COL("bike", NUMBER),           COL("bike_lft", NUMBER),       COL("bike_rgt", NUMBER),
-    COL("pedestrian", NUMBER),     COL("pedestrian_lft", NUMBER), COL("pedestrian_rgt", NUMBER),
-    COL("direction", NUMBER),      COL("v85", NUMBER),            COL("quality", NUMBER),
-    COL("flags", TEXT),
+    COL("segment_id", NUMBER),     COL("period_start", TEXT),
+    COL("interval", TEXT),         COL("latitude", NUMBER),
+    COL("longitude", NUMBER),      COL("uptime", NUMBER),
+    COL("heavy", NUMBER),          COL("heavy_lft", NUMBER),
+    COL("heavy_rgt", NUMBER),      COL("car", NUMBER),
+    COL("car_lft", NUMBER),        COL("car_rgt", NUMBER),
+    COL("bike", NUMBER),           COL("bike_lft", NUMBER),
+    COL("bike_rgt", NUMBER),       COL("pedestrian", NUMBER),
+    COL("pedestrian_lft", NUMBER), COL("pedestrian_rgt", NUMBER),
+    COL("direction", NUMBER),      COL("v85", NUMBER),
+    COL("quality", NUMBER),        COL("flags", TEXT),
 };
 
 static const struct column heat_columns[] = {
@@ -172,10 +178,10 @@ void dataset_writer_free(struct dataset_writer *w)
 	free(w);
 }
 
-size_t dataset_pseudonym(enum dataset_family family, const char *key, size_t len,
-                         char out[DATASET_NAME_MAX + 1])
+/* The pseudonym of a key in layout l, into out; its length. */
+static size_t pseudonym_of(const struct layout *l, const char *key, size_t len,
+                           char out[DATASET_NAME_MAX + 1])
 {
-	const struct layout *l = &layouts[family];
 	if (!l->name_prefix) {
 		out[0] = '\0';
 		return 0;
@@ -188,6 +194,12 @@ size_t dataset_pseudonym(enum dataset_family family, const char *key, size_t len
 	return prefix + l->name_hex;
 }
 
+size_t dataset_pseudonym(enum dataset_family family, const char *key, size_t len,
+                         char out[DATASET_NAME_MAX + 1])
+{
+	return pseudonym_of(&layouts[family], key, len, out);
+}
+
 /* The pseudonym of this key, from the cache or computed into it. */
 static const char *cached_name(struct dataset_writer *w, const char *key, size_t len)
 {
@@ -198,56 +210,9 @@ static const char *cached_name(struct dataset_writer *w, const char *key, size_t
 	if (s->key_len != len || memcmp(s->key, key, len) != 0) {
 		memcpy(s->key, key, len);
 		s->key_len = (uint8_t)len;
-		size_t family = (size_t)(w->layout - layouts);
-		dataset_pseudonym((enum dataset_family)family, key, len, s->name);
+		pseudonym_of(w->layout, key, len, s->name);
 	}
 	return s->name;
-}
-
-static bool json_plain(const char *s, size_t n);
-
-/* Splits the line at p into r's fields, in one pass up to its '\n' (which
- * comes before end), and sets *eol to it. False when the line does not have
- * the layout's number of fields, lacks its first two (an id or key, and a
- * time), has a key too long, or has a text field that is not plain ASCII. */
-static bool parse_line(const struct layout *l, const char *p, const char *end, struct row *r,
-                       const char **eol)
-{
-	int i = 0;
-	const char *q = p;
-	r->field[0] = p;
-	for (; q < end && *q != '\n'; q++) {
-		if (*q != ',')
-			continue;
-		if (i + 1 == l->ncolumns)
-			return false;
-		r->len[i] = (size_t)(q - r->field[i]);
-		r->field[++i] = q + 1;
-	}
-	if (q == end || i + 1 != l->ncolumns)
-		return false;
-	r->len[i] = (size_t)(q - r->field[i]);
-	*eol = q;
-	if (r->len[0] == 0 || r->len[1] == 0 || (l->name_prefix && r->len[0] >= KEY_MAX))
-		return false;
-	for (int c = 0; c < l->ncolumns; c++)
-		if (l->columns[c].kind == TEXT && !json_plain(r->field[c], r->len[c]))
-			return false;
-	r->rest = r->field[0] + r->len[0];
-	r->rest_len = (size_t)(q + 1 - r->rest);
-	r->name_len = 0; /* named by write_run, when the layout names keys */
-	r->name[0] = '\0';
-	return true;
-}
-
-static bool same_time(const struct row *a, const struct row *b)
-{
-	return a->len[1] == b->len[1] && memcmp(a->field[1], b->field[1], a->len[1]) == 0;
-}
-
-static int by_name(const void *a, const void *b)
-{
-	return strcmp(((const struct row *)a)->name, ((const struct row *)b)->name);
 }
 
 /* A JSON number as RFC 8259 has it: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? */
@@ -295,6 +260,50 @@ static bool json_plain(const char *s, size_t n)
 			return false;
 	}
 	return true;
+}
+
+/* Splits the line at p into r's fields, in one pass up to its '\n' (which
+ * comes before end), and sets *eol to it. False when the line does not have
+ * the layout's number of fields, lacks its first two (an id or key, and a
+ * time), has a key too long, or has a text field that is not plain ASCII. */
+static bool parse_line(const struct layout *l, const char *p, const char *end, struct row *r,
+                       const char **eol)
+{
+	int i = 0;
+	const char *q = p;
+	r->field[0] = p;
+	for (; q < end && *q != '\n'; q++) {
+		if (*q != ',')
+			continue;
+		if (i + 1 == l->ncolumns)
+			return false;
+		r->len[i] = (size_t)(q - r->field[i]);
+		r->field[++i] = q + 1;
+	}
+	if (q == end || i + 1 != l->ncolumns)
+		return false;
+	r->len[i] = (size_t)(q - r->field[i]);
+	*eol = q;
+	if (r->len[0] == 0 || r->len[1] == 0 || (l->name_prefix && r->len[0] >= KEY_MAX))
+		return false;
+	for (int c = 0; c < l->ncolumns; c++)
+		if (l->columns[c].kind == TEXT && !json_plain(r->field[c], r->len[c]))
+			return false;
+	r->rest = r->field[0] + r->len[0];
+	r->rest_len = (size_t)(q + 1 - r->rest);
+	r->name_len = 0; /* named by write_run, when the layout names keys */
+	r->name[0] = '\0';
+	return true;
+}
+
+static bool same_time(const struct row *a, const struct row *b)
+{
+	return a->len[1] == b->len[1] && memcmp(a->field[1], b->field[1], a->len[1]) == 0;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(((const struct row *)a)->name, ((const struct row *)b)->name);
 }
 
 static bool same(const char *s, size_t n, const char *lit)
@@ -441,8 +450,8 @@ static sm_err run_room(struct dataset_writer *w, size_t n)
 	return SM_OK;
 }
 
-sm_err dataset_write_lines(struct dataset_writer *w, const char *lines, size_t len,
-                           size_t enough, struct buf *out, size_t *used)
+sm_err dataset_write_lines(struct dataset_writer *w, const char *lines, size_t len, size_t enough,
+                           struct buf *out, size_t *used)
 {
 	*used = 0;
 	const char *p = lines, *end = lines + len;

@@ -24,7 +24,7 @@ static const struct db_stmt settings = {
 /* An hour (air) or a day of lines per row. Binary, so that the lines come
  * as they are (text COPY would escape their line ends). */
 #define COPY_LINES(function)                                                                       \
-	"COPY (SELECT lines FROM " function "(current_setting('samenmeten.project')::bigint,"     \
+	"COPY (SELECT lines FROM " function "(current_setting('samenmeten.project')::bigint,"      \
 	" current_setting('samenmeten.from')::timestamptz,"                                        \
 	" current_setting('samenmeten.to')::timestamptz)) TO STDOUT WITH (FORMAT binary)"
 static const char *const copy_lines[] = {
@@ -47,8 +47,8 @@ struct download {
 	struct db_conn *conn;
 	struct dataset_writer *writer;
 	enum download_state state; /* STREAMING from the start (calloc) */
-	bool header_seen;  /* the COPY's file header */
-	char *msg;         /* the current COPY row, from libpq */
+	bool header_seen;          /* the COPY's file header */
+	char *msg;                 /* the current COPY row, from libpq */
 	int msg_len;
 	const char *lines; /* its lines, not yet written */
 	size_t lines_len;
@@ -166,7 +166,8 @@ long download_read(void *download, char *buf, size_t max)
 	size_t n = 0;
 	while (n < max && d->state != FAILED) {
 		if (d->out_off < d->out.len) {
-			size_t k = d->out.len - d->out_off < max - n ? d->out.len - d->out_off : max - n;
+			size_t k =
+			    d->out.len - d->out_off < max - n ? d->out.len - d->out_off : max - n;
 			memcpy(buf + n, d->out.data + d->out_off, k);
 			d->out_off += k;
 			n += k;

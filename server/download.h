@@ -19,8 +19,8 @@ struct download;
  * for [from, to) in `format`. `licence` (borrowed) goes into a GeoJSON
  * answer. *out is owned by the caller:
  * download_read until it returns 0 or -1, then download_close. */
-MUST_CHECK sm_err download_open(struct db_pool *pool, enum dataset_family family,
-                                long long project, const char *licence, usec_t from, usec_t to,
+MUST_CHECK sm_err download_open(struct db_pool *pool, enum dataset_family family, long long project,
+                                const char *licence, usec_t from, usec_t to,
                                 enum dataset_format format, struct download **out);
 
 /* Fills up to max bytes; the count, 0 at the end, -1 on a failure. */

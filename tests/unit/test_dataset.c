@@ -85,13 +85,13 @@ static char *render(enum dataset_family family, enum dataset_format format, cons
 }
 
 #define HEADER                                                                                     \
-	"trip,recorded_at,latitude,longitude,pm1_ugm3,pm25_ugm3,pm10_ugm3,no2,temperature_c,"     \
+	"trip,recorded_at,latitude,longitude,pm1_ugm3,pm25_ugm3,pm10_ugm3,no2,temperature_c,"      \
 	"humidity_pct,pressure_pa,quality,flags\n"
 
 /* B and C at the same second: the database sends them in key order (B's
  * device sorts first), the download in name order (C's name sorts first). */
-static const char lines[] =
-    KEY_A ",2024-11-11T08:00:00Z,52.090123,5.121000,1.5,2.25,3,,17.6,68,102800,0,\n" KEY_B
+static const char lines[] = KEY_A
+    ",2024-11-11T08:00:00Z,52.090123,5.121000,1.5,2.25,3,,17.6,68,102800,0,\n" KEY_B
     ",2024-11-11T08:00:10Z,,,0.44,0.48,0.53,0,12.34567,64,102600,2,gps_missing\n" KEY_C
     ",2024-11-11T08:00:10Z,52.1,5.2,1e-05,NaN,3,0,19.4,64,102600,6,gps_missing;humidity_high\n";
 
@@ -120,13 +120,16 @@ static void test_formats(void **state)
 		const char *want;
 	} cases[] = {
 	    {"csv: the key becomes the name; the rest as it came", DATASET_CSV,
-	     HEADER NAME_A ",2024-11-11T08:00:00Z,52.090123,5.121000,1.5,2.25,3,,17.6,68,102800,0,\n"
-	     NAME_C ",2024-11-11T08:00:10Z,52.1,5.2,1e-05,NaN,3,0,19.4,64,102600,6,"
-	            "gps_missing;humidity_high\n" NAME_B
+	     HEADER NAME_A
+	     ",2024-11-11T08:00:00Z,52.090123,5.121000,1.5,2.25,3,,17.6,68,102800,0,\n" NAME_C
+	     ",2024-11-11T08:00:10Z,52.1,5.2,1e-05,NaN,3,0,19.4,64,102600,6,"
+	     "gps_missing;humidity_high\n" NAME_B
 	     ",2024-11-11T08:00:10Z,,,0.44,0.48,0.53,0,12.34567,64,102600,2,gps_missing\n"},
 	    {"ndjson: empty is null, NaN is null, every digit kept", DATASET_NDJSON,
-	     "{\"trip\":\"" NAME_A "\",\"recorded_at\":\"2024-11-11T08:00:00Z\",\"latitude\":52.090123,"
-	     "\"longitude\":5.121000,\"pm1_ugm3\":1.5,\"pm25_ugm3\":2.25,\"pm10_ugm3\":3,\"no2\":null,"
+	     "{\"trip\":\"" NAME_A
+	     "\",\"recorded_at\":\"2024-11-11T08:00:00Z\",\"latitude\":52.090123,"
+	     "\"longitude\":5.121000,\"pm1_ugm3\":1.5,\"pm25_ugm3\":2.25,\"pm10_ugm3\":3,\"no2\":"
+	     "null,"
 	     "\"temperature_c\":17.6,\"humidity_pct\":68,\"pressure_pa\":102800,\"quality\":0,"
 	     "\"flags\":null}\n"
 	     "{\"trip\":\"" NAME_C "\",\"recorded_at\":\"2024-11-11T08:00:10Z\",\"latitude\":52.1,"
@@ -138,15 +141,19 @@ static void test_formats(void **state)
 	     "\"temperature_c\":12.34567,\"humidity_pct\":64,\"pressure_pa\":102600,\"quality\":2,"
 	     "\"flags\":\"gps_missing\"}\n"},
 	    {"geojson: a point, or null geometry; a feature a line", DATASET_GEOJSON,
-	     "{\"type\":\"FeatureCollection\",\"licence\":\"CC-BY-4.0\",\"provenance\":\"Samen Meten "
+	     "{\"type\":\"FeatureCollection\",\"licence\":\"CC-BY-4.0\",\"provenance\":\"Samen "
+	     "Meten "
 	     "Utrecht open data; trip ends hidden, trips pseudonymised per trip\",\"features\":[\n"
 	     "{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[5.121000,"
-	     "52.090123]},\"properties\":{\"trip\":\"" NAME_A "\",\"recorded_at\":\"2024-11-11T08:00:"
-	     "00Z\",\"pm1_ugm3\":1.5,\"pm25_ugm3\":2.25,\"pm10_ugm3\":3,\"no2\":null,\"temperature_c\":"
+	     "52.090123]},\"properties\":{\"trip\":\"" NAME_A
+	     "\",\"recorded_at\":\"2024-11-11T08:00:"
+	     "00Z\",\"pm1_ugm3\":1.5,\"pm25_ugm3\":2.25,\"pm10_ugm3\":3,\"no2\":null,\"temperature_"
+	     "c\":"
 	     "17.6,\"humidity_pct\":68,\"pressure_pa\":102800,\"quality\":0,\"flags\":null}},\n"
 	     "{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[5.2,52.1]},"
 	     "\"properties\":{\"trip\":\"" NAME_C "\",\"recorded_at\":\"2024-11-11T08:00:10Z\","
-	     "\"pm1_ugm3\":1e-05,\"pm25_ugm3\":null,\"pm10_ugm3\":3,\"no2\":0,\"temperature_c\":19.4,"
+	     "\"pm1_ugm3\":1e-05,\"pm25_ugm3\":null,\"pm10_ugm3\":3,\"no2\":0,\"temperature_c\":19."
+	     "4,"
 	     "\"humidity_pct\":64,\"pressure_pa\":102600,\"quality\":6,\"flags\":\"gps_missing;"
 	     "humidity_high\"}},\n"
 	     "{\"type\":\"Feature\",\"geometry\":null,\"properties\":{\"trip\":\"" NAME_B "\","
@@ -197,7 +204,8 @@ static void test_blocks(void **state)
 		struct buf out, all;
 		buf_init(&out, 0);
 		buf_init(&all, 0);
-		assert_int_equal(dataset_writer_new(DATASET_AIR, (enum dataset_format)f, &w), SM_OK);
+		assert_int_equal(dataset_writer_new(DATASET_AIR, (enum dataset_format)f, &w),
+		                 SM_OK);
 		assert_int_equal(dataset_write_head(w, "CC-BY-4.0", &all), SM_OK);
 		const char *p = lines;
 		size_t left = strlen(lines), calls = 0;
@@ -267,7 +275,8 @@ static void test_bad_lines(void **state)
 	    {"a quote in a flag", KEY_A ",2024-11-11T08:00:00Z,1,2,3,4,5,6,7,8,9,0,a\"b\n"},
 	    {"a backslash in the time", KEY_A ",2024\\11,1,2,3,4,5,6,7,8,9,0,\n"},
 	    /* Found by fuzz_dataset: JSON readers refuse bytes that are not UTF-8. */
-	    {"a byte past ASCII in the time", KEY_A ",2024-\x9b" "7-01,1,2,3,4,5,6,7,8,9,0,\n"},
+	    {"a byte past ASCII in the time", KEY_A ",2024-\x9b"
+	                                            "7-01,1,2,3,4,5,6,7,8,9,0,\n"},
 	    {"a good line, then a bad one",
 	     KEY_A ",2024-11-11T08:00:00Z,1,2,3,4,5,6,7,8,9,0,\n" KEY_B ",x\n"},
 	    {"an empty line", "\n"},
@@ -294,10 +303,12 @@ static void test_heat_layout(void **state)
 	sm_err e;
 	char *csv = render(DATASET_HEAT, DATASET_CSV, heat, &e);
 	assert_non_null(csv);
-	assert_non_null(strstr(csv, "\nstation-053728f773b59a71,2024-07-01T12:00:00Z,52.1,5.1,false,"
-	                            "30,45,,2.5,35.5,800,0,21,26,iso7243,false,none,31,caution,35,"
-	                            "some-discomfort,0,\nstation-a939af004052d5ba,"));
-	assert_true(strncmp(csv, "station,observed_at,latitude,longitude,position_blurred,", 56) == 0);
+	assert_non_null(strstr(csv,
+	                       "\nstation-053728f773b59a71,2024-07-01T12:00:00Z,52.1,5.1,false,"
+	                       "30,45,,2.5,35.5,800,0,21,26,iso7243,false,none,31,caution,35,"
+	                       "some-discomfort,0,\nstation-a939af004052d5ba,"));
+	assert_true(strncmp(csv, "station,observed_at,latitude,longitude,position_blurred,", 56) ==
+	            0);
 	char *nd = render(DATASET_HEAT, DATASET_NDJSON, heat, &e);
 	assert_non_null(nd);
 	json_t *first = json_loadb(nd, (size_t)(strchr(nd, '\n') - nd), 0, NULL);
@@ -319,7 +330,8 @@ static void test_traffic_layout(void **state)
 {
 	(void)state;
 	static const char traffic[] =
-	    "9000001234,2024-07-01T12:00:00Z,hourly,52.09,5.12,0.8,1,0.5,0.5,120.5,60,60.5,30,15,15,"
+	    "9000001234,2024-07-01T12:00:00Z,hourly,52.09,5.12,0.8,1,0.5,0.5,120.5,60,60.5,30,15,"
+	    "15,"
 	    "10,5,5,1,42.5,0,\n"
 	    "900000999,2024-07-01T12:00:00Z,hourly,52.1,5.13,0.3,,,,,,,,,,,,,1,,256,uptime_low\n";
 	sm_err e;
@@ -348,10 +360,13 @@ static void test_traffic_layout(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_names),      cmocka_unit_test(test_formats),
-	    cmocka_unit_test(test_empty),      cmocka_unit_test(test_blocks),
+	    cmocka_unit_test(test_names),
+	    cmocka_unit_test(test_formats),
+	    cmocka_unit_test(test_empty),
+	    cmocka_unit_test(test_blocks),
 	    cmocka_unit_test(test_many_trips_at_one_time),
-	    cmocka_unit_test(test_bad_lines),  cmocka_unit_test(test_heat_layout),
+	    cmocka_unit_test(test_bad_lines),
+	    cmocka_unit_test(test_heat_layout),
 	    cmocka_unit_test(test_traffic_layout),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
