@@ -77,7 +77,8 @@ valgrind: $(UNIT_BIN)
 	@for t in $(UNIT_BIN); do valgrind -q --error-exitcode=1 --leak-check=full $$t || exit 1; done
 
 lint:
-	clang-format --dry-run --Werror server/*.c server/*.h tests/unit/*.c
+	tools/deps.sh lint
+	clang-format --dry-run --Werror server/*.c server/*.h tests/unit/*.c fuzz/*.c fuzz/*.h
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 	  --inline-suppr -I server server
 

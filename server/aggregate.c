@@ -37,16 +37,15 @@ struct stat_sql {
 static const struct stat_sql stats[] = {
     {"count", AGG_COUNT, NULL, NULL, NULL, NULL, false},
     {"mean", AGG_MEAN, "sum(vs) FILTER (WHERE ok) / nullif(sum(vn) FILTER (WHERE ok), 0)",
-     "sum(vs) FILTER (WHERE ok) AS s", "sum(s) / nullif(sum(n), 0)",
-     "t.sum AS s", false},
+     "sum(vs) FILTER (WHERE ok) AS s", "sum(s) / nullif(sum(n), 0)", "t.sum AS s", false},
     {"min", AGG_MIN, "min(vlo) FILTER (WHERE ok)", "min(vlo) FILTER (WHERE ok) AS lo", "min(lo)",
      "t.min::float8 AS lo", false},
     {"max", AGG_MAX, "max(vhi) FILTER (WHERE ok)", "max(vhi) FILTER (WHERE ok) AS hi", "max(hi)",
      "t.max::float8 AS hi", false},
-    {"p50", AGG_P50, "percentile_cont(0.5) WITHIN GROUP (ORDER BY v) FILTER (WHERE ok)", NULL,
-     NULL, NULL, true},
-    {"p90", AGG_P90, "percentile_cont(0.9) WITHIN GROUP (ORDER BY v) FILTER (WHERE ok)", NULL,
-     NULL, NULL, true},
+    {"p50", AGG_P50, "percentile_cont(0.5) WITHIN GROUP (ORDER BY v) FILTER (WHERE ok)", NULL, NULL,
+     NULL, true},
+    {"p90", AGG_P90, "percentile_cont(0.9) WITHIN GROUP (ORDER BY v) FILTER (WHERE ok)", NULL, NULL,
+     NULL, true},
     {"p98", AGG_P98, "percentile_cont(0.98) WITHIN GROUP (ORDER BY v) FILTER (WHERE ok)", NULL,
      NULL, NULL, true},
     {"hours", AGG_HOURS, "count(DISTINCT hour) FILTER (WHERE ok)", NULL, NULL, NULL, false},
@@ -183,10 +182,11 @@ sm_err agg_parse(const char *(*get)(void *ctx, const char *name), void *ctx, con
 		} else if (strcmp(v, "station") == 0) {
 			q->space = AGG_STATION;
 		} else {
-			return fail(param, paramlen, "space", why, whylen,
-			            "must be all, grid:<m> (square RD New cells) or hex:<m> "
-			            "(hexagons with edges of m metres) for m 100, 250, 500 or 1000, "
-			            "area:<layer>, segment or station");
+			return fail(
+			    param, paramlen, "space", why, whylen,
+			    "must be all, grid:<m> (square RD New cells) or hex:<m> "
+			    "(hexagons with edges of m metres) for m 100, 250, 500 or 1000, "
+			    "area:<layer>, segment or station");
 		}
 	}
 
@@ -311,12 +311,12 @@ static const struct {
 /* How a space turns readings into cells: fragments of the query, over the
  * readings `p` or the rollup rows `ru` (r), and the cells `page` (items). */
 struct space_sql {
-	const char *columns;        /* extra columns of r from readings, each + ", " */
-	bool rollups;               /* whether rollups hold its cells (rollups_cte()) */
-	const char *join;           /* extra joins of r, from readings */
-	const char *cell;           /* the cell id, over r's columns */
-	const char *group;          /* extra grouping columns, each after ", " */
-	const char *geometry;       /* the cell as GeoJSON, over page's columns */
+	const char *columns;  /* extra columns of r from readings, each + ", " */
+	bool rollups;         /* whether rollups hold its cells (rollups_cte()) */
+	const char *join;     /* extra joins of r, from readings */
+	const char *cell;     /* the cell id, over r's columns */
+	const char *group;    /* extra grouping columns, each after ", " */
+	const char *geometry; /* the cell as GeoJSON, over page's columns */
 };
 
 /* Square cells of the Dutch RD New grid (EPSG:28992), named by their
@@ -434,8 +434,7 @@ static sm_err bucket_start(const struct agg_query *q, const char *t, struct buf 
 		                  "date_bin('15 minutes', %s, timestamptz '2000-01-01T00:00:00Z')"
 		                  " AS start, ",
 		                  t);
-	return buf_printf(sql, "date_trunc('%s', %s, $12) AS start, ", buckets[q->bucket].trunc,
-	                  t);
+	return buf_printf(sql, "date_trunc('%s', %s, $12) AS start, ", buckets[q->bucket].trunc, t);
 }
 
 /* r: the readings of q's family that the query counts, one row each with
@@ -491,12 +490,9 @@ static const char *rollup_table(const struct agg_query *q)
 	if (rollup_hourly(q))
 		return "air_rollup_hourly";
 	switch (rollup_level(q)) {
-	case 100:
-		return "air_rollup_100";
-	case 250:
-		return "air_rollup_250";
-	default:
-		return "air_rollup_region";
+	case 100: return "air_rollup_100";
+	case 250: return "air_rollup_250";
+	default: return "air_rollup_region";
 	}
 }
 
@@ -540,7 +536,8 @@ static sm_err rollups_cte(const struct agg_query *q, const char *column, struct 
 		e = buf_puts(sql, " AND ru.day >= date_bin('1 day', $1::timestamptz, timestamptz"
 		                  " '2000-01-01T00:00:00Z') AND ru.day < $2::timestamptz");
 	if (e == SM_OK && (hourly || !whole_days(q)))
-		e = buf_puts(sql, " AND ru.bucket >= $1::timestamptz AND ru.bucket < $2::timestamptz");
+		e = buf_puts(sql,
+		             " AND ru.bucket >= $1::timestamptz AND ru.bucket < $2::timestamptz");
 	if (e == SM_OK && strcmp(column, "quality") != 0)
 		e = buf_printf(sql, " AND ru.%s_n > 0", column);
 	return e;
@@ -601,11 +598,12 @@ static sm_err stat_value(struct buf *sql, const char *name)
 static sm_err c_over_partials(const struct agg_query *q, const char *from, struct buf *sql)
 {
 	const struct space_sql *sp = &spaces[q->space];
-	sm_err e = buf_printf(sql,
-	                      "SELECT start, %s COLLATE \"C\" AS cell%s, coalesce(sum(n), 0)::bigint"
-	                      " AS n, coalesce(sum(flagged), 0)::bigint AS flagged,"
-	                      " sum(members) AS participants",
-	                      sp->cell, sp->group);
+	sm_err e =
+	    buf_printf(sql,
+	               "SELECT start, %s COLLATE \"C\" AS cell%s, coalesce(sum(n), 0)::bigint"
+	               " AS n, coalesce(sum(flagged), 0)::bigint AS flagged,"
+	               " sum(members) AS participants",
+	               sp->cell, sp->group);
 	if (e == SM_OK)
 		e = put_stats(q, offsetof(struct stat_sql, over_partials), true, sql);
 	if (e == SM_OK)
@@ -623,28 +621,32 @@ static sm_err partials_ctes(const struct agg_query *q, const char *column, struc
 {
 	const struct space_sql *sp = &spaces[q->space];
 	bool cell_periods = agg_uses_cell_periods(q, column);
-	sm_err e = buf_printf(sql,
-	                      "),\n w AS (SELECT start%s, who, (sum(vn) FILTER (WHERE ok))::float8 AS n,"
-	                      " (sum(vn) FILTER (WHERE NOT ok))::float8 AS flagged,"
-	                      " least(count(*) FILTER (WHERE ok), 1)::integer AS members",
-	                      sp->group);
+	sm_err e =
+	    buf_printf(sql,
+	               "),\n w AS (SELECT start%s, who, (sum(vn) FILTER (WHERE ok))::float8 AS n,"
+	               " (sum(vn) FILTER (WHERE NOT ok))::float8 AS flagged,"
+	               " least(count(*) FILTER (WHERE ok), 1)::integer AS members",
+	               sp->group);
 	if (e == SM_OK)
 		e = put_stats(q, offsetof(struct stat_sql, partial), false, sql);
 	if (e == SM_OK)
 		e = buf_printf(sql, " FROM r%s GROUP BY start%s, who),\n",
-		               cell_periods ? " WHERE (SELECT project FROM ready) IS NULL" : "", sp->group);
+		               cell_periods ? " WHERE (SELECT project FROM ready) IS NULL" : "",
+		               sp->group);
 	if (e == SM_OK && cell_periods) {
-		e = buf_puts(sql, " cd AS (SELECT t.period_start AS start, t.gx, t.gy, t.n::float8 AS n,"
-		                  " t.flagged::float8 AS flagged, t.participants AS members");
+		e = buf_puts(sql,
+		             " cd AS (SELECT t.period_start AS start, t.gx, t.gy, t.n::float8 AS n,"
+		             " t.flagged::float8 AS flagged, t.participants AS members");
 		if (e == SM_OK)
 			e = put_stats(q, offsetof(struct stat_sql, cell_period), false, sql);
 		if (e == SM_OK)
-			e = buf_printf(sql,
-			               " FROM air_cell_period t WHERE t.quantity = '%s' AND t.cell_m = %d"
-			               " AND t.period_start >= $1::timestamptz"
-			               " AND t.period_start < $2::timestamptz"
-			               " AND t.project_id = (SELECT project FROM ready)),\n",
-			               column, q->space == AGG_GRID ? q->cell_m : 0);
+			e = buf_printf(
+			    sql,
+			    " FROM air_cell_period t WHERE t.quantity = '%s' AND t.cell_m = %d"
+			    " AND t.period_start >= $1::timestamptz"
+			    " AND t.period_start < $2::timestamptz"
+			    " AND t.project_id = (SELECT project FROM ready)),\n",
+			    column, q->space == AGG_GRID ? q->cell_m : 0);
 	}
 	if (e == SM_OK)
 		e = buf_puts(sql, " c AS (");
@@ -672,12 +674,14 @@ sm_err agg_sql(const struct agg_query *q, const char *column, struct buf *sql)
 	             "FROM quality_flag WHERE excluded),\n");
 	/* The project whose counted cells are current over the range, or NULL. */
 	if (e == SM_OK && agg_uses_cell_periods(q, column))
-		e = buf_puts(sql, " ready AS MATERIALIZED (SELECT air_cell_period_project($1::timestamptz,"
-		                  " $2::timestamptz, $3::text) AS project),\n");
+		e = buf_puts(
+		    sql, " ready AS MATERIALIZED (SELECT air_cell_period_project($1::timestamptz,"
+		         " $2::timestamptz, $3::text) AS project),\n");
 	if (e == SM_OK)
 		e = buf_puts(sql, " r AS (SELECT ");
 	if (e == SM_OK)
-		e = agg_uses_rollups(q) ? rollups_cte(q, column, sql) : readings_cte(q, column, sql);
+		e = agg_uses_rollups(q) ? rollups_cte(q, column, sql)
+		                        : readings_cte(q, column, sql);
 	const struct space_sql *sp = &spaces[q->space];
 
 	/* Per bucket and cell: directly, or per participant first (w), and
@@ -686,13 +690,12 @@ sm_err agg_sql(const struct agg_query *q, const char *column, struct buf *sql)
 	if (e == SM_OK && partials)
 		e = partials_ctes(q, column, sql);
 	else if (e == SM_OK)
-		e = buf_printf(
-		    sql,
-		    "),\n c AS (SELECT start, %s COLLATE \"C\" AS cell%s,"
-		    " coalesce(sum(vn) FILTER (WHERE ok), 0) AS n,"
-		    " coalesce(sum(vn) FILTER (WHERE NOT ok), 0) AS flagged,"
-		    " count(DISTINCT who) FILTER (WHERE ok) AS participants",
-		    sp->cell, sp->group);
+		e = buf_printf(sql,
+		               "),\n c AS (SELECT start, %s COLLATE \"C\" AS cell%s,"
+		               " coalesce(sum(vn) FILTER (WHERE ok), 0) AS n,"
+		               " coalesce(sum(vn) FILTER (WHERE NOT ok), 0) AS flagged,"
+		               " count(DISTINCT who) FILTER (WHERE ok) AS participants",
+		               sp->cell, sp->group);
 	if (e == SM_OK && !partials)
 		e = put_stats(q, offsetof(struct stat_sql, sql), true, sql);
 	if (e == SM_OK && !partials)

@@ -47,7 +47,7 @@ struct agg_query {
 	char quantity[33];
 	usec_t from, to;
 	enum agg_bucket bucket;
-	bool amsterdam; /* tz=Europe/Amsterdam: days and longer cut at local midnight */
+	bool amsterdam;         /* tz=Europe/Amsterdam: days and longer cut at local midnight */
 	enum agg_family family; /* set by the caller from the catalogue */
 	enum agg_space space;
 	int cell_m;     /* AGG_GRID, AGG_HEX: 100, 250, 500 or 1000 (a hexagon's edge) */

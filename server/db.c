@@ -55,8 +55,7 @@ sm_err db_connect(const char *url, PGconn **out, char *errbuf, size_t errlen)
 	return SM_OK;
 }
 
-sm_err db_pool_open(struct db_pool **out, const char *url, int size, int wait_ms,
-                    enum db_work work)
+sm_err db_pool_open(struct db_pool **out, const char *url, int size, int wait_ms, enum db_work work)
 {
 	struct db_pool *p = calloc(1, sizeof(*p));
 	if (!p)

@@ -69,11 +69,11 @@ static const struct {
 	enum agg_family family;
 	const char *columns[8];
 } families[] = {
-    {"air", AGG_AIR,
+    {"air",
+     AGG_AIR,
      {"pm1_ugm3", "pm25_ugm3", "pm10_ugm3", "no2", "temperature_c", "humidity_pct", NULL}},
     {"traffic", AGG_TRAFFIC, {"car", "bike", "pedestrian", "heavy", "v85", NULL}},
-    {"heat", AGG_HEAT,
-     {"temperature_c", "wbgt_c", "heat_index_c", "humidex", "wet_bulb_c", NULL}},
+    {"heat", AGG_HEAT, {"temperature_c", "wbgt_c", "heat_index_c", "humidex", "wet_bulb_c", NULL}},
 };
 
 /* Finds the family by name and checks the column; false when unknown. */
@@ -248,14 +248,15 @@ static void run_view(struct request *r, enum view view)
 	}
 	/* Coverage counts the readings of bikes. */
 	if (view != VIEW_COVERAGE && !family_column(family, column, &q.family)) {
-		respond_problem(r, PROBLEM_INTERNAL, NULL,
-		                "the catalogue names \"%s\" of %s readings, which has no aggregates",
-		                column, family);
+		respond_problem(
+		    r, PROBLEM_INTERNAL, NULL,
+		    "the catalogue names \"%s\" of %s readings, which has no aggregates", column,
+		    family);
 		goto out;
 	}
 	if (!agg_space_fits(&q, why, sizeof(why))) {
-		respond_problem(r, PROBLEM_INVALID_PARAMETER, "space", "\"%s\" is a %s quantity: %s",
-		                q.quantity, family, why);
+		respond_problem(r, PROBLEM_INVALID_PARAMETER, "space",
+		                "\"%s\" is a %s quantity: %s", q.quantity, family, why);
 		goto out;
 	}
 
@@ -493,10 +494,11 @@ void handle_dataset(struct request *r)
 	else if (strcmp(kind, "heat") == 0)
 		family = DATASET_HEAT;
 	else {
-		respond_problem(r, PROBLEM_INVALID_PARAMETER, "slug",
-		                "project \"%s\" is a %s project; datasets cover air, traffic and heat "
-		                "projects",
-		                slug, kind);
+		respond_problem(
+		    r, PROBLEM_INVALID_PARAMETER, "slug",
+		    "project \"%s\" is a %s project; datasets cover air, traffic and heat "
+		    "projects",
+		    slug, kind);
 		return;
 	}
 	struct download *d = NULL;

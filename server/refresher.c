@@ -24,9 +24,9 @@ struct refresher {
  * about a second; a bulk load touches every day for minutes, and a short
  * bound would recount each of them over and over while the load runs. */
 static const struct db_stmt refresh_one = {
-	"refresh_air_day",
-	"SELECT air_day_refresh_one(interval '2 seconds', interval '15 minutes')",
-	0,
+    "refresh_air_day",
+    "SELECT air_day_refresh_one(interval '2 seconds', interval '15 minutes')",
+    0,
 };
 
 /* Refreshes one waiting day: SM_OK when it did, SM_ERR_NOT_FOUND when no
@@ -68,8 +68,7 @@ static bool wait_or_stop(struct refresher *r, int ms)
 		until.tv_nsec -= 1000000000L;
 	}
 	pthread_mutex_lock(&r->lock);
-	while (!r->stopping &&
-	       pthread_cond_timedwait(&r->wake, &r->lock, &until) != ETIMEDOUT)
+	while (!r->stopping && pthread_cond_timedwait(&r->wake, &r->lock, &until) != ETIMEDOUT)
 		;
 	bool stopping = r->stopping;
 	pthread_mutex_unlock(&r->lock);

@@ -4,6 +4,7 @@
 #   tools/deps.sh test   the above, plus what the test suites need
 #   tools/deps.sh bench  the above, plus the load generator
 #   tools/deps.sh fuzz   what the libFuzzer targets need (clang and its runtimes)
+#   tools/deps.sh lint   the format and static checkers of `make lint`
 # Without root it prints the apt-get line to run and stops.
 set -euo pipefail
 
@@ -13,13 +14,15 @@ test_pkgs=(libcmocka-dev python3 python3-pytest python3-requests python3-psycopg
            python3-jsonschema python3-yaml python3-pandas gdal-bin)
 bench_pkgs=(wrk)
 fuzz_pkgs=(clang libclang-rt-14-dev)
+lint_pkgs=(clang-format cppcheck)
 
 case "${1:-run}" in
   run) want=("${run_pkgs[@]}") ;;
   test) want=("${run_pkgs[@]}" "${test_pkgs[@]}") ;;
   bench) want=("${run_pkgs[@]}" "${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
   fuzz) want=("${run_pkgs[@]}" "${fuzz_pkgs[@]}") ;;
-  *) echo "usage: $0 run|test|bench|fuzz" >&2; exit 2 ;;
+  lint) want=("${lint_pkgs[@]}") ;;
+  *) echo "usage: $0 run|test|bench|fuzz|lint" >&2; exit 2 ;;
 esac
 
 missing=()

@@ -139,19 +139,22 @@ static void test_source(void **state)
 	    {"whole region, hourly", "from=2024-11-01T00:00:00Z&to=2024-12-01T00:00:00Z", 60},
 	    {"default range", "", 15}, /* whole quarters, not whole hours */
 	    {"quarter hours", "from=2024-11-01T00:15:00Z&to=2024-11-01T10:45:00Z&bucket=15min", 15},
-	    {"whole region, 15min", "from=2024-11-01T00:00:00Z&to=2024-11-02T00:00:00Z&bucket=15min",
-	     15},
+	    {"whole region, 15min",
+	     "from=2024-11-01T00:00:00Z&to=2024-11-02T00:00:00Z&bucket=15min", 15},
 	    {"hourly from a quarter", "from=2024-11-01T00:15:00Z&to=2024-11-02T00:00:00Z", 15},
 	    {"offset times on quarters", "from=2024-11-01T01:15:00%2B01:00&to=2024-11-02T00:00:00Z",
 	     15}, /* 00:15Z */
-	    {"offset times on hours", "from=2024-11-01T01:00:00%2B01:00&to=2024-11-02T00:00:00Z", 60},
+	    {"offset times on hours", "from=2024-11-01T01:00:00%2B01:00&to=2024-11-02T00:00:00Z",
+	     60},
 	    {"grid 100", "space=grid:100&from=2024-11-01T00:00:00Z&to=2024-11-02T00:00:00Z", 15},
 	    {"grid 250", "space=grid:250", 15},
 	    {"grid 500", "space=grid:500", 15},
 	    {"grid 1000", "space=grid:1000", 15},
 	    {"extremes and hours", "stat=count,mean,min,max,hours", 15},
-	    {"every quality", "quality=all&bucket=month&tz=Europe/Amsterdam&from=2024-10-01T00:00:00Z"
-	     "&to=2024-12-01T00:00:00Z", 60},
+	    {"every quality",
+	     "quality=all&bucket=month&tz=Europe/Amsterdam&from=2024-10-01T00:00:00Z"
+	     "&to=2024-12-01T00:00:00Z",
+	     60},
 	    {"a percentile", "stat=mean,p50", 0},
 	    {"p98", "stat=p98", 0},
 	    {"a bbox", "bbox=5.0,52.0,5.2,52.2", 0},
@@ -231,7 +234,8 @@ static void test_cell_periods(void **state)
 		EXPECT(run, cases[i].name,
 		       agg_parse(query_get, query, NULL, NOW, &q, param, sizeof(param), why,
 		                 sizeof(why)) == SM_OK);
-		EXPECT(run, cases[i].name, agg_uses_cell_periods(&q, cases[i].column) == cases[i].cell_periods);
+		EXPECT(run, cases[i].name,
+		       agg_uses_cell_periods(&q, cases[i].column) == cases[i].cell_periods);
 		struct buf sql;
 		buf_init(&sql, 0);
 		EXPECT(run, cases[i].name, agg_sql(&q, cases[i].column, &sql) == SM_OK);
