@@ -19,7 +19,8 @@ bench_start_server() {
   local build=$1; shift
   [ -n "$bench_server_pid" ] && kill -TERM "$bench_server_pid" && wait "$bench_server_pid" 2>/dev/null || true
   env PORT="$bench_port" SAMENMETEN_DATABASE_URL="$bench_db_url" SAMENMETEN_ADMIN_TOKEN="$bench_admin" \
-      SAMENMETEN_KEY_FILE="$bench_dir/pseudonym.key" SAMENMETEN_LOG_LEVEL=warn "$@" \
+      SAMENMETEN_KEY_FILE="$bench_dir/pseudonym.key" SAMENMETEN_LOG_LEVEL=warn \
+      SAMENMETEN_RATE_LIMIT_ADDRESS_PER_S=0 SAMENMETEN_RATE_LIMIT_TOKEN_PER_S=0 "$@" \
       "$build/samenmeten" 2>>"$bench_dir/server.log" &
   bench_server_pid=$!
   for _ in $(seq 100); do

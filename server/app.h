@@ -8,6 +8,7 @@
 #include "config.h"
 #include "db.h"
 #include "pseudonym.h"
+#include "ratelimit.h"
 #include "router.h"
 
 struct app {
@@ -19,6 +20,8 @@ struct app {
 	size_t openapi_len;
 	const struct route *routes;
 	size_t nroutes;
+	struct ratelimit *limit_address; /* per client address */
+	struct ratelimit *limit_token;   /* per bearer token */
 };
 
 /* Answers a failed database call: 503 with Retry-After when the database

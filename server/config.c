@@ -46,6 +46,9 @@ static const struct key_def keys[] = {
     {"shutdown_timeout_s", KEY_INT, F(shutdown_timeout_s), "30", 0, 3600},
     {"log_level", KEY_LOG_LEVEL, F(log_level), "info", 0, 0},
     {"cors_allow_origin", KEY_STRING, F(cors_allow_origin), "*", 0, 0},
+    {"rate_limit_address_per_s", KEY_INT, F(rate_limit_address_per_s), "50", 0, 1000000},
+    {"rate_limit_token_per_s", KEY_INT, F(rate_limit_token_per_s), "20", 0, 1000000},
+    {"rate_limit_burst_s", KEY_INT, F(rate_limit_burst_s), "5", 1, 3600},
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))

@@ -33,6 +33,9 @@ struct config {
 	int shutdown_timeout_s;
 	char *log_level;
 	char *cors_allow_origin;
+	int rate_limit_address_per_s; /* requests a second per client address; 0: none */
+	int rate_limit_token_per_s;   /* the same per bearer token */
+	int rate_limit_burst_s;       /* a burst may take this many seconds' worth at once */
 };
 
 /* Sets every field to its default. Strings are owned by the config. */

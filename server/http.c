@@ -2,6 +2,7 @@
 
 #include <microhttpd.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include "handlers.h"
 #include "log.h"
 #include "metrics.h"
+#include "ratelimit.h"
 
 struct http_server {
 	struct MHD_Daemon *daemon;
@@ -138,6 +140,62 @@ static void route_request(struct exchange *x)
 	r->nparams = nparams;
 }
 
+/* The key of the client's address: IPv4 whole, IPv6 by its /64 (one
+ * subscriber's network: a client changes addresses inside it at will). */
+static uint64_t address_key(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *info =
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = info ? info->client_addr : NULL;
+	if (sa && sa->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)(const void *)sa;
+		return ratelimit_key("ipv4", &in->sin_addr, sizeof(in->sin_addr));
+	}
+	if (sa && sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)(const void *)sa;
+		return ratelimit_key("ipv6", &in6->sin6_addr, 8);
+	}
+	return ratelimit_key("unknown", "", 0);
+}
+
+static double monotonic_seconds(void)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+}
+
+/* Applies the rate limits of the client's address and, when the request
+ * carries one, of its bearer token; false (and the 429 answered) when
+ * either is spent. Every routed request counts, whatever its answer will
+ * be (paths that do not exist are answered before, without a database). */
+static bool within_rate_limits(struct exchange *x, struct MHD_Connection *conn)
+{
+	struct request *r = &x->req;
+	if (r->route && r->route->unlimited)
+		return true;
+	const struct app *app = r->app;
+	double now = monotonic_seconds();
+	int wait_s = 0;
+	const char *who = "this address";
+	bool ok = ratelimit_take(app->limit_address, address_key(conn), now, &wait_s);
+	if (ok && r->authorization) {
+		ok = ratelimit_take(
+		    app->limit_token,
+		    ratelimit_key("token", r->authorization, strlen(r->authorization)), now,
+		    &wait_s);
+		who = "this token";
+	}
+	if (ok)
+		return true;
+	char retry[16];
+	snprintf(retry, sizeof(retry), "%d", wait_s);
+	respond_header(r, "Retry-After", retry);
+	respond_problem(r, PROBLEM_RATE_LIMITED, NULL,
+	                "too many requests from %s; try again in %d s", who, wait_s);
+	return false;
+}
+
 static struct exchange *exchange_new(struct http_server *srv, struct MHD_Connection *conn,
                                      const char *url, const char *method)
 {
@@ -168,6 +226,10 @@ static struct exchange *exchange_new(struct http_server *srv, struct MHD_Connect
 	route_request(x);
 	if (x->answered)
 		return x;
+	if (!within_rate_limits(x, conn)) {
+		x->answered = true;
+		return x;
+	}
 	if (r->query_overflow) {
 		respond_problem(r, PROBLEM_INVALID_PARAMETER, NULL, "more than %d query parameters",
 		                REQUEST_MAX_QUERY);

@@ -28,6 +28,8 @@
 
 #define START_WAIT_S 30
 #define OPENAPI_MAX_BYTES (4u << 20)
+/* Rate-limit buckets per limiter: many more than the clients busy at once. */
+#define RATE_LIMIT_SLOTS 8192
 /* How often the refresher looks for changed days when none waited. */
 #define REFRESH_IDLE_MS 1000
 
@@ -203,6 +205,14 @@ int main(int argc, char **argv)
 		log_error("could not read the API description \"%s\"", cfg.openapi_file);
 		goto out;
 	}
+	double burst_s = cfg.rate_limit_burst_s;
+	if (ratelimit_new(cfg.rate_limit_address_per_s, burst_s * cfg.rate_limit_address_per_s,
+	                  RATE_LIMIT_SLOTS, &app.limit_address) != SM_OK ||
+	    ratelimit_new(cfg.rate_limit_token_per_s, burst_s * cfg.rate_limit_token_per_s,
+	                  RATE_LIMIT_SLOTS, &app.limit_token) != SM_OK) {
+		log_error("out of memory");
+		goto out;
+	}
 	if (db_pool_open(&app.db, cfg.database_url, cfg.database_pool_size,
 	                 cfg.database_pool_wait_ms, DB_FOR_REQUESTS) != SM_OK)
 		goto out;
@@ -267,6 +277,8 @@ out:
 	free(methods);
 	free(patterns);
 	free(app.openapi);
+	ratelimit_free(app.limit_address);
+	ratelimit_free(app.limit_token);
 	pseudonym_keys_cleanup();
 	config_cleanup(&cfg);
 	return status;

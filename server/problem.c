@@ -30,6 +30,7 @@ static const struct {
     [PROBLEM_CONFLICT] = {"urn:samenmeten:problem:conflict", "The resource exists already", 409},
     [PROBLEM_DATABASE_UNAVAILABLE] = {"urn:samenmeten:problem:database-unavailable",
                                       "The database cannot be reached; retry later", 503},
+    [PROBLEM_RATE_LIMITED] = {"urn:samenmeten:problem:rate-limited", "Too many requests", 429},
     [PROBLEM_INTERNAL] = {"urn:samenmeten:problem:internal", "Internal server error", 500},
 };
 

@@ -3,6 +3,7 @@
 #ifndef SAMENMETEN_ROUTER_H
 #define SAMENMETEN_ROUTER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "request.h"
@@ -22,6 +23,7 @@ struct route {
 	enum route_auth auth;
 	/* Content types the body may have, NULL-terminated; NULL: no body. */
 	const char *const *body_types;
+	bool unlimited; /* never rate-limited (health checks, metrics) */
 };
 
 enum router_result { ROUTER_MATCH, ROUTER_NOT_FOUND, ROUTER_METHOD_NOT_ALLOWED };

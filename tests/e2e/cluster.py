@@ -81,6 +81,10 @@ class Server:
             "SAMENMETEN_ADMIN_TOKEN_FILE": os.path.join(folder, "admin.token"),
             "SAMENMETEN_MIGRATIONS_DIR": os.path.join(ROOT, "sql"),
             "SAMENMETEN_OPENAPI_FILE": os.path.join(ROOT, "api", "openapi.yaml"),
+            # The suites send bursts from one address with one admin token: rate limits
+            # are off but where a test sets them (test_rate_limits.py).
+            "SAMENMETEN_RATE_LIMIT_ADDRESS_PER_S": "0",
+            "SAMENMETEN_RATE_LIMIT_TOKEN_PER_S": "0",
         }
         for key, value in settings.items():
             self.env[key if key == "PORT" else "SAMENMETEN_" + key.upper()] = str(value)

@@ -214,6 +214,7 @@ static void test_respond_problem(void **state)
 	    {PROBLEM_METHOD_NOT_ALLOWED, 405, "urn:samenmeten:problem:method-not-allowed"},
 	    {PROBLEM_CONFLICT, 409, "urn:samenmeten:problem:conflict"},
 	    {PROBLEM_DATABASE_UNAVAILABLE, 503, "urn:samenmeten:problem:database-unavailable"},
+	    {PROBLEM_RATE_LIMITED, 429, "urn:samenmeten:problem:rate-limited"},
 	    {PROBLEM_INTERNAL, 500, "urn:samenmeten:problem:internal"},
 	};
 	(void)state;
