@@ -20,9 +20,10 @@ struct refresher {
 };
 
 /* A day is due when left alone for 2 s, or at the latest 15 minutes after
- * its first change (sql/016_air_cell_period.sql). Recounting a busy day takes
- * about a second; a bulk load touches every day for minutes, and a short
- * bound would recount each of them over and over while the load runs. */
+ * its first change (sql/016_air_cell_period.sql, sql/017_dataset_hours.sql).
+ * Recounting and rendering a busy day takes about two seconds; a bulk load
+ * touches every day for minutes, and a short bound would redo each of them
+ * over and over while the load runs. */
 static const struct db_stmt refresh_one = {
     "refresh_air_day",
     "SELECT air_day_refresh_one(interval '2 seconds', interval '15 minutes')",

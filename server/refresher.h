@@ -1,10 +1,11 @@
 /* The refresher: a thread that keeps current what ingest leaves to the
- * background, the cells with their participants counted
- * (sql/016_air_cell_period.sql). It recomputes one waiting day per
- * transaction, on a connection of its own, and waits a while when none
- * waits. Queries never depend on it being done: a waiting day is read from
- * the rollups. Several servers may run it at once: a day is refreshed by
- * one at a time. */
+ * background: the cells with their participants counted
+ * (sql/016_air_cell_period.sql) and the rendered hours of the open air
+ * datasets (sql/017_dataset_hours.sql). It brings one waiting day up to
+ * date per transaction, on a connection of its own, and waits a while when
+ * none waits. Queries never depend on it being done: a waiting day is read
+ * from the rollups, or rendered live. Several servers may run it at once: a
+ * day is refreshed by one at a time. */
 #ifndef SAMENMETEN_REFRESHER_H
 #define SAMENMETEN_REFRESHER_H
 
