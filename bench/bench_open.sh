@@ -72,6 +72,12 @@ explain=${BENCH_OPEN_EXPLAIN:-0}
 hold=${BENCH_OPEN_HOLD:-0}
 parts=" ${BENCH_OPEN_PARTS:-aggregates downloads} "
 slug=open
+# wrk is installed by `make bench` (tools/deps.sh bench); say so before the
+# load rather than after it.
+if [[ $parts == *" aggregates "* ]] && ! command -v wrk >/dev/null; then
+  echo "bench_open: wrk is missing: run tools/deps.sh bench (or make bench)" >&2
+  exit 1
+fi
 . bench/lib.sh
 
 psql_db() { psql -X -q -v ON_ERROR_STOP=1 -tA "$bench_db_url" "$@"; }
