@@ -13,6 +13,14 @@ void respond_db_error(struct request *r, sm_err e)
 		                secs);
 		return;
 	}
+	if (e == SM_ERR_TIMEOUT) {
+		respond_problem(
+		    r, PROBLEM_QUERY_TIMEOUT, NULL,
+		    "the query ran longer than %d ms and was stopped; ask for a shorter "
+		    "range, a coarser bucket or space, or fewer statistics",
+		    r->app->cfg->query_timeout_ms);
+		return;
+	}
 	respond_problem(r, PROBLEM_INTERNAL, NULL,
 	                "the request could not be completed; the server log has the details under "
 	                "request id %s",

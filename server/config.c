@@ -31,6 +31,7 @@ static const struct key_def keys[] = {
     {"database_pool_size", KEY_INT, F(database_pool_size), "8", 1, 256},
     {"database_pool_wait_ms", KEY_INT, F(database_pool_wait_ms), "2000", 1, 600000},
     {"database_retry_after_s", KEY_INT, F(database_retry_after_s), "5", 1, 3600},
+    {"query_timeout_ms", KEY_INT, F(query_timeout_ms), "30000", 0, 86400000},
     {"migrations_dir", KEY_STRING, F(migrations_dir), "sql", 0, 0},
     {"migrate_on_start", KEY_BOOL, F(migrate_on_start), "true", 0, 0},
     {"openapi_file", KEY_STRING, F(openapi_file), "api/openapi.yaml", 0, 0},

@@ -18,6 +18,7 @@ struct config {
 	int database_pool_size;
 	int database_pool_wait_ms;
 	int database_retry_after_s;
+	int query_timeout_ms; /* an open-data query's limit (not a download's); 0: none */
 	char *migrations_dir;
 	bool migrate_on_start;
 	char *openapi_file;

@@ -14,6 +14,7 @@ struct db_pool {
 	char *url;
 	int size;
 	int wait_ms;
+	int statement_timeout_ms; /* set on each new connection; 0: none */
 	struct db_conn *conns;
 	bool *busy;
 	pthread_mutex_t mu;
@@ -55,22 +56,37 @@ sm_err db_connect(const char *url, PGconn **out, char *errbuf, size_t errlen)
 	return SM_OK;
 }
 
-sm_err db_pool_open(struct db_pool **out, const char *url, int size, int wait_ms, enum db_work work)
+/* The pool's limit on every statement of a new connection. */
+static sm_err set_statement_timeout(PGconn *pg, int ms, char *why, size_t whylen)
+{
+	char sql[64];
+	snprintf(sql, sizeof(sql), "SET statement_timeout = %d", ms);
+	PGresult *res = PQexec(pg, sql);
+	bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+	if (!ok)
+		snprintf(why, whylen, "could not set the statement timeout: %s",
+		         PQerrorMessage(pg));
+	PQclear(res);
+	return ok ? SM_OK : SM_ERR_UNAVAILABLE;
+}
+
+sm_err db_pool_open(struct db_pool **out, const char *url, const struct db_pool_options *opt)
 {
 	struct db_pool *p = calloc(1, sizeof(*p));
 	if (!p)
 		return SM_ERR_NOMEM;
 	p->url = strdup(url);
-	p->conns = calloc((size_t)size, sizeof(*p->conns));
-	p->busy = calloc((size_t)size, sizeof(*p->busy));
+	p->conns = calloc((size_t)opt->size, sizeof(*p->conns));
+	p->busy = calloc((size_t)opt->size, sizeof(*p->busy));
 	if (!p->url || !p->conns || !p->busy) {
 		db_pool_close(p);
 		return SM_ERR_NOMEM;
 	}
-	p->size = size;
-	p->wait_ms = wait_ms;
-	for (int i = 0; i < size; i++)
-		p->conns[i].work = work;
+	p->size = opt->size;
+	p->wait_ms = opt->wait_ms;
+	p->statement_timeout_ms = opt->statement_timeout_ms;
+	for (int i = 0; i < opt->size; i++)
+		p->conns[i].work = opt->work;
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_condattr_t attr;
 	pthread_condattr_init(&attr);
@@ -156,9 +172,12 @@ sm_err db_acquire(struct db_pool *p, struct db_conn **out)
 		conn_drop(c);
 		char why[256];
 		sm_err e = db_connect(p->url, &c->pg, why, sizeof(why));
+		if (e == SM_OK && p->statement_timeout_ms > 0)
+			e = set_statement_timeout(c->pg, p->statement_timeout_ms, why, sizeof(why));
 		if (e != SM_OK) {
 			log_warn("%s", why);
 			metrics_db_error();
+			conn_drop(c); /* never a connection without the pool's settings */
 			db_release(p, c);
 			return e;
 		}
@@ -189,6 +208,11 @@ static sm_err classify(struct db_conn *c, PGresult *r, const char *what)
 	if (strcmp(c->sqlstate, "23505") == 0)
 		return SM_ERR_CONFLICT; /* the caller's answer (409, a retried batch), not a fault
 		                         */
+	if (strcmp(c->sqlstate, "57014") == 0) {
+		/* The pool's statement timeout (or a cancel): the caller's answer. */
+		log_warn("%s was cancelled after the statement timeout", what);
+		return SM_ERR_TIMEOUT;
+	}
 	metrics_db_error();
 	/* Connection exceptions (08, but not 08P01, a statement the server
 	 * refused) and operator intervention (57P01-03: the server is going). */

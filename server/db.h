@@ -36,10 +36,17 @@ struct db_conn {
 
 struct db_pool;
 
-/* Opens a pool of `size` connections to `url` for `work`, connecting lazily.
- * Owned by the caller; free with db_pool_close. */
-MUST_CHECK sm_err db_pool_open(struct db_pool **out, const char *url, int size, int wait_ms,
-                               enum db_work work);
+struct db_pool_options {
+	int size;                 /* connections */
+	int wait_ms;              /* how long db_acquire waits for a free one */
+	enum db_work work;        /* whose statements, for /metrics */
+	int statement_timeout_ms; /* each statement's limit (SM_ERR_TIMEOUT past it); 0: none */
+};
+
+/* Opens a pool of connections to `url`, connecting lazily. Owned by the
+ * caller; free with db_pool_close. */
+MUST_CHECK sm_err db_pool_open(struct db_pool **out, const char *url,
+                               const struct db_pool_options *opt);
 void db_pool_close(struct db_pool *pool);
 
 /* Takes a connection, waiting up to the pool's wait time, (re)connecting
@@ -51,8 +58,9 @@ void db_release(struct db_pool *pool, struct db_conn *conn);
 
 /* Runs a statement with text parameters (NULL = SQL NULL). On SM_OK, *res
  * (owned; PQclear) holds the rows. Errors: SM_ERR_CONFLICT (unique
- * violation), SM_ERR_UNAVAILABLE (connection lost), SM_ERR_INVALID (a
- * constraint or data error), SM_ERR_INTERNAL; the text goes to the log. */
+ * violation), SM_ERR_UNAVAILABLE (connection lost), SM_ERR_TIMEOUT (past
+ * the pool's statement timeout), SM_ERR_INVALID (a constraint or data
+ * error), SM_ERR_INTERNAL; the text goes to the log. */
 MUST_CHECK sm_err db_exec(struct db_conn *conn, const struct db_stmt *stmt,
                           const char *const *params, PGresult **res);
 

@@ -12,12 +12,14 @@
 /* The download's values travel as transaction-local settings: COPY takes no
  * bind parameters, and nothing the client sent is ever spliced into SQL.
  * The same statement gives the functions room to sort a day that they
- * render live (sql/017_dataset_hours.sql, sql/018_dataset_traffic_heat.sql);
- * JIT is off on every connection (db_connect). */
+ * render live (sql/017_dataset_hours.sql, sql/018_dataset_traffic_heat.sql)
+ * and lifts the read pool's statement timeout: a download runs as long as
+ * its client reads. JIT is off on every connection (db_connect). */
 static const struct db_stmt settings = {
     "download_settings",
     "SELECT set_config('samenmeten.project', $1, true), set_config('samenmeten.from', $2, true),"
-    " set_config('samenmeten.to', $3, true), set_config('work_mem', '64MB', true)",
+    " set_config('samenmeten.to', $3, true), set_config('work_mem', '64MB', true),"
+    " set_config('statement_timeout', '0', true)",
     3,
 };
 

@@ -10,6 +10,7 @@ const char *sm_err_str(sm_err e)
 	case SM_ERR_CONFLICT: return "conflict";
 	case SM_ERR_TOO_LARGE: return "too large";
 	case SM_ERR_UNAVAILABLE: return "unavailable";
+	case SM_ERR_TIMEOUT: return "timed out";
 	case SM_ERR_IO: return "i/o error";
 	case SM_ERR_INTERNAL: return "internal error";
 	}

@@ -13,6 +13,7 @@ typedef enum {
 	SM_ERR_CONFLICT,    /* it exists already */
 	SM_ERR_TOO_LARGE,   /* a limit was exceeded */
 	SM_ERR_UNAVAILABLE, /* a dependency (the database) cannot be reached now */
+	SM_ERR_TIMEOUT,     /* it ran past its time limit */
 	SM_ERR_IO,          /* a file or socket operation failed */
 	SM_ERR_INTERNAL,    /* a bug, or a failure nobody can act on */
 } sm_err;

@@ -15,7 +15,7 @@ void handle_readyz(struct request *r)
 {
 	struct app *app = r->app;
 	bool primary = db_ping(app->db);
-	bool replica = app->db_read == app->db ? primary : db_ping(app->db_read);
+	bool replica = db_ping(app->db_read); /* its own pool, even on the same server */
 	if (!primary || !replica) {
 		char secs[16];
 		snprintf(secs, sizeof(secs), "%d", app->cfg->database_retry_after_s);

@@ -213,16 +213,19 @@ int main(int argc, char **argv)
 		log_error("out of memory");
 		goto out;
 	}
-	if (db_pool_open(&app.db, cfg.database_url, cfg.database_pool_size,
-	                 cfg.database_pool_wait_ms, DB_FOR_REQUESTS) != SM_OK)
+	/* Writes and open-data reads have pools of their own, even on one
+	 * server: a crowd of maps cannot take the connections that uploads
+	 * need, and a read that runs away is stopped at query_timeout_ms
+	 * (downloads lift it for their own transaction). */
+	const struct db_pool_options writes = {cfg.database_pool_size, cfg.database_pool_wait_ms,
+	                                       DB_FOR_REQUESTS, 0};
+	const struct db_pool_options reads = {cfg.database_pool_size, cfg.database_pool_wait_ms,
+	                                      DB_FOR_REQUESTS, cfg.query_timeout_ms};
+	if (db_pool_open(&app.db, cfg.database_url, &writes) != SM_OK ||
+	    db_pool_open(&app.db_read,
+	                 cfg.database_read_url[0] ? cfg.database_read_url : cfg.database_url,
+	                 &reads) != SM_OK)
 		goto out;
-	app.db_read = app.db;
-	if (cfg.database_read_url[0] &&
-	    db_pool_open(&app.db_read, cfg.database_read_url, cfg.database_pool_size,
-	                 cfg.database_pool_wait_ms, DB_FOR_REQUESTS) != SM_OK) {
-		app.db_read = app.db;
-		goto out;
-	}
 
 	methods = calloc(nroutes, sizeof(*methods));
 	patterns = calloc(nroutes, sizeof(*patterns));
@@ -269,8 +272,7 @@ int main(int argc, char **argv)
 out:
 	http_stop(srv, 0);
 	refresher_stop(refresher);
-	if (app.db_read != app.db)
-		db_pool_close(app.db_read);
+	db_pool_close(app.db_read);
 	db_pool_close(app.db);
 	if (metrics_ready)
 		metrics_cleanup();

@@ -31,6 +31,8 @@ static const struct {
     [PROBLEM_DATABASE_UNAVAILABLE] = {"urn:samenmeten:problem:database-unavailable",
                                       "The database cannot be reached; retry later", 503},
     [PROBLEM_RATE_LIMITED] = {"urn:samenmeten:problem:rate-limited", "Too many requests", 429},
+    [PROBLEM_QUERY_TIMEOUT] = {"urn:samenmeten:problem:query-timeout", "The query took too long",
+                               503},
     [PROBLEM_INTERNAL] = {"urn:samenmeten:problem:internal", "Internal server error", 500},
 };
 

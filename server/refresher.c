@@ -110,7 +110,8 @@ sm_err refresher_start(const char *url, int idle_ms, struct refresher **out)
 	if (!r)
 		return SM_ERR_NOMEM;
 	r->idle_ms = idle_ms;
-	sm_err e = db_pool_open(&r->pool, url, 1, idle_ms, DB_FOR_BACKGROUND);
+	const struct db_pool_options one = {1, idle_ms, DB_FOR_BACKGROUND, 0};
+	sm_err e = db_pool_open(&r->pool, url, &one);
 	if (e != SM_OK) {
 		free(r);
 		return e;
