@@ -201,6 +201,12 @@ void db_release(struct db_pool *p, struct db_conn *c)
 	pthread_mutex_unlock(&p->mu);
 }
 
+/* Counts a statement sent (or prepared) on c for /metrics. */
+static void count_call(const struct db_conn *c, bool prepare)
+{
+	metrics_db_call(c->work == DB_FOR_BACKGROUND, prepare);
+}
+
 static sm_err classify(struct db_conn *c, PGresult *r, const char *what)
 {
 	const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
@@ -244,7 +250,7 @@ sm_err db_exec(struct db_conn *c, const struct db_stmt *s, const char *const *pa
 {
 	*res = NULL;
 	if (!is_prepared(c, s)) {
-		metrics_db_call(c->work == DB_FOR_BACKGROUND, true);
+		count_call(c, true);
 		PGresult *r = PQprepare(c->pg, s->name, s->sql, s->nparams, NULL);
 		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
 			sm_err e = classify(c, r, s->name);
@@ -255,7 +261,7 @@ sm_err db_exec(struct db_conn *c, const struct db_stmt *s, const char *const *pa
 		if (c->nprepared < DB_MAX_PREPARED)
 			c->prepared[c->nprepared++] = s;
 	}
-	metrics_db_call(c->work == DB_FOR_BACKGROUND, false);
+	count_call(c, false);
 	PGresult *r = PQexecPrepared(c->pg, s->name, s->nparams, params, NULL, NULL, 0);
 	ExecStatusType st = PQresultStatus(r);
 	if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
@@ -271,7 +277,7 @@ sm_err db_exec_sql(struct db_conn *c, const char *sql, int nparams, const char *
                    PGresult **res)
 {
 	*res = NULL;
-	metrics_db_call(c->work == DB_FOR_BACKGROUND, false);
+	count_call(c, false);
 	PGresult *r = PQexecParams(c->pg, sql, nparams, NULL, params, NULL, NULL, 0);
 	ExecStatusType st = PQresultStatus(r);
 	if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
@@ -285,7 +291,7 @@ sm_err db_exec_sql(struct db_conn *c, const char *sql, int nparams, const char *
 
 sm_err db_command(struct db_conn *c, const char *sql)
 {
-	metrics_db_call(c->work == DB_FOR_BACKGROUND, false);
+	count_call(c, false);
 	PGresult *r = PQexec(c->pg, sql);
 	ExecStatusType st = PQresultStatus(r);
 	sm_err e = SM_OK;
@@ -323,7 +329,7 @@ static sm_err drain(struct db_conn *c, const char *what, PGresult **rows)
 
 sm_err db_copy(struct db_conn *c, const char *sql, const char *data, size_t len)
 {
-	metrics_db_call(c->work == DB_FOR_BACKGROUND, false);
+	count_call(c, false);
 	PGresult *r = PQexec(c->pg, sql);
 	if (PQresultStatus(r) != PGRES_COPY_IN) {
 		sm_err e = classify(c, r, "COPY");
@@ -348,7 +354,7 @@ sm_err db_copy(struct db_conn *c, const char *sql, const char *data, size_t len)
 sm_err db_script(struct db_conn *c, const char *sql, PGresult **rows)
 {
 	*rows = NULL;
-	metrics_db_call(c->work == DB_FOR_BACKGROUND, false);
+	count_call(c, false);
 	if (!PQsendQuery(c->pg, sql))
 		return classify(c, NULL, "script");
 	return drain(c, "script", rows);
@@ -356,7 +362,7 @@ sm_err db_script(struct db_conn *c, const char *sql, PGresult **rows)
 
 sm_err db_copy_out_start(struct db_conn *c, const char *sql)
 {
-	metrics_db_call(c->work == DB_FOR_BACKGROUND, false);
+	count_call(c, false);
 	PGresult *r = PQexec(c->pg, sql);
 	if (PQresultStatus(r) != PGRES_COPY_OUT) {
 		sm_err e = classify(c, r, "COPY TO");
