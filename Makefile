@@ -136,7 +136,7 @@ build/fuzz/fuzz_experience: fuzz/fuzz_experience.c server/experience.c server/va
 	@mkdir -p build/fuzz
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) $(PKG_LIBS) -lm
 build/fuzz/fuzz_dataset: fuzz/fuzz_dataset.c server/dataset.c server/pseudonym.c \
-                         server/secretfile.c server/buf.c $(FUZZ_HDR)
+                         server/secretfile.c server/buf.c server/hash.c $(FUZZ_HDR)
 	@mkdir -p build/fuzz
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) $(PKG_LIBS)
 

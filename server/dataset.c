@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
 #include "pseudonym.h"
 
 /* How JSON writes a column: a number (null when empty or not a JSON
@@ -203,10 +204,7 @@ size_t dataset_pseudonym(enum dataset_family family, const char *key, size_t len
 /* The pseudonym of this key, from the cache or computed into it. */
 static const char *cached_name(struct dataset_writer *w, const char *key, size_t len)
 {
-	uint64_t h = 14695981039346656037ULL; /* FNV-1a */
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ (unsigned char)key[i]) * 1099511628211ULL;
-	struct name_slot *s = &w->names[h % NAME_SLOTS];
+	struct name_slot *s = &w->names[hash_bytes(HASH_SEED, key, len) % NAME_SLOTS];
 	if (s->key_len != len || memcmp(s->key, key, len) != 0) {
 		memcpy(s->key, key, len);
 		s->key_len = (uint8_t)len;

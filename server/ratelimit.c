@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
+
 /* Slots a key may use: its own and the next few. */
 #define PROBES 4
 
@@ -100,12 +102,6 @@ bool ratelimit_take(struct ratelimit *rl, uint64_t key, double now, int *retry_a
 
 uint64_t ratelimit_key(const char *kind, const void *bytes, size_t len)
 {
-	uint64_t h = 14695981039346656037ULL;
-	for (const char *k = kind; *k; k++)
-		h = (h ^ (unsigned char)*k) * 1099511628211ULL;
-	h = (h ^ 0xff) * 1099511628211ULL; /* between kind and bytes */
-	const unsigned char *p = bytes;
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ p[i]) * 1099511628211ULL;
-	return h;
+	/* The kind and its NUL, then the bytes: "ab"+"c" and "a"+"bc" differ. */
+	return hash_bytes(hash_bytes(HASH_SEED, kind, strlen(kind) + 1), bytes, len);
 }

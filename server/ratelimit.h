@@ -29,7 +29,7 @@ void ratelimit_free(struct ratelimit *rl);
  * *retry_after_s is the whole seconds until one more would be. */
 bool ratelimit_take(struct ratelimit *rl, uint64_t key, double now, int *retry_after_s);
 
-/* A key for `len` bytes: FNV-1a, seeded with `kind` so that an address and a
+/* A key for `len` bytes, hashed after `kind` so that an address and a
  * token never share a key. */
 uint64_t ratelimit_key(const char *kind, const void *bytes, size_t len);
 

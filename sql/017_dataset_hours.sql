@@ -37,6 +37,14 @@ CREATE TABLE air_dataset_day (
     PRIMARY KEY (project_id, day)
 );
 
+-- The UTC midnights of the days that [lo, hi] touches, in order; none when
+-- lo is NULL (nothing in range). Datasets stream a day at a time.
+CREATE FUNCTION utc_days(lo timestamptz, hi timestamptz) RETURNS SETOF timestamptz
+LANGUAGE sql STABLE AS $$
+    SELECT generate_series(date_bin('1 day', lo, timestamptz '2000-01-01T00:00:00Z'), hi,
+                           interval '1 day')
+$$;
+
 -- The lines of project `project` in [from_ts, to_ts), unordered, with the
 -- hour each belongs to and its time (callers order by it; readings at the
 -- same time are put in pseudonym order by the server).
@@ -112,8 +120,7 @@ LANGUAGE sql STABLE AS $$
               FROM trip t JOIN device d ON d.id = t.device_id
               WHERE d.project_id = air_dataset_hours.project
                 AND t.ended_at >= from_ts AND t.started_at < to_ts) b,
-             generate_series(date_bin('1 day', b.lo, timestamptz '2000-01-01T00:00:00Z'), b.hi,
-                             interval '1 day') g (day))
+             utc_days(b.lo, b.hi) g (day))
     SELECT h.hour, h.lines FROM days CROSS JOIN LATERAL (
         SELECT c.hour, c.lines FROM air_dataset_hour c
         WHERE days.stored AND c.project_id = air_dataset_hours.project

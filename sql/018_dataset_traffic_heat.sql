@@ -36,8 +36,7 @@ LANGUAGE sql STABLE AS $$
         FROM (SELECT min(r.period_start) AS lo, max(r.period_start) AS hi
               FROM traffic_report r JOIN segments s USING (segment_id)
               WHERE r.period_start >= from_ts AND r.period_start < to_ts) b,
-             generate_series(date_bin('1 day', b.lo, timestamptz '2000-01-01T00:00:00Z'), b.hi,
-                             interval '1 day') g (day))
+             utc_days(b.lo, b.hi) g (day))
     SELECT days.day, x.lines FROM days CROSS JOIN LATERAL (
         SELECT string_agg(concat(r.segment_id, ',',
                    to_char(r.period_start AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
@@ -70,8 +69,7 @@ LANGUAGE sql STABLE AS $$
         FROM (SELECT min(h.observed_at) AS lo, max(h.observed_at) AS hi
               FROM heat_observation h JOIN stations s ON s.id = h.device_id
               WHERE h.observed_at >= from_ts AND h.observed_at < to_ts) b,
-             generate_series(date_bin('1 day', b.lo, timestamptz '2000-01-01T00:00:00Z'), b.hi,
-                             interval '1 day') g (day))
+             utc_days(b.lo, b.hi) g (day))
     SELECT days.day, x.lines FROM days CROSS JOIN LATERAL (
         SELECT string_agg(concat(s.key, ',',
                    to_char(h.observed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
