@@ -8,6 +8,10 @@
 #   make fuzz       every parser under libFuzzer for FUZZ_SECONDS (default 30)
 #   make bench      benchmarks that print figures
 #   make clean
+# Every target that needs packages installs its own set first (tools/deps.sh:
+# as root it installs them, as anyone else it prints the apt-get line and
+# stops), then builds in a sub-make, so that pkg-config is asked after the
+# install, not before.
 
 FLAVOUR ?= release
 BUILD   := build/$(FLAVOUR)
@@ -66,14 +70,17 @@ run:
 deps:
 	tools/deps.sh
 
-test: deps
+test:
+	tools/deps.sh test
 	$(MAKE) --no-print-directory $(BIN) $(UNIT_BIN)
 	tools/test.sh $(BUILD)
 
 asan:
 	$(MAKE) --no-print-directory FLAVOUR=asan test
 
-valgrind: $(UNIT_BIN)
+valgrind:
+	tools/deps.sh valgrind
+	$(MAKE) --no-print-directory $(UNIT_BIN)
 	@for t in $(UNIT_BIN); do valgrind -q --error-exitcode=1 --leak-check=full $$t || exit 1; done
 
 lint:
@@ -82,7 +89,9 @@ lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 	  --inline-suppr -I server server
 
-bench: $(BIN)
+bench:
+	tools/deps.sh bench
+	$(MAKE) --no-print-directory $(BIN)
 	bench/run.sh $(BUILD)
 
 # make fuzz: each parser under libFuzzer (clang, ASan+UBSan) for FUZZ_SECONDS
@@ -93,8 +102,11 @@ FUZZ_CFLAGS  := -std=c17 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
                 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
                 $(WARN) -Iserver $(PKG_CFLAGS)
 FUZZ_NAMES   := csv jsonin snuffel_csv snuffel_json telraam heatobs experience dataset
-.PHONY: fuzz
-fuzz: $(FUZZ_NAMES:%=build/fuzz/fuzz_%)
+.PHONY: fuzz fuzz-run
+fuzz:
+	tools/deps.sh fuzz
+	$(MAKE) --no-print-directory fuzz-run
+fuzz-run: $(FUZZ_NAMES:%=build/fuzz/fuzz_%)
 	@for t in $(FUZZ_NAMES); do \
 	  mkdir -p build/fuzz/corpus/$$t; \
 	  echo "fuzz_$$t: $(FUZZ_SECONDS) s"; \

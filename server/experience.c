@@ -129,7 +129,7 @@ static bool parse_one(json_t *o, usec_t now, struct experience *x, struct row_er
 	if (!parse_scores(json_object_get(o, "scores"), x, errs))
 		return false;
 	json_t *remark = json_object_get(o, "remark");
-	if (remark && !json_is_null(remark)) {
+	if (!jsonin_absent(remark)) {
 		const char *s = json_string_value(remark);
 		if (!s || strlen(s) != json_string_length(remark) ||
 		    !text_valid(s, EXPERIENCE_REMARK_MAX)) {
@@ -145,7 +145,7 @@ static bool parse_one(json_t *o, usec_t now, struct experience *x, struct row_er
 		}
 	}
 	json_t *device = json_object_get(o, "device");
-	if (device && !json_is_null(device)) {
+	if (!jsonin_absent(device)) {
 		const char *s = jsonin_string(device);
 		if (!s || !s[0] || strlen(s) >= sizeof(x->device_ref)) {
 			rowerr_add(errs, x->index, "device",

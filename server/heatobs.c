@@ -85,7 +85,7 @@ static bool parse_object(json_t *obj, bool strict, usec_t time, usec_t now, stru
 		return false;
 	}
 	json_object_foreach(obj, key, v) {
-		if (json_is_null(v))
+		if (jsonin_absent(v)) /* null or a blank form field: not given */
 			continue;
 		int f = field_by_name(key);
 		if (f >= 0) {

@@ -54,6 +54,11 @@ sm_err jsonin_parse(const char *text, size_t len, int max_depth, json_t **out, c
 	return SM_OK;
 }
 
+bool jsonin_absent(json_t *v)
+{
+	return !v || json_is_null(v) || (json_is_string(v) && json_string_length(v) == 0);
+}
+
 const char *jsonin_string(json_t *v)
 {
 	const char *s = json_string_value(v);

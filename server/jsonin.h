@@ -5,6 +5,7 @@
 #define SAMENMETEN_JSONIN_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "err.h"
@@ -21,5 +22,9 @@ MUST_CHECK sm_err jsonin_parse(const char *text, size_t len, int max_depth, json
 /* The text of a JSON string, or NULL when v is not a string or holds a
  * NUL (\u0000) that C string functions would stop at. Borrowed from v. */
 const char *jsonin_string(json_t *v);
+
+/* Whether an optional member counts as absent: missing, JSON null, or the
+ * empty string that forms send for a field left blank. */
+bool jsonin_absent(json_t *v);
 
 #endif

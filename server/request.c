@@ -60,15 +60,27 @@ const char *request_query(const struct request *r, const char *key)
 	return NULL;
 }
 
+/* The length of a content type's media type: up to parameters or blanks. */
+static size_t media_type_length(const char *ct)
+{
+	return strcspn(ct, "; \t");
+}
+
 bool request_content_type_is(const struct request *r, const char *mime)
 {
 	if (!r->content_type)
 		return false;
-	size_t n = strlen(mime);
-	if (strncasecmp(r->content_type, mime, n) != 0)
-		return false;
-	char next = r->content_type[n];
-	return next == '\0' || next == ';' || next == ' ';
+	const char *ct = r->content_type;
+	size_t n = media_type_length(ct);
+	if (n == strlen(mime) && strncasecmp(ct, mime, n) == 0)
+		return true;
+	/* JSON under a structured-syntax suffix (RFC 6839): application/geo+json
+	 * (RFC 7946), application/ld+json and the like are read as JSON. */
+	static const char prefix[] = "application/", suffix[] = "+json";
+	size_t np = sizeof(prefix) - 1, ns = sizeof(suffix) - 1;
+	return strcmp(mime, "application/json") == 0 && n > np + ns &&
+	       strncasecmp(ct, prefix, np) == 0 && strncasecmp(ct + n - ns, suffix, ns) == 0 &&
+	       memchr(ct + np, '/', n - np - ns) == NULL;
 }
 
 void respond_header(struct request *r, const char *name, const char *value)

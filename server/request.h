@@ -78,7 +78,8 @@ void request_cleanup(struct request *r);
 
 /* The value of query argument `key`, or NULL. Borrowed until cleanup. */
 const char *request_query(const struct request *r, const char *key);
-/* True when the request's content type names `mime` (parameters ignored). */
+/* True when the request's content type names `mime` (parameters ignored);
+ * for "application/json", also any application/<x>+json (RFC 6839). */
 bool request_content_type_is(const struct request *r, const char *mime);
 
 /* Adds a response header; the value is copied. */

@@ -119,7 +119,7 @@ static bool parse_report(json_t *o, usec_t now, struct traffic_report *r, struct
 		REFUSE("date", "is before 2000 or more than a day in the future");
 
 	json_t *interval = json_object_get(o, "interval");
-	const char *iv = interval && !json_is_null(interval) ? jsonin_string(interval) : "hourly";
+	const char *iv = !jsonin_absent(interval) ? jsonin_string(interval) : "hourly";
 	if (!iv)
 		REFUSE("interval", "must be \"hourly\" or \"quarterly\"");
 	if (strcmp(iv, "hourly") == 0)
@@ -166,7 +166,7 @@ static bool parse_report(json_t *o, usec_t now, struct traffic_report *r, struct
 		r->direction = (int)d;
 
 	json_t *tz = json_object_get(o, "timezone");
-	if (tz && !json_is_null(tz)) {
+	if (!jsonin_absent(tz)) {
 		const char *name = jsonin_string(tz);
 		if (!name || strlen(name) >= sizeof(r->timezone))
 			REFUSE("timezone", "must be a time zone name such as Europe/Amsterdam");

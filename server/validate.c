@@ -98,7 +98,7 @@ bool field_text(struct request *r, json_t *obj, const char *name, bool required,
 {
 	json_t *v = json_object_get(obj, name);
 	*out = NULL;
-	if (!v || json_is_null(v)) {
+	if (jsonin_absent(v)) {
 		if (!required)
 			return true;
 		respond_problem(r, PROBLEM_INVALID_FIELD, name, "\"%s\" is required", name);

@@ -5,6 +5,7 @@
 #   tools/deps.sh bench  the above, plus the load generator
 #   tools/deps.sh fuzz   what the libFuzzer targets need (clang and its runtimes)
 #   tools/deps.sh lint   the format and static checkers of `make lint`
+#   tools/deps.sh valgrind  the unit tests' build and valgrind
 # Without root it prints the apt-get line to run and stops.
 set -euo pipefail
 
@@ -15,6 +16,7 @@ test_pkgs=(libcmocka-dev python3 python3-pytest python3-requests python3-psycopg
 bench_pkgs=(wrk)
 fuzz_pkgs=(clang libclang-rt-14-dev)
 lint_pkgs=(clang-format cppcheck)
+valgrind_pkgs=(valgrind libcmocka-dev)
 
 case "${1:-run}" in
   run) want=("${run_pkgs[@]}") ;;
@@ -22,7 +24,8 @@ case "${1:-run}" in
   bench) want=("${run_pkgs[@]}" "${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
   fuzz) want=("${run_pkgs[@]}" "${fuzz_pkgs[@]}") ;;
   lint) want=("${lint_pkgs[@]}") ;;
-  *) echo "usage: $0 run|test|bench|fuzz|lint" >&2; exit 2 ;;
+  valgrind) want=("${run_pkgs[@]}" "${valgrind_pkgs[@]}") ;;
+  *) echo "usage: $0 run|test|bench|fuzz|lint|valgrind" >&2; exit 2 ;;
 esac
 
 missing=()
@@ -34,7 +37,7 @@ done
 
 if [ "$(id -u)" -ne 0 ]; then
   echo "These Debian packages are missing. Install them, then run the command again:" >&2
-  echo "  sudo apt-get install -y ${missing[*]}" >&2
+  echo "  sudo apt-get install -y --no-install-recommends ${missing[*]}" >&2
   exit 1
 fi
 echo "installing: ${missing[*]}" >&2

@@ -3,7 +3,7 @@ import uuid
 
 import pytest
 
-from ingest_data import SNUFFEL_CSV, read
+from ingest_data import FIXTURES, SNUFFEL_CSV, read
 
 RANGE = {"quantity": "pm25", "from": "2024-11-11T00:00:00Z", "to": "2024-11-13T00:00:00Z",
          "bucket": "day"}
@@ -83,3 +83,13 @@ def test_layer_names_and_tokens(admin, anon, device):
     assert admin.post("/v1/areas/Bad%20Name", json=layer()).status_code == 400
     assert anon.post("/v1/areas/wijken", json=layer()).status_code == 401
     assert anon.post("/v1/areas/wijken", json=layer(), token=device["token"]).status_code == 403
+
+
+def test_real_wijken_as_geo_json(admin, cluster):
+    """The CBS wijken fixture, sent with GeoJSON's registered type (RFC 7946)."""
+    name = f"wijken-{uuid.uuid4().hex[:6]}"
+    body = read(f"{FIXTURES}/areas/utrecht-wijken-2014.geojson")
+    r = admin.post(f"/v1/areas/{name}", data=body,
+                   headers={"Content-Type": "application/geo+json"})
+    assert r.status_code == 200 and r.json()["accepted"] == 10, r.text
+    assert cluster.psql(f"SELECT count(*) FROM area WHERE layer = '{name}'") == "10"

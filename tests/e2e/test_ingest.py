@@ -318,6 +318,20 @@ def test_segments_fixture_registers_as_is(admin, cluster):
     assert r.status_code == 422 and r.json()["rejected"] == 114
 
 
+def test_segments_as_geo_json_media_type(admin, cluster):
+    """QGIS, GDAL and most JavaScript clients send GeoJSON's registered type (RFC 7946)."""
+    slug = new_project(admin, "traffic")
+    r = admin.post(f"/v1/segments?project={slug}", data=read(SEGMENTS),
+                   headers={"Content-Type": "application/geo+json; charset=utf-8"})
+    assert counts(r) == (114, 0, 0), r.text
+    assert cluster.psql("SELECT count(*) FROM road_segment s JOIN project p ON p.id = "
+                        f"s.project_id WHERE p.slug = '{slug}'") == "114"
+    # A type that is not JSON at all is still refused.
+    r = admin.post(f"/v1/segments?project={slug}", data=read(SEGMENTS),
+                   headers={"Content-Type": "text/geo+json"})
+    assert r.status_code == 415, r.text
+
+
 def test_bad_segments_are_listed(admin):
     slug = new_project(admin, "traffic")
     fc = {"type": "FeatureCollection", "features": [
@@ -483,6 +497,17 @@ def test_experience_sheets(admin, anon, cluster):
                         f"device_id = '{dev['id']}' ORDER BY observed_at").split("\n")
     assert rows[0] == "{5,NULL,NULL,NULL,2,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL}|-"
     assert rows[1].endswith("|Meer bankjes; '; DROP TABLE trip; --")
+
+
+def test_blank_optional_text_means_none(admin, anon, cluster):
+    """Forms send "" for a field left blank: no remark, no device named; nothing refused."""
+    slug = new_project(admin, "experience")
+    dev = new_device(admin, slug, "app-installation-6")
+    r = anon.post("/v1/ingest/experience", token=dev["token"],
+                  json=[dict(sheet("2025-05-03T10:00:00Z"), remark="", device="")])
+    assert counts(r) == (1, 0, 0), r.text
+    assert cluster.psql("SELECT remark IS NULL FROM experience_score WHERE "
+                        f"device_id = '{dev['id']}'") == "t"
 
 
 @pytest.mark.parametrize("change,field", [

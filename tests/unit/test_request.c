@@ -97,7 +97,7 @@ static void test_quote_value(void **state)
 }
 
 /* request_content_type_is: the media type, case-insensitively, with or
- * without parameters. */
+ * without parameters; application/<x>+json wherever JSON is read. */
 static void test_content_type(void **state)
 {
 	static const struct {
@@ -119,6 +119,15 @@ static void test_content_type(void **state)
 	    {"csv with charset", "text/csv; charset=utf-8", "text/csv", true},
 	    {"empty header", "", "application/json", false},
 	    {"absent", NULL, "application/json", false},
+	    {"geojson (RFC 7946)", "application/geo+json", "application/json", true},
+	    {"geojson with charset", "application/geo+json; charset=utf-8", "application/json",
+	     true},
+	    {"other +json", "Application/LD+JSON", "application/json", true},
+	    {"+json is not csv", "application/geo+json", "text/csv", false},
+	    {"+json outside application", "text/geo+json", "application/json", false},
+	    {"bare suffix", "application/+json", "application/json", false},
+	    {"slash in subtype", "application/a/b+json", "application/json", false},
+	    {"+jsonx", "application/geo+jsonx", "application/json", false},
 	};
 	(void)state;
 	struct table_run run = {0};
