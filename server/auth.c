@@ -2,12 +2,21 @@
 
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "secretfile.h"
+
+/* Expired and revoked tokens are found too, to say why they are refused. */
+static const struct db_stmt researcher_by_token = {
+    "auth_researcher_by_token",
+    "SELECT id, revoked_at IS NOT NULL, expires_at <= now(), rfc3339(expires_at) "
+    "FROM researcher WHERE token_hash = decode($1, 'hex')",
+    1,
+};
 
 static const struct db_stmt device_by_token = {
     "auth_device_by_token",
@@ -127,6 +136,45 @@ static bool device_login(struct request *r, const uint8_t hash[PSEUDONYM_BYTES])
 	return ok ? true : unauthorized(r, "the bearer token is not valid");
 }
 
+/* Looks the token up among the researchers: true with r->auth set for a
+ * valid one; false with a 401 answer for an expired or revoked one, or with
+ * *found false (and no answer) for a token that is not a researcher's. */
+static bool researcher_login(struct request *r, const uint8_t hash[PSEUDONYM_BYTES], bool *found)
+{
+	*found = false;
+	char hex[PSEUDONYM_HEX_BYTES];
+	sodium_bin2hex(hex, sizeof(hex), hash, PSEUDONYM_BYTES);
+	const char *params[] = {hex};
+	PGresult *res;
+	struct db_conn *c;
+	sm_err e = db_acquire(r->app->db, &c);
+	if (e == SM_OK) {
+		e = db_exec(c, &researcher_by_token, params, &res);
+		db_release(r->app->db, c);
+	}
+	if (e != SM_OK) {
+		*found = true; /* answered */
+		respond_db_error(r, e);
+		return false;
+	}
+	/* The lookup was by the whole hash; the unique index makes it exact. */
+	bool ok = false;
+	if (PQntuples(res) == 1) {
+		*found = true;
+		if (strcmp(PQgetvalue(res, 0, 1), "t") == 0) {
+			unauthorized(r, "the researcher token was revoked");
+		} else if (strcmp(PQgetvalue(res, 0, 2), "t") == 0) {
+			unauthorized(r, "the researcher token expired");
+		} else {
+			r->auth.role = ROLE_RESEARCHER;
+			r->auth.researcher_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+			ok = true;
+		}
+	}
+	PQclear(res);
+	return ok;
+}
+
 bool auth_check(struct request *r, enum route_auth need)
 {
 	r->auth.role = ROLE_NONE;
@@ -141,6 +189,17 @@ bool auth_check(struct request *r, enum route_auth need)
 	if (pseudonym_equal(hash, r->app->admin_token_hash)) {
 		r->auth.role = ROLE_ADMIN;
 		return true;
+	}
+	if (need == AUTH_RESEARCHER) {
+		/* Point-level readings: researchers (and the admin) only. */
+		bool found;
+		if (researcher_login(r, hash, &found))
+			return true;
+		if (!found)
+			unauthorized(r, "point-level readings need a researcher token: ask the "
+			                "coordinator for one (the README says what a data-use "
+			                "agreement covers)");
+		return false;
 	}
 	if (!device_login(r, hash))
 		return false;

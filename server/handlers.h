@@ -48,6 +48,18 @@ void handle_coverage(struct request *r);
 void handle_exceedances(struct request *r);
 void handle_dataset(struct request *r);
 
+/* handlers_researchers.c */
+void handle_researcher_create(struct request *r);
+void handle_researcher_list(struct request *r);
+void handle_researcher_revoke(struct request *r);
+void handle_download_audit(struct request *r);
+/* Records a point-level download by the caller (a researcher, or the admin)
+ * of project `slug` over [from, to) (RFC 3339, or NULL) in `format`, before
+ * its first byte. SM_ERR_NOT_FOUND: no such project; other errors as
+ * db_exec: nothing may be sent then. */
+MUST_CHECK sm_err researcher_audit_download(struct request *r, const char *slug, const char *from,
+                                            const char *to, const char *format);
+
 /* handlers_areas.c */
 void handle_area_upload(struct request *r);
 void handle_area_delete(struct request *r);

@@ -18,13 +18,14 @@
 struct app;
 struct route;
 
-enum auth_role { ROLE_NONE, ROLE_DEVICE, ROLE_ADMIN };
+enum auth_role { ROLE_NONE, ROLE_DEVICE, ROLE_ADMIN, ROLE_RESEARCHER };
 
 struct auth {
 	enum auth_role role;
-	char device_id[40];   /* ROLE_DEVICE: the device's uuid */
-	long long project_id; /* ROLE_DEVICE: its project */
-	char external[68];    /* ROLE_DEVICE: its external id's pseudonym (hex) */
+	char device_id[40];      /* ROLE_DEVICE: the device's uuid */
+	long long project_id;    /* ROLE_DEVICE: its project */
+	char external[68];       /* ROLE_DEVICE: its external id's pseudonym (hex) */
+	long long researcher_id; /* ROLE_RESEARCHER: the researcher */
 };
 
 struct query_arg {

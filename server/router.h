@@ -11,9 +11,10 @@
 typedef void (*handler_fn)(struct request *r);
 
 enum route_auth {
-	AUTH_PUBLIC, /* anyone; CORS allowed */
-	AUTH_ADMIN,  /* the admin token */
-	AUTH_DEVICE, /* a device token, or the admin token acting for a device */
+	AUTH_PUBLIC,     /* anyone; CORS allowed */
+	AUTH_ADMIN,      /* the admin token */
+	AUTH_DEVICE,     /* a device token, or the admin token acting for a device */
+	AUTH_RESEARCHER, /* a researcher's token that is neither expired nor revoked */
 };
 
 struct route {
