@@ -205,14 +205,14 @@ static const struct db_stmt ensure_partitions = {
 
 static const struct db_stmt trips_extend = {
     "ingest_trips_extend",
-    "SELECT trips_extend($1::uuid[], $2::timestamptz[], $3::timestamptz[], decode($4, 'hex'))",
-    4,
+    "SELECT trips_extend($1::uuid[], $2::timestamptz[], $3::timestamptz[])",
+    3,
 };
 
 static const struct db_stmt air_apply = {
     "ingest_air_apply",
-    "SELECT accepted, duplicates FROM ingest_air_apply(decode($1, 'hex'))",
-    1,
+    "SELECT accepted, duplicates FROM ingest_air_apply()",
+    0,
 };
 
 sm_err ingest_air_direct(struct db_pool *pool, const struct air_direct *in, long long *accepted,
@@ -223,18 +223,12 @@ sm_err ingest_air_direct(struct db_pool *pool, const struct air_direct *in, long
 	scalar_time_format(in->lo, lo);
 	scalar_time_format(in->hi, hi);
 	const char *range[] = {"air_reading", lo, hi};
-	char zone_key[PSEUDONYM_HEX_BYTES];
-	pseudonym_subkey_hex(PSEUDO_TRIP_ZONE, zone_key);
-	const char *trips[] = {in->trip_devices->data, in->trip_starts->data, in->trip_ends->data,
-	                       zone_key};
-	const char *apply[] = {zone_key};
+	const char *trips[] = {in->trip_devices->data, in->trip_starts->data, in->trip_ends->data};
 	struct db_conn *c;
 	PGresult *res = NULL;
 	sm_err e = db_acquire(pool, &c);
-	if (e != SM_OK) {
-		sodium_memzero(zone_key, sizeof(zone_key));
+	if (e != SM_OK)
 		return e;
-	}
 	/* A new month's partition in a transaction of its own: creating it
 	 * locks the whole table, and for the whole batch that would keep every
 	 * reader (downloads, maps) waiting. */
@@ -261,7 +255,7 @@ sm_err ingest_air_direct(struct db_pool *pool, const struct air_direct *in, long
 			e = db_copy(c, ingest_air.prepare, in->copy->data ? in->copy->data : "",
 			            in->copy->len);
 		if (e == SM_OK)
-			e = db_exec(c, &air_apply, apply, &res);
+			e = db_exec(c, &air_apply, NULL, &res);
 		if (e == SM_OK && PQntuples(res) != 1)
 			e = SM_ERR_INTERNAL;
 		if (e == SM_OK) {
@@ -274,7 +268,6 @@ sm_err ingest_air_direct(struct db_pool *pool, const struct air_direct *in, long
 		if (e != SM_OK)
 			*accepted = *duplicates = 0;
 	}
-	sodium_memzero(zone_key, sizeof(zone_key));
 	db_release(pool, c); /* rolls back anything left open by a failure */
 	return e;
 }

@@ -25,7 +25,8 @@ enum pseudonym_kind {
 	PSEUDO_TOKEN = 3,       /* device and admin tokens, hashed at rest */
 	PSEUDO_TTN_DEVICE = 4,  /* The Things Stack end-device id */
 	PSEUDO_PUBLICATION = 5, /* ids shown in open data: never stored */
-	PSEUDO_TRIP_ZONE = 6,   /* decides the hidden zones at trip ends */
+	PSEUDO_TRIP_ZONE =
+	    6, /* unused since sql/021 (zones are lattice cells); kept: ids are fixed */
 	PSEUDO_KIND_MAX
 };
 
