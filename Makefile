@@ -4,7 +4,7 @@
 #   make test       unit tests (cmocka) + end-to-end tests (pytest, real PostGIS)
 #   make asan       the same tests against an AddressSanitizer+UBSan build
 #   make valgrind   unit tests under valgrind
-#   make lint       clang-format check, cppcheck
+#   make lint       clang-format check, cppcheck, @redocly/cli lint of api/openapi.yaml
 #   make fuzz       every parser under libFuzzer for FUZZ_SECONDS (default 30)
 #   make bench      benchmarks that print figures
 #   make clean
@@ -88,6 +88,7 @@ lint:
 	clang-format --dry-run --Werror server/*.c server/*.h tests/unit/*.c fuzz/*.c fuzz/*.h
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 	  --inline-suppr -I server server
+	tools/lint-api.sh
 
 bench:
 	tools/deps.sh bench

@@ -4,7 +4,9 @@
 #   tools/deps.sh test   the above, plus what the test suites need
 #   tools/deps.sh bench  the above, plus the load generator
 #   tools/deps.sh fuzz   what the libFuzzer targets need (clang and its runtimes)
-#   tools/deps.sh lint   the format and static checkers of `make lint`
+#   tools/deps.sh lint   the format and static checkers of `make lint`, and Node.js
+#                        with npm for @redocly/cli (tools/lint-api.sh) unless a
+#                        node is already on PATH
 #   tools/deps.sh valgrind  the unit tests' build and valgrind
 # Without root it prints the apt-get line to run and stops.
 set -euo pipefail
@@ -17,6 +19,11 @@ bench_pkgs=(wrk)
 fuzz_pkgs=(clang libclang-rt-14-dev)
 lint_pkgs=(clang-format cppcheck)
 valgrind_pkgs=(valgrind libcmocka-dev)
+# Debian's nodejs (18 on Debian 12) runs the pinned @redocly/cli; a Node.js
+# already on PATH (another packaging, with its own npm) is used as it is.
+if ! command -v node >/dev/null; then
+  lint_pkgs+=(nodejs npm)
+fi
 
 case "${1:-run}" in
   run) want=("${run_pkgs[@]}") ;;
