@@ -300,8 +300,7 @@ static const struct {
                   " station_public_position(d.position, d.exact_position_consent) AS position,"
                   " h.",
                   "::float8 AS v, h.quality, d.participant_pseudonym AS who, pr.slug,"
-                  " CASE WHEN $20::text IS NOT NULL THEN"
-                  " station_public_id(d.id, decode($20::text, 'hex')) END AS place,"
+                  " 'station:' || d.id AS place,"
                   " ST_AsGeoJSON(station_public_position(d.position,"
                   " d.exact_position_consent), 6) AS place_geom"
                   " FROM heat_observation h JOIN device d ON d.id = h.device_id"
@@ -669,7 +668,7 @@ sm_err agg_sql(const struct agg_query *q, const char *column, struct buf *sql)
 	             "WITH args AS (SELECT $1::timestamptz, $2::timestamptz, $3::text, $4::float8,"
 	             " $5::float8, $6::float8, $7::float8, $8::integer, $9::bigint, $10::integer,"
 	             " $11::boolean, $12::text, $13::text, $14::text, $15::text, $16::integer,"
-	             " $17::text, $18::float8, $19::text, $20::text),\n"
+	             " $17::text, $18::float8, $19::text),\n"
 	             " mask AS (SELECT coalesce(sum(1 << bit), 0)::integer AS m "
 	             "FROM quality_flag WHERE excluded),\n");
 	/* The project whose counted cells are current over the range, or NULL. */

@@ -12,6 +12,7 @@
 #include "download.h"
 #include "handlers.h"
 #include "pseudonym.h"
+#include "station_name.h"
 
 #define CATALOGUE_MAX_AGE_S 300
 
@@ -201,7 +202,6 @@ static void run_view(struct request *r, enum view view)
 	struct agg_query q;
 	char param[32], why[200];
 	PGresult *res = NULL;
-	char key[PSEUDONYM_HEX_BYTES] = "";
 	struct buf sql, next;
 	buf_init(&sql, 0);
 	buf_init(&next, 0);
@@ -345,9 +345,6 @@ static void run_view(struct request *r, enum view view)
 	snprintf(offset, sizeof(offset), "%lld", q.offset);
 	snprintf(limit, sizeof(limit), "%d", q.limit);
 	snprintf(cell, sizeof(cell), "%d", q.cell_m);
-	/* Station ids are publication pseudonyms, made in the query. */
-	if (q.space == AGG_STATION)
-		pseudonym_subkey_hex(PSEUDO_PUBLICATION, key);
 	e = agg_sql(&q, column, &sql);
 	if (e == SM_OK)
 		e = next_link(r, &next);
@@ -375,12 +372,12 @@ static void run_view(struct request *r, enum view view)
 	    q.space == AGG_AREA ? q.layer : NULL,
 	    ref_value[0] ? ref_value : NULL,
 	    ref_name[0] ? ref_name : NULL,
-	    q.space == AGG_STATION ? key : NULL,
 	};
 	struct db_conn *c;
 	e = db_acquire(r->app->db_read, &c);
 	if (e == SM_OK) {
-		e = db_exec_sql(c, sql.data, 20, params, &res);
+		e = db_exec_sql(c, sql.data, (int)(sizeof(params) / sizeof(params[0])), params,
+		                &res);
 		db_release(r->app->db_read, c);
 	}
 	if (e != SM_OK) {
@@ -394,6 +391,9 @@ static void run_view(struct request *r, enum view view)
 		goto out;
 	}
 	memcpy(body, PQgetvalue(res, 0, 0), len + 1);
+	/* Station ids are publication pseudonyms, named here where the key is. */
+	if (q.space == AGG_STATION)
+		len = station_name_publish(body, len);
 	if (!PQgetisnull(res, 0, 1)) {
 		char link[2048];
 		snprintf(link, sizeof(link), "<%s>; rel=\"next\"", PQgetvalue(res, 0, 1));
@@ -402,7 +402,6 @@ static void run_view(struct request *r, enum view view)
 	respond_cacheable(r, agg_format_type(q.answer == AGG_EXCEEDANCES ? AGG_JSON : q.format),
 	                  body, len, AGGREGATE_MAX_AGE_S);
 out:
-	sodium_memzero(key, sizeof(key));
 	PQclear(res);
 	buf_cleanup(&sql);
 	buf_cleanup(&next);

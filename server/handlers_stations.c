@@ -13,6 +13,7 @@
 #include "handlers.h"
 #include "pseudonym.h"
 #include "scalar.h"
+#include "station_name.h"
 #include "validate.h"
 
 #define STATIONS_MAX_AGE_S 60
@@ -27,7 +28,7 @@ static const struct db_stmt station_list = {
     "SELECT json_build_object('type', 'FeatureCollection', 'features', coalesce(json_agg("
     " json_build_object('type', 'Feature', 'geometry', ST_AsGeoJSON(station_public_position("
     "  d.position, d.exact_position_consent), 6)::json, 'properties', json_build_object("
-    "  'id', station_public_id(d.id, decode($2, 'hex')), 'project', p.slug,"
+    "  'id', 'station:' || d.id, 'project', p.slug,"
     "  'position_blurred', NOT d.exact_position_consent,"
     "  'observations', (SELECT count(*) FROM heat_observation h WHERE h.device_id = d.id),"
     "  'latest', (SELECT json_build_object('observed_at', rfc3339(h.observed_at),"
@@ -40,20 +41,28 @@ static const struct db_stmt station_list = {
     "   'humidex', round(h.humidex::numeric, 2), 'humidex_category', h.humidex_category)"
     "   FROM heat_observation h WHERE h.device_id = d.id AND " HEAT_VALID
     "   ORDER BY h.observed_at DESC LIMIT 1)))"
-    " ORDER BY station_public_id(d.id, decode($2, 'hex'))), '[]'))"
+    " ORDER BY d.id), '[]'))"
     " FROM device d JOIN project p ON p.id = d.project_id"
     " WHERE p.kind = 'heat' AND d.active AND d.position IS NOT NULL"
     " AND ($1::text IS NULL OR p.slug = $1)",
-    2,
+    1,
 };
 
-/* One station's series. $1 its public id, $2 the key, $3 from, $4 to,
- * $5 the bucket ('hour' or 'day'), $6 the time zone. */
+/* Every station that has a public name; the server names them. */
+static const struct db_stmt station_devices = {
+    "stations_devices",
+    "SELECT d.id FROM device d JOIN project p ON p.id = d.project_id"
+    " WHERE p.kind = 'heat' AND d.active",
+    0,
+};
+
+/* One station's series. $1 its device, $3 from, $4 to, $5 the bucket
+ * ('hour' or 'day'), $6 the time zone; $2 its public name. */
 static const struct db_stmt station_series = {
     "stations_series",
     "WITH s AS (SELECT d.id, d.position, d.exact_position_consent, p.slug FROM device d"
     "  JOIN project p ON p.id = d.project_id WHERE p.kind = 'heat' AND d.active"
-    "  AND station_public_id(d.id, decode($2, 'hex')) = $1),"
+    "  AND d.id = $1::uuid),"
     " obs AS (SELECT h.* FROM heat_observation h JOIN s ON s.id = h.device_id"
     "  WHERE h.observed_at >= $3::timestamptz AND h.observed_at < $4::timestamptz AND " HEAT_VALID
     "),"
@@ -74,7 +83,7 @@ static const struct db_stmt station_series = {
     "  FROM obs GROUP BY date_trunc('hour', observed_at))"
     " SELECT json_build_object('type', 'Feature', 'geometry', ST_AsGeoJSON("
     "  station_public_position(s.position, s.exact_position_consent), 6)::json,"
-    "  'properties', json_build_object('id', $1::text, 'project', s.slug,"
+    "  'properties', json_build_object('id', $2::text, 'project', s.slug,"
     "  'position_blurred', NOT s.exact_position_consent, 'bucket', $5::text,"
     "  'from', rfc3339($3::timestamptz), 'to', rfc3339($4::timestamptz),"
     "  'hours_per_category', json_build_object("
@@ -94,6 +103,31 @@ static const struct db_stmt station_series = {
     6,
 };
 
+/* The device of the station publicly named `name`, into device ("" when
+ * none): the names are made here, so the stations are named one by one. */
+static sm_err station_device(struct request *r, const char *name, char device[STATION_UUID_LEN + 1])
+{
+	device[0] = '\0';
+	struct db_conn *c;
+	PGresult *res = NULL;
+	sm_err e = db_acquire(r->app->db_read, &c);
+	if (e != SM_OK)
+		return e;
+	e = db_exec(c, &station_devices, NULL, &res);
+	db_release(r->app->db_read, c);
+	for (int i = 0; e == SM_OK && i < PQntuples(res) && !device[0]; i++) {
+		const char *id = PQgetvalue(res, i, 0);
+		char mine[STATION_NAME_LEN + 1];
+		if (strlen(id) != STATION_UUID_LEN)
+			continue;
+		station_name(id, mine);
+		if (strcmp(mine, name) == 0)
+			memcpy(device, id, STATION_UUID_LEN + 1);
+	}
+	PQclear(res);
+	return e;
+}
+
 void handle_station_list(struct request *r)
 {
 	const char *project = request_query(r, "project");
@@ -102,27 +136,22 @@ void handle_station_list(struct request *r)
 		                "\"project\" must be a slug");
 		return;
 	}
-	char key[PSEUDONYM_HEX_BYTES];
-	pseudonym_subkey_hex(PSEUDO_PUBLICATION, key);
-	const char *params[] = {project, key};
+	const char *params[] = {project};
 	char *body = NULL;
 	size_t len = 0;
 	sm_err e = dbjson_text(r->app->db_read, &station_list, params, &body, &len);
-	sodium_memzero(key, sizeof(key));
 	if (e != SM_OK) {
 		respond_db_error(r, e);
 		return;
 	}
+	len = station_name_publish(body, len);
 	respond_cacheable(r, "application/geo+json", body, len, STATIONS_MAX_AGE_S);
 }
 
 void handle_station_series(struct request *r)
 {
 	const char *id = r->nparams ? r->params[0] : "";
-	bool id_ok = strncmp(id, "station-", 8) == 0 && strlen(id) == 24;
-	for (size_t i = 8; id_ok && i < 24; i++)
-		id_ok = (id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f');
-	if (!id_ok) {
+	if (!station_name_valid(id)) {
 		respond_problem(
 		    r, PROBLEM_INVALID_PARAMETER, "id",
 		    "a station id looks like station-<16 hex digits>, as /v1/heat/stations "
@@ -165,15 +194,20 @@ void handle_station_series(struct request *r)
 		                "the range is longer than 366 days");
 		return;
 	}
-	char key[PSEUDONYM_HEX_BYTES], from_s[SCALAR_TIME_LEN], to_s[SCALAR_TIME_LEN];
-	pseudonym_subkey_hex(PSEUDO_PUBLICATION, key);
+	char device[STATION_UUID_LEN + 1] = "", from_s[SCALAR_TIME_LEN], to_s[SCALAR_TIME_LEN];
+	sm_err e = station_device(r, id, device);
+	if (e != SM_OK) {
+		respond_db_error(r, e);
+		return;
+	}
 	scalar_time_format(from, from_s);
 	scalar_time_format(to, to_s);
-	const char *params[] = {id, key, from_s, to_s, bucket, tz ? tz : "UTC"};
+	const char *params[] = {
+	    device[0] ? device : NULL, id, from_s, to_s, bucket, tz ? tz : "UTC"};
 	char *body = NULL;
 	size_t len = 0;
-	sm_err e = dbjson_text(r->app->db_read, &station_series, params, &body, &len);
-	sodium_memzero(key, sizeof(key));
+	e = device[0] ? dbjson_text(r->app->db_read, &station_series, params, &body, &len)
+	              : SM_ERR_NOT_FOUND;
 	if (e == SM_ERR_NOT_FOUND) {
 		respond_problem(r, PROBLEM_NOT_FOUND, "id", "there is no station \"%s\"", id);
 		return;

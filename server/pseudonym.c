@@ -105,11 +105,6 @@ void pseudonym_mac(enum pseudonym_kind kind, const void *msg, size_t len,
 	sodium_memzero(&st, sizeof(st));
 }
 
-void pseudonym_subkey_hex(enum pseudonym_kind kind, char out[PSEUDONYM_HEX_BYTES])
-{
-	sodium_bin2hex(out, PSEUDONYM_HEX_BYTES, keys->sub[kind], sizeof(keys->sub[kind]));
-}
-
 void pseudonym_hex(enum pseudonym_kind kind, const void *id, size_t len,
                    char out[PSEUDONYM_HEX_BYTES])
 {

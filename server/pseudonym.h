@@ -48,10 +48,6 @@ void pseudonym_hash(enum pseudonym_kind kind, const void *id, size_t len,
 void pseudonym_mac(enum pseudonym_kind kind, const void *msg, size_t len,
                    uint8_t out[PSEUDONYM_BYTES]);
 
-/* The subkey of `kind` itself, as hex, for keyed functions that run in the
- * database (trip zones). The caller wipes `out` after use. */
-void pseudonym_subkey_hex(enum pseudonym_kind kind, char out[PSEUDONYM_HEX_BYTES]);
-
 /* The same, as lower-case hex (NUL-terminated). */
 void pseudonym_hex(enum pseudonym_kind kind, const void *id, size_t len,
                    char out[PSEUDONYM_HEX_BYTES]);
