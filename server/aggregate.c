@@ -726,14 +726,14 @@ sm_err agg_sql(const struct agg_query *q, const char *column, struct buf *sql)
 		                  sp->geometry);
 	}
 	if (q->format == AGG_CSV) {
-		e = buf_puts(sql, "SELECT 'start,cell,count,participants");
+		e = buf_puts(sql, "SELECT 'start,cell,count,participants_at_least");
 		for (size_t i = 1; e == SM_OK && i < NSTATS; i++)
 			if (q->stats & stats[i].bit)
 				e = buf_printf(sql, ",%s", stats[i].name);
 		if (e == SM_OK)
 			e = buf_puts(sql,
 			             "' || E'\\n' || coalesce((SELECT string_agg(concat_ws(',', "
-			             "rfc3339(start), cell, n, participants");
+			             "rfc3339(start), cell, n, participants_at_least(participants)");
 		for (size_t i = 1; e == SM_OK && i < NSTATS; i++) {
 			if (!(q->stats & stats[i].bit))
 				continue;
@@ -753,7 +753,8 @@ sm_err agg_sql(const struct agg_query *q, const char *column, struct buf *sql)
 	/* The statistics of one item, as JSON members. */
 	struct buf members;
 	buf_init(&members, 0);
-	e = buf_puts(&members, "'count', n, 'participants', participants");
+	/* Participants as a coarse lower bound (sql/027): exact counts link trips. */
+	e = buf_puts(&members, "'count', n, 'participants_at_least', participants_at_least(participants)");
 	for (size_t i = 1; e == SM_OK && i < NSTATS; i++) {
 		if (!(q->stats & stats[i].bit))
 			continue;

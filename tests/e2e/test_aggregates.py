@@ -29,7 +29,7 @@ def test_daily_statistics_for_the_whole_region(anon, project, cluster):
         assert item["cell"] == {"id": "all", "geometry": None}
         assert item["min"] <= item["p50"] <= item["p90"] <= item["p98"] <= item["max"]
         assert item["min"] <= item["mean"] <= item["max"]
-        assert item["participants"] >= 3
+        assert item["participants_at_least"] >= 3
     # Counts are exactly the published, unflagged readings: trip ends are not in them.
     assert sum(i["count"] for i in days.values()) == published(cluster, project)
     raw = int(cluster.psql("SELECT count(*) FROM air_reading a JOIN device d ON d.id = a.device_id"
@@ -43,7 +43,7 @@ def test_small_cells_are_suppressed_but_count_in_coarser_ones(anon, project, clu
     fine = anon.get("/v1/aggregates", params={**RANGE, "project": project, "bucket": "day",
                                               "space": "grid:100", "limit": 10000}).json()
     assert fine["suppressed"] > 0
-    assert all(i["participants"] >= 3 for i in fine["items"])
+    assert all(i["participants_at_least"] >= 3 for i in fine["items"])
     total_whole = sum(i["count"] for i in whole["items"])
     total_fine = sum(i["count"] for i in fine["items"])
     # Readings of suppressed 100 m cells are missing from the fine answer, not the coarse one.
@@ -65,7 +65,7 @@ def test_a_stricter_k_suppresses_more(anon, project):
     # a 100 m cell with 1 or 2 riders never appears.
     r = anon.get("/v1/aggregates", params={**RANGE, "project": project, "space": "grid:100",
                                            "bucket": "15min", "limit": 10000}).json()
-    assert all(i["participants"] >= 3 for i in r["items"])
+    assert all(i["participants_at_least"] >= 3 for i in r["items"])
     assert r["suppressed"] > 0
 
 
@@ -91,8 +91,8 @@ def test_csv_reads_into_pandas(anon, project):
                                            "stat": "mean,p90", "format": "csv", "limit": 10000})
     assert r.headers["Content-Type"].startswith("text/csv")
     frame = pandas.read_csv(io.StringIO(r.text), parse_dates=["start"])
-    assert list(frame.columns) == ["start", "cell", "count", "participants", "mean", "p90"]
-    assert len(frame) > 0 and (frame["participants"] >= 3).all()
+    assert list(frame.columns) == ["start", "cell", "count", "participants_at_least", "mean", "p90"]
+    assert len(frame) > 0 and (frame["participants_at_least"] >= 3).all()
     assert str(frame["start"].dt.tz) == "UTC"
     # The Accept header chooses CSV too.
     r2 = anon.get("/v1/aggregates", params={**RANGE, "project": project, "space": "grid:500",
@@ -113,7 +113,7 @@ def test_geojson_reads_into_gdal(anon, project, tmp_path):
     assert "ERROR" not in out.stderr and "Warning" not in out.stderr
     assert f"Feature Count: {len(r.json()['features'])}" in out.stdout
     assert "Geometry: Polygon" in out.stdout
-    assert "participants: Integer" in out.stdout
+    assert "participants_at_least: Integer" in out.stdout
 
 
 def test_etag_and_cache_control(anon, project):

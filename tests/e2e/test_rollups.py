@@ -39,7 +39,7 @@ def both(anon, params):
 
 
 def assert_same(rollup, readings):
-    assert_same_aggregates(rollup, readings, ("count", "participants", "min", "max", "hours"))
+    assert_same_aggregates(rollup, readings, ("count", "participants_at_least", "min", "max", "hours"))
 
 
 @pytest.mark.parametrize("space", ["all", "grid:100", "grid:250", "grid:500", "grid:1000"])

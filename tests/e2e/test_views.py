@@ -28,7 +28,7 @@ def test_coverage_per_cell(anon, air):
                                              "quantity": "temperature", "bucket": "day",
                                              "limit": 10000}).json()
     assert cov["items"] and all(i["start"] == RANGE["from"] for i in cov["items"])
-    assert all(i["participants"] >= 3 and 1 <= i["hours"] <= 48 for i in cov["items"])
+    assert all(i["participants_at_least"] >= 3 and 1 <= i["hours"] <= 48 for i in cov["items"])
     # Every cell the daily aggregates show is covered, with at least their readings.
     covered = {i["cell"]["id"]: i["count"] for i in cov["items"]}
     for item in agg["items"]:
