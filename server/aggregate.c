@@ -257,6 +257,12 @@ sm_err agg_parse(const char *(*get)(void *ctx, const char *name), void *ctx, con
 			            "must be a position from a \"next\" link");
 		q->offset = n;
 	}
+	/* bbox selects whole cells; the region is one cell, which every box of
+	 * the data's would select whole. */
+	if (q->has_bbox && q->space == AGG_ALL)
+		return fail(param, paramlen, "bbox", why, whylen,
+		            "selects whole cells: use it with a space of cells (grid, hex, area, "
+		            "segment or station), not space=all");
 	return SM_OK;
 }
 
@@ -395,7 +401,7 @@ static sm_err put_stats(const struct agg_query *q, size_t sql_of, bool named, st
 
 bool agg_uses_rollups(const struct agg_query *q)
 {
-	if (q->family != AGG_AIR || !spaces[q->space].rollups || q->has_bbox)
+	if (q->family != AGG_AIR || !spaces[q->space].rollups)
 		return false;
 	/* Rollup rows are whole quarters of an hour. */
 	if (q->from % QUARTER_HOUR != 0 || q->to % QUARTER_HOUR != 0)
@@ -457,9 +463,7 @@ static sm_err readings_cte(const struct agg_query *q, const char *column, struct
 		    sql,
 		    ") p%s\n"
 		    " WHERE p.t >= $1::timestamptz AND p.t < $2::timestamptz AND p.v IS NOT NULL"
-		    " AND ($3::text IS NULL OR p.slug = $3)"
-		    " AND ($4::float8 IS NULL OR ST_Intersects(p.position,"
-		    " ST_MakeEnvelope($4::float8, $5::float8, $6::float8, $7::float8, 4326)))%s",
+		    " AND ($3::text IS NULL OR p.slug = $3)%s",
 		    sp->join, q->space == AGG_ALL ? "" : " AND p.position IS NOT NULL");
 	return e;
 }
@@ -699,12 +703,27 @@ sm_err agg_sql(const struct agg_query *q, const char *column, struct buf *sql)
 		e = put_stats(q, offsetof(struct stat_sql, sql), true, sql);
 	if (e == SM_OK && !partials)
 		e = buf_printf(sql, " FROM r GROUP BY start%s),\n", sp->group);
+	/* bbox takes whole cells: a cell is in when its shape meets the box,
+	 * with all its readings, so two boxes agree on every cell they share
+	 * (cutting cells would publish their differences, regions k never saw). */
+	if (e == SM_OK)
+		e = buf_puts(sql, " boxed AS (SELECT * FROM c AS page");
+	if (e == SM_OK && q->has_bbox)
+		e = buf_printf(
+		    sql,
+		    " WHERE ST_Intersects(ST_SetSRID(ST_GeomFromGeoJSON((%s)::text), 4326),"
+		    " ST_MakeEnvelope($4::float8, $5::float8, $6::float8, $7::float8,"
+		    " 4326))",
+		    sp->geometry);
+	if (e == SM_OK)
+		e = buf_puts(sql, "),\n");
 	/* Cells of fewer than k participants are left out, and counted. */
 	if (e == SM_OK)
 		e = buf_puts(
-		    sql, " pub AS (SELECT * FROM c WHERE n > 0 AND participants >= $8::integer),\n"
-		         " page AS (SELECT * FROM pub ORDER BY start, cell OFFSET $9::bigint "
-		         "LIMIT $10::integer),\n");
+		    sql,
+		    " pub AS (SELECT * FROM boxed WHERE n > 0 AND participants >= $8::integer),\n"
+		    " page AS (SELECT * FROM pub ORDER BY start, cell OFFSET $9::bigint "
+		    "LIMIT $10::integer),\n");
 	/* The cell's geometry. */
 	if (e == SM_OK)
 		e = buf_printf(sql, " items AS (SELECT *, %s AS geometry", sp->geometry);
@@ -713,8 +732,8 @@ sm_err agg_sql(const struct agg_query *q, const char *column, struct buf *sql)
 		    sql,
 		    " FROM page),\n"
 		    " meta AS (SELECT (SELECT count(*) FROM pub) AS total,"
-		    " (SELECT count(*) FROM c WHERE n > 0 AND participants < $8::integer)"
-		    " AS suppressed, (SELECT coalesce(sum(flagged), 0) FROM c) AS excluded)\n");
+		    " (SELECT count(*) FROM boxed WHERE n > 0 AND participants < $8::integer)"
+		    " AS suppressed, (SELECT coalesce(sum(flagged), 0) FROM boxed) AS excluded)\n");
 
 	/* The answer. */
 	if (e != SM_OK)
@@ -731,9 +750,9 @@ sm_err agg_sql(const struct agg_query *q, const char *column, struct buf *sql)
 			if (q->stats & stats[i].bit)
 				e = buf_printf(sql, ",%s", stats[i].name);
 		if (e == SM_OK)
-			e = buf_puts(sql,
-			             "' || E'\\n' || coalesce((SELECT string_agg(concat_ws(',', "
-			             "rfc3339(start), cell, n, participants_at_least(participants)");
+			e = buf_puts(
+			    sql, "' || E'\\n' || coalesce((SELECT string_agg(concat_ws(',', "
+			         "rfc3339(start), cell, n, participants_at_least(participants)");
 		for (size_t i = 1; e == SM_OK && i < NSTATS; i++) {
 			if (!(q->stats & stats[i].bit))
 				continue;
@@ -754,7 +773,8 @@ sm_err agg_sql(const struct agg_query *q, const char *column, struct buf *sql)
 	struct buf members;
 	buf_init(&members, 0);
 	/* Participants as a coarse lower bound (sql/027): exact counts link trips. */
-	e = buf_puts(&members, "'count', n, 'participants_at_least', participants_at_least(participants)");
+	e = buf_puts(&members,
+	             "'count', n, 'participants_at_least', participants_at_least(participants)");
 	for (size_t i = 1; e == SM_OK && i < NSTATS; i++) {
 		if (!(q->stats & stats[i].bit))
 			continue;

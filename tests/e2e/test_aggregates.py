@@ -138,14 +138,44 @@ def test_amsterdam_days(anon, project, cluster):
 
 def test_bbox_and_quality_all(anon, project):
     base = {**RANGE, "project": project, "bucket": "day"}
-    inside = anon.get("/v1/aggregates", params={**base, "bbox": "5.05,52.05,5.20,52.15"}).json()
-    empty = anon.get("/v1/aggregates", params={**base, "bbox": "6.5,53.0,6.6,53.1"}).json()
+    boxed = {**base, "space": "grid:1000"}
+    inside = anon.get("/v1/aggregates", params={**boxed, "bbox": "5.05,52.05,5.20,52.15"}).json()
+    empty = anon.get("/v1/aggregates", params={**boxed, "bbox": "6.5,53.0,6.6,53.1"}).json()
     assert inside["items"] and empty["items"] == []
     valid = anon.get("/v1/aggregates", params=base).json()
     everything = anon.get("/v1/aggregates", params={**base, "quality": "all"}).json()
     assert everything["excluded"] == 0
     assert (sum(i["count"] for i in everything["items"]) ==
             sum(i["count"] for i in valid["items"]) + valid["excluded"])
+
+
+@pytest.mark.parametrize("space", ["grid:250", "grid:1000", "hex:250"])
+def test_bbox_selects_whole_cells(anon, project, space):
+    """Two overlapping boxes give the same figures for every cell they share: a cell is in
+    when it meets the box, with all its readings (cutting cells would publish differences
+    of sub-cell regions that k never checked)."""
+    base = {**RANGE, "project": project, "bucket": "day", "space": space,
+            "stats": "count,mean,min,max", "limit": 10000}
+    whole = {(i["start"], i["cell"]["id"]): i
+             for i in anon.get("/v1/aggregates", params=base).json()["items"]}
+    assert len(whole) > 4
+    # Boxes whose edges cut through the fixture's cells, overlapping in the middle.
+    west = anon.get("/v1/aggregates", params={**base, "bbox": "5.00,52.00,5.1234,52.2"}).json()
+    east = anon.get("/v1/aggregates", params={**base, "bbox": "5.1011,52.00,5.30,52.2"}).json()
+    w = {(i["start"], i["cell"]["id"]): i for i in west["items"]}
+    e = {(i["start"], i["cell"]["id"]): i for i in east["items"]}
+    shared = w.keys() & e.keys()
+    assert shared, "the boxes share no cell: move their edges"
+    for key in shared:
+        assert w[key] == e[key] == whole[key], key
+    for key in w.keys() | e.keys():
+        assert (w.get(key) or e.get(key)) == whole[key], key
+
+
+def test_bbox_needs_cells(anon, project):
+    r = anon.get("/v1/aggregates", params={**RANGE, "project": project, "quantity": "pm25",
+                                           "bbox": "5.05,52.05,5.20,52.15"})
+    assert r.status_code == 400 and r.json()["field"] == "bbox"
 
 
 @pytest.mark.parametrize("params,field", [
