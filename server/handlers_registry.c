@@ -131,9 +131,10 @@ static bool privacy_reason_fits(struct request *r, long long k, long long trim,
 
 void handle_project_create(struct request *r)
 {
-	static const char *const allowed[] = {"slug",          "name",          "kind",
-	                                      "licence",       "k_anonymity",   "trim_min_m",
-	                                      "auto_register", "privacy_weakened", NULL};
+	static const char *const allowed[] = {
+	    "slug",        "name",       "kind",          "licence",
+	    "k_anonymity", "trim_min_m", "auto_register", "privacy_weakened",
+	    NULL};
 	json_t *body = NULL;
 	if (!body_object(r, &body))
 		return;
@@ -172,8 +173,8 @@ void handle_project_create(struct request *r)
 	char kbuf[24], tbuf[24];
 	snprintf(kbuf, sizeof(kbuf), "%lld", k);
 	snprintf(tbuf, sizeof(tbuf), "%lld", trim);
-	const char *params[] = {slug, name,         kind, licence, kbuf, tbuf, auto_register ? "t" : "f",
-	                        weakened};
+	const char *auto_text = auto_register ? "t" : "f";
+	const char *params[] = {slug, name, kind, licence, kbuf, tbuf, auto_text, weakened};
 	json_t *project = NULL;
 	sm_err e = dbjson_one(r->app->db, &project_insert, params, &project);
 	if (e == SM_ERR_CONFLICT) {

@@ -229,10 +229,11 @@ static bool segment_is_own(struct request *r, const PGresult *res, int k,
 {
 	long long seg = (long long)row->segment_id;
 	if (PQgetisnull(res, k, 1)) {
-		respond_problem(r, PROBLEM_FORBIDDEN, "segment_id",
-		                "row %zu: segment %lld has no device yet; an admin gives it to its "
-		                "camera (POST /v1/segments/%lld/device) before the camera may report",
-		                row->index, seg, seg);
+		respond_problem(
+		    r, PROBLEM_FORBIDDEN, "segment_id",
+		    "row %zu: segment %lld has no device yet; an admin gives it to its "
+		    "camera (POST /v1/segments/%lld/device) before the camera may report",
+		    row->index, seg, seg);
 		return false;
 	}
 	if (strcmp(PQgetvalue(res, k, 1), r->auth.device_id) != 0) {
@@ -430,7 +431,8 @@ void handle_segment_device(struct request *r)
 		respond_problem(r, PROBLEM_NOT_FOUND, "id", "there is no segment %s", id);
 	else if (strcmp(PQgetvalue(res, 0, 0), "t") != 0)
 		respond_problem(r, PROBLEM_INVALID_FIELD, "device",
-		                "device %s is not registered in the project of segment %s", uuid, id);
+		                "device %s is not registered in the project of segment %s", uuid,
+		                id);
 	else
 		respond_json(r, 200, json_loads(PQgetvalue(res, 0, 1), 0, NULL));
 	PQclear(res);

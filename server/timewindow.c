@@ -56,8 +56,9 @@ bool timewindow_refuses(const struct time_window *w, usec_t t, char *why, size_t
 	char date[40], latest[40];
 	if (t < w->horizon) {
 		utc_date(w->horizon, date);
-		snprintf(why, whylen, "is before %s, the ingest horizon of %d days (ingest_horizon_days)",
-		         date, w->horizon_days);
+		snprintf(why, whylen,
+		         "is before %s, the ingest horizon of %d days (ingest_horizon_days)", date,
+		         w->horizon_days);
 		return true;
 	}
 	utc_date(w->latest, latest);

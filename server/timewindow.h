@@ -15,8 +15,8 @@
 
 struct time_window {
 	int horizon_days, max_months;
-	usec_t horizon; /* the earliest time the horizon allows */
-	usec_t latest;  /* the latest time noted; 0 before any */
+	usec_t horizon;  /* the earliest time the horizon allows */
+	usec_t latest;   /* the latest time noted; 0 before any */
 	usec_t earliest; /* the earliest time allowed: set by timewindow_close */
 };
 
