@@ -662,12 +662,14 @@ def test_an_old_reading_is_refused_and_makes_no_partitions(admin, cluster, famil
     table = {"air": "air_reading", "traffic": "traffic_report", "heat": "heat_observation",
              "experience": "experience_score"}[family]
     before = _partitions(cluster, table)
-    r, table, field = _window_upload(admin, family, [old, _hours_ago(2)])
+    r, table, field = _window_upload(admin, family, [old, _hours_ago(2), _hours_ago(-72)])
     assert r.status_code == 200, r.text
-    assert counts(r) == (1, 0, 1)
-    (error,) = r.json()["errors"]
+    assert counts(r) == (1, 0, 2)
+    error, future = r.json()["errors"]
     assert (error["index"], error["field"]) == (0, field)
     assert why in error["reason"], error
+    # Beyond the tolerance for clocks ahead (a day), as before.
+    assert (future["index"], future["field"]) == (2, field) and "future" in future["reason"]
     assert _partitions(cluster, table) - before <= 1
 
 
