@@ -60,6 +60,15 @@ static sm_err fail(char *param, size_t paramlen, const char *name, char *why, si
 	return SM_ERR_INVALID;
 }
 
+bool agg_range_fits(const struct agg_query *q, char *why, size_t whylen)
+{
+	if (q->to - q->from <= buckets[q->bucket].max_span)
+		return true;
+	snprintf(why, whylen, "the range is longer than %lld days, the most for bucket=%s",
+	         (long long)(buckets[q->bucket].max_span / DAY), buckets[q->bucket].name);
+	return false;
+}
+
 static bool parse_stats(const char *s, unsigned *out)
 {
 	*out = 0;
@@ -160,12 +169,8 @@ sm_err agg_parse(const char *(*get)(void *ctx, const char *name), void *ctx, con
 	}
 	if (q->from >= q->to)
 		return fail(param, paramlen, "from", why, whylen, "must be before \"to\"");
-	if (q->to - q->from > buckets[q->bucket].max_span) {
-		snprintf(reason, sizeof(reason),
-		         "the range is longer than %lld days, the most for bucket=%s",
-		         (long long)(buckets[q->bucket].max_span / DAY), buckets[q->bucket].name);
+	if (!agg_range_fits(q, reason, sizeof(reason)))
 		return fail(param, paramlen, "to", why, whylen, reason);
-	}
 
 	q->space = AGG_ALL;
 	v = get(ctx, "space");

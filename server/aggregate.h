@@ -71,6 +71,11 @@ MUST_CHECK sm_err agg_parse(const char *(*get)(void *ctx, const char *name), voi
                             const char *accept, usec_t now, struct agg_query *q, char *param,
                             size_t paramlen, char *why, size_t whylen);
 
+/* Whether q's from..to fits the longest range of q's bucket (agg_parse
+ * checks it; a caller that changes the bucket checks again); if not, `why`
+ * says so (the parameter at fault is "to"). */
+bool agg_range_fits(const struct agg_query *q, char *why, size_t whylen);
+
 /* Whether q's space suits its family (segments are traffic's, stations
  * heat's); if not, `why` says so. */
 bool agg_space_fits(const struct agg_query *q, char *why, size_t whylen);

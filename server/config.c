@@ -44,6 +44,8 @@ static const struct key_def keys[] = {
     {"max_body_bytes", KEY_SIZE, F(max_body_bytes), "16M", 1024, 1LL << 32},
     {"json_max_depth", KEY_INT, F(json_max_depth), "32", 2, 1000},
     {"ingest_max_rows", KEY_INT, F(ingest_max_rows), "100000", 1, 10000000},
+    {"ingest_horizon_days", KEY_INT, F(ingest_horizon_days), "3660", 1, 20000},
+    {"ingest_max_months", KEY_INT, F(ingest_max_months), "12", 1, 120},
     {"shutdown_timeout_s", KEY_INT, F(shutdown_timeout_s), "30", 0, 3600},
     {"log_level", KEY_LOG_LEVEL, F(log_level), "info", 0, 0},
     {"cors_allow_origin", KEY_STRING, F(cors_allow_origin), "*", 0, 0},

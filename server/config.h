@@ -31,6 +31,8 @@ struct config {
 	size_t max_body_bytes;
 	int json_max_depth;
 	int ingest_max_rows;
+	int ingest_horizon_days; /* readings older than this many days are refused */
+	int ingest_max_months;   /* calendar months one upload may span */
 	int shutdown_timeout_s;
 	char *log_level;
 	char *cors_allow_origin;

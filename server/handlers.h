@@ -29,6 +29,7 @@ void handle_ingest_snuffelfiets(struct request *r);
 
 /* handlers_traffic.c */
 void handle_segments_register(struct request *r);
+void handle_segment_device(struct request *r);
 void handle_ingest_telraam(struct request *r);
 
 /* handlers_heat.c */

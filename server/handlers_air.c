@@ -108,6 +108,13 @@ static void air_row(void *batch, size_t i, size_t *index, char **ref, size_t **s
 	*slot = &a->device;
 }
 
+static usec_t air_time(const void *batch, size_t i, const char **field)
+{
+	const struct air_reading *a = &((const struct air_batch *)batch)->rows[i];
+	*field = a->time_field;
+	return a->recorded_at;
+}
+
 /* Array literals of the trip segments in the batch, which is sorted by
  * device and time: a gap of 30 minutes or more starts a new segment. */
 #define TRIP_GAP (30 * 60 * USEC_PER_SEC)
@@ -166,7 +173,7 @@ void handle_ingest_snuffelfiets(struct request *r)
 
 	/* Tie rows to devices (the identifiers are wiped once pseudonymised),
 	 * and keep those that may be stored, for the flags and trips. */
-	struct ingest_rows rows = {&b, b.n, &b.errors, "entity_id", false, air_row, NULL};
+	struct ingest_rows rows = {&b, b.n, &b.errors, "entity_id", false, air_row, NULL, air_time};
 	if (!ingest_tie_devices(r, &t, &rows))
 		goto out;
 	size_t kept = 0;

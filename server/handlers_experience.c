@@ -49,6 +49,12 @@ static sm_err sheet_copy(struct buf *copy, const void *batch, size_t i,
 	return copy_sheet(copy, &((const struct experience_batch *)batch)->rows[i], device->id);
 }
 
+static usec_t sheet_time(const void *batch, size_t i, const char **field)
+{
+	*field = "time";
+	return ((const struct experience_batch *)batch)->rows[i].observed_at;
+}
+
 void handle_ingest_experience(struct request *r)
 {
 	struct ingest_target t;
@@ -66,7 +72,8 @@ void handle_ingest_experience(struct request *r)
 		respond_unparsable(r, e, why);
 		goto out;
 	}
-	struct ingest_rows rows = {&b, b.n, &b.errors, "device", false, sheet_row, sheet_copy};
+	struct ingest_rows rows = {&b,    b.n,       &b.errors,  "device",
+	                           false, sheet_row, sheet_copy, sheet_time};
 	ingest_store(r, &t, &rows, &ingest_experience);
 out:
 	ingest_target_cleanup(&t);

@@ -79,11 +79,18 @@ static sm_err heat_copy(struct buf *copy, const void *batch, size_t i,
 	return copy_observation(copy, &((const struct heat_batch *)batch)->rows[i], device->id);
 }
 
+static usec_t heat_time(const void *batch, size_t i, const char **field)
+{
+	*field = "time";
+	return ((const struct heat_batch *)batch)->rows[i].observed_at;
+}
+
 /* Ties observations to devices, stores them and answers. */
 static void store_observations(struct request *r, struct ingest_target *t, struct heat_batch *b,
                                const char *device_field)
 {
-	struct ingest_rows rows = {b, b->n, &b->errors, device_field, false, heat_row, heat_copy};
+	struct ingest_rows rows = {b,     b->n,     &b->errors, device_field,
+	                           false, heat_row, heat_copy,  heat_time};
 	ingest_store(r, t, &rows, &ingest_heat);
 }
 

@@ -215,6 +215,13 @@ bool ingest_json_body(struct request *r, json_t **root)
 
 bool ingest_tie_devices(struct request *r, struct ingest_target *t, const struct ingest_rows *rows)
 {
+	const struct config *cfg = r->app->cfg;
+	timewindow_init(&t->window, scalar_now(), cfg->ingest_horizon_days, cfg->ingest_max_months);
+	for (size_t i = 0; i < rows->n; i++) {
+		const char *field;
+		timewindow_note(&t->window, rows->time(rows->batch, i, &field));
+	}
+	timewindow_close(&t->window);
 	for (size_t i = 0; i < rows->n; i++) {
 		size_t index, *slot;
 		char *ref;
@@ -234,12 +241,22 @@ bool ingest_row_refused(const struct ingest_target *t, const struct ingest_rows 
 	size_t index, *slot;
 	char *ref;
 	rows->row(rows->batch, i, &index, &ref, &slot);
-	if (*slot == SIZE_MAX && rows->device_optional)
-		return false;
-	const char *refusal = slot_refusal(t, *slot);
-	if (refusal && *slot != SIZE_MAX) /* a row naming no device is listed already */
-		rowerr_add(rows->errors, index, rows->device_field, "%s", refusal);
-	return refusal != NULL;
+	if (*slot != SIZE_MAX || !rows->device_optional) {
+		const char *refusal = slot_refusal(t, *slot);
+		if (refusal && *slot != SIZE_MAX) /* a row naming no device is listed already */
+			rowerr_add(rows->errors, index, rows->device_field, "%s", refusal);
+		if (refusal)
+			return true;
+	}
+	/* Seen: one reading of 2000-01-01 beside one of today made 323 month
+	 * partitions. */
+	const char *field;
+	char why[160];
+	if (timewindow_refuses(&t->window, rows->time(rows->batch, i, &field), why, sizeof(why))) {
+		rowerr_add(rows->errors, index, field, "%s", why);
+		return true;
+	}
+	return false;
 }
 
 void ingest_store(struct request *r, struct ingest_target *t, const struct ingest_rows *rows,

@@ -9,6 +9,7 @@
 #include "ingest.h"
 #include "request.h"
 #include "rowerr.h"
+#include "timewindow.h"
 
 struct ingest_target {
 	long long project_id;
@@ -19,6 +20,7 @@ struct ingest_target {
 	struct device_set *devices; /* owned; ingest_target_cleanup frees it */
 	char last_ref[72];          /* the last reference hashed, and its slot: rows */
 	size_t last_slot;           /* of one device come together, hash it once */
+	struct time_window window;  /* set by ingest_tie_devices */
 };
 
 /* Decides the project and device for an upload of `kind` ("air", ...):
@@ -46,14 +48,18 @@ struct ingest_rows {
 	/* Writes row i as COPY text; device is NULL for a row without one. */
 	sm_err (*copy)(struct buf *copy, const void *batch, size_t i,
 	               const struct device_slot *device);
+	/* Row i's time, and the column or member that holds it. */
+	usec_t (*time)(const void *batch, size_t i, const char **field);
 };
 
 /* Ties every row to its device slot and resolves the slots (registering new
- * devices where allowed). On false the response is set. */
+ * devices where allowed), and sets the upload's time window (timewindow.h)
+ * from its rows. On false the response is set. */
 bool ingest_tie_devices(struct request *r, struct ingest_target *t, const struct ingest_rows *rows);
 
-/* True when row i cannot be stored (its device is unknown or deactivated);
- * the reason is then listed in rows->errors. */
+/* True when row i cannot be stored (its device is unknown or deactivated,
+ * or its time lies before the upload's window); the reason is then listed
+ * in rows->errors. */
 bool ingest_row_refused(const struct ingest_target *t, const struct ingest_rows *rows, size_t i);
 
 /* Ties the rows to devices, stores the rest through `family`'s staging

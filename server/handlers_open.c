@@ -165,6 +165,14 @@ static const char *coverage_get(void *ctx, const char *name)
 	return strcmp(name, "quantity") == 0 ? "coverage" : request_query(ctx, name);
 }
 
+/* Exceedances choose their bucket from the reference (days for a 24 h one,
+ * hours otherwise): the range is checked against that bucket once it is
+ * known, so here it is read with the longest a reference may give. */
+static const char *exceedances_get(void *ctx, const char *name)
+{
+	return strcmp(name, "bucket") == 0 ? "day" : request_query(ctx, name);
+}
+
 /* Sets what `view` fixes of q (after the query was read and checked). */
 static void view_adjust(struct request *r, enum view view, struct agg_query *q, usec_t now)
 {
@@ -215,8 +223,13 @@ static void run_view(struct request *r, enum view view)
 			goto out;
 		}
 	}
-	if (agg_parse(view == VIEW_COVERAGE ? coverage_get : query_get, r, r->accept, now, &q,
-	              param, sizeof(param), why, sizeof(why)) != SM_OK) {
+	const char *(*get)(void *, const char *) = query_get;
+	if (view == VIEW_COVERAGE)
+		get = coverage_get;
+	else if (view == VIEW_EXCEEDANCES)
+		get = exceedances_get;
+	if (agg_parse(get, r, r->accept, now, &q, param, sizeof(param), why, sizeof(why)) !=
+	    SM_OK) {
 		respond_problem(r, PROBLEM_INVALID_PARAMETER, param, "\"%s\" %s", param, why);
 		goto out;
 	}
@@ -317,6 +330,12 @@ static void run_view(struct request *r, enum view view)
 		snprintf(ref_name, sizeof(ref_name), "%s", name);
 		PQclear(res);
 		res = NULL;
+	}
+	/* The range cap of the bucket actually used (seen: a daily bucket's 3660
+	 * days let an hourly exceedance query through). */
+	if (!agg_range_fits(&q, why, sizeof(why))) {
+		respond_problem(r, PROBLEM_INVALID_PARAMETER, "to", "\"to\": %s", why);
+		goto out;
 	}
 
 	if (q.space == AGG_AREA) {

@@ -18,12 +18,17 @@
 #define NAME_MAX_CHARS 200
 #define LICENCE_MAX_CHARS 100
 #define IDENTIFIER_MAX_CHARS 128
+#define REASON_MAX_CHARS 500
+
+/* The privacy defaults of a project; weaker settings need a stated reason. */
+#define PROJECT_K_DEFAULT 3
+#define PROJECT_TRIM_DEFAULT_M 200
 
 static const struct db_stmt project_insert = {
     "project_insert",
-    "INSERT INTO project (slug, name, kind, licence, k_anonymity, trim_min_m, auto_register) "
-    "VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING project_json(project)",
-    7,
+    "INSERT INTO project (slug, name, kind, licence, k_anonymity, trim_min_m, auto_register,"
+    " privacy_weakened) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING project_json(project)",
+    8,
 };
 
 static const struct db_stmt project_list = {
@@ -93,15 +98,48 @@ static void respond_failure(struct request *r, sm_err e, const char *what, const
 		respond_db_error(r, e);
 }
 
+/* Settings below the privacy defaults (k_anonymity 1 publishes single
+ * participants, trim_min_m 0 shows where trips end) are allowed only with
+ * a stated reason, which the catalogue then shows; a reason without such a
+ * setting is refused too. On false the 422 is the response. */
+static bool privacy_reason_fits(struct request *r, long long k, long long trim,
+                                const char *weakened)
+{
+	char weaker[96] = "";
+	size_t n = 0;
+	if (k < PROJECT_K_DEFAULT)
+		n += (size_t)snprintf(weaker + n, sizeof(weaker) - n, "k_anonymity %lld", k);
+	if (trim < PROJECT_TRIM_DEFAULT_M)
+		snprintf(weaker + n, sizeof(weaker) - n, "%strim_min_m %lld", n ? " and " : "",
+		         trim);
+	if (weaker[0] && !weakened) {
+		respond_problem(r, PROBLEM_INVALID_FIELD, "privacy_weakened",
+		                "%s weaken the privacy defaults (k_anonymity %d, trim_min_m %d): "
+		                "state the reason in \"privacy_weakened\"; the catalogue shows it",
+		                weaker, PROJECT_K_DEFAULT, PROJECT_TRIM_DEFAULT_M);
+		return false;
+	}
+	if (!weaker[0] && weakened) {
+		respond_problem(r, PROBLEM_INVALID_FIELD, "privacy_weakened",
+		                "\"privacy_weakened\" is for settings below the privacy defaults "
+		                "(k_anonymity %d, trim_min_m %d); these are not",
+		                PROJECT_K_DEFAULT, PROJECT_TRIM_DEFAULT_M);
+		return false;
+	}
+	return true;
+}
+
 void handle_project_create(struct request *r)
 {
 	static const char *const allowed[] = {
-	    "slug", "name", "kind", "licence", "k_anonymity", "trim_min_m", "auto_register", NULL};
+	    "slug",        "name",       "kind",          "licence",
+	    "k_anonymity", "trim_min_m", "auto_register", "privacy_weakened",
+	    NULL};
 	json_t *body = NULL;
 	if (!body_object(r, &body))
 		return;
-	const char *slug, *name, *kind, *licence;
-	long long k = 3, trim = 200;
+	const char *slug, *name, *kind, *licence, *weakened;
+	long long k = PROJECT_K_DEFAULT, trim = PROJECT_TRIM_DEFAULT_M;
 	bool auto_register = false;
 	if (!fields_known(r, body, allowed) || !field_text(r, body, "slug", true, 63, &slug) ||
 	    !field_text(r, body, "name", true, NAME_MAX_CHARS, &name) ||
@@ -109,7 +147,9 @@ void handle_project_create(struct request *r)
 	    !field_text(r, body, "licence", true, LICENCE_MAX_CHARS, &licence) ||
 	    !field_int(r, body, "k_anonymity", 1, 100, &k) ||
 	    !field_int(r, body, "trim_min_m", 0, 5000, &trim) ||
-	    !field_bool(r, body, "auto_register", &auto_register))
+	    !field_bool(r, body, "auto_register", &auto_register) ||
+	    !field_text(r, body, "privacy_weakened", false, REASON_MAX_CHARS, &weakened) ||
+	    !privacy_reason_fits(r, k, trim, weakened))
 		goto out;
 	if (!slug_valid(slug)) {
 		respond_problem(
@@ -133,7 +173,8 @@ void handle_project_create(struct request *r)
 	char kbuf[24], tbuf[24];
 	snprintf(kbuf, sizeof(kbuf), "%lld", k);
 	snprintf(tbuf, sizeof(tbuf), "%lld", trim);
-	const char *params[] = {slug, name, kind, licence, kbuf, tbuf, auto_register ? "t" : "f"};
+	const char *auto_text = auto_register ? "t" : "f";
+	const char *params[] = {slug, name, kind, licence, kbuf, tbuf, auto_text, weakened};
 	json_t *project = NULL;
 	sm_err e = dbjson_one(r->app->db, &project_insert, params, &project);
 	if (e == SM_ERR_CONFLICT) {

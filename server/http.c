@@ -275,7 +275,9 @@ static void dispatch(struct exchange *x)
 		                route->body_types[0]);
 		return;
 	}
+	log_set_request_id(r->request_id); /* the handler's log lines name the request */
 	route->handler(r);
+	log_set_request_id(NULL);
 	if (!r->resp_body && r->status == 0)
 		respond_problem(r, PROBLEM_INTERNAL, NULL, "the handler gave no answer");
 }

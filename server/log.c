@@ -10,6 +10,13 @@
 static enum log_level min_level = LOG_INFO;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
+/* The request this thread is handling, for the lines it logs meanwhile. */
+static _Thread_local char thread_request_id[LOG_REQUEST_ID_MAX + 1];
+
+void log_set_request_id(const char *id)
+{
+	snprintf(thread_request_id, sizeof(thread_request_id), "%s", id ? id : "");
+}
 
 void log_set_level(enum log_level level)
 {
@@ -49,6 +56,8 @@ void log_fields(enum log_level level, const char *msg, json_t *fields)
 	json_object_set_new(line, "ts", json_string(ts));
 	json_object_set_new(line, "level", json_string(level_names[level]));
 	json_object_set_new(line, "msg", json_string(msg));
+	if (thread_request_id[0])
+		json_object_set_new(line, "request_id", json_string(thread_request_id));
 	if (fields)
 		json_object_update(line, fields);
 	char *text = json_dumps(line, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(6));

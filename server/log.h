@@ -18,6 +18,12 @@ void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(p
 /* Writes `fields` (borrowed) with "ts", "level" and "msg" added. */
 void log_fields(enum log_level level, const char *msg, json_t *fields);
 
+/* Every line this thread logs carries `id` as "request_id" until it is set
+ * again; NULL or "" for none. The HTTP layer sets it around a handler, so a
+ * database error in the log can be found from the 500 that names the id. */
+#define LOG_REQUEST_ID_MAX 47
+void log_set_request_id(const char *id);
+
 #define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
 #define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)

@@ -22,6 +22,7 @@ const struct route routes[] = {
     {"POST", "/v1/ingest/snuffelfiets", handle_ingest_snuffelfiets, AUTH_DEVICE, csv_or_json_body,
      false},
     {"POST", "/v1/segments", handle_segments_register, AUTH_ADMIN, json_body, false},
+    {"POST", "/v1/segments/{id}/device", handle_segment_device, AUTH_ADMIN, json_body, false},
     {"POST", "/v1/ingest/telraam", handle_ingest_telraam, AUTH_DEVICE, json_body, false},
     {"POST", "/v1/ingest/heat", handle_ingest_heat, AUTH_DEVICE, json_body, false},
     {"POST", "/v1/ingest/ttn", handle_ingest_ttn, AUTH_PUBLIC, json_body, false},

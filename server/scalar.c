@@ -95,6 +95,10 @@ sm_err scalar_time(const char *s, size_t len, bool bare_is_utc, usec_t *out, cha
 		return SM_ERR_INVALID;
 	}
 	int64_t secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - offset_s;
+	if (secs < SCALAR_TIME_MIN / USEC_PER_SEC || secs >= SCALAR_TIME_END / USEC_PER_SEC) {
+		snprintf(why, whylen, "must lie in the years 1970 to 9999 (UTC)");
+		return SM_ERR_INVALID;
+	}
 	*out = secs * USEC_PER_SEC + frac_us;
 	return SM_OK;
 }

@@ -14,9 +14,16 @@ typedef int64_t usec_t;
 
 #define USEC_PER_SEC INT64_C(1000000)
 
+/* The times the API takes: from 1970-01-01T00:00:00Z up to the end of 9999
+ * (UTC). PostgreSQL has no year 0, and every time the API writes has four
+ * digits of year. */
+#define SCALAR_TIME_MIN INT64_C(0)
+#define SCALAR_TIME_END (INT64_C(253402300800) * USEC_PER_SEC) /* 10000-01-01T00:00:00Z */
+
 /* Parses "YYYY-MM-DD[T or space]HH:MM:SS[.fraction][Z | +HH:MM | +HHMM | +HH]".
  * A time without an offset is UTC when bare_is_utc, and SM_ERR_INVALID
- * otherwise. `why` says what is wrong. */
+ * otherwise; so is a time outside SCALAR_TIME_MIN..SCALAR_TIME_END. `why`
+ * says what is wrong. */
 MUST_CHECK sm_err scalar_time(const char *s, size_t len, bool bare_is_utc, usec_t *out, char *why,
                               size_t whylen);
 

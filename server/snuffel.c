@@ -255,6 +255,7 @@ static bool row_finish(struct row_build *rb, enum layout layout, const struct sn
 		row_fail(rb, errs, time_name, "is required");
 		return false;
 	}
+	r->time_field = time_name;
 	if (r->recorded_at < EARLIEST) {
 		row_fail(rb, errs, time_name, "is before 2000");
 		return false;

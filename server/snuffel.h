@@ -52,7 +52,8 @@ struct air_reading {
 	char device_ref[AIR_DEVICE_REF_MAX + 1]; /* as sent; "" when not named */
 	size_t device;                           /* set by the caller: its device slot */
 	usec_t recorded_at;
-	usec_t received_at; /* 0 when not sent */
+	const char *time_field; /* the column that held recorded_at (static text) */
+	usec_t received_at;     /* 0 when not sent */
 	bool has_position;
 	double lat, lon;
 	double value[AIR_NVALUES];        /* converted; NAN when absent */

@@ -12,7 +12,8 @@ AIR_RANGE = {"quantity": "pm25", "from": "2024-11-11T00:00:00Z", "to": "2024-11-
 
 @pytest.fixture(scope="module")
 def air(server, admin_token):
-    return fixture_air_project(server, admin_token, "hex", k_anonymity=1)
+    return fixture_air_project(server, admin_token, "hex", k_anonymity=1,
+                               privacy_weakened="test: every participant counts")
 
 
 def test_every_point_falls_in_the_hexagon_it_is_counted_in(server, cluster):

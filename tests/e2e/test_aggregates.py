@@ -233,3 +233,42 @@ def test_project_catalogue_shows_coverage_and_counts(anon, project):
     assert p["readings"] == 5704 and p["participants"] == 10
     r = anon.get(f"/v1/projects/{project}")
     assert r.headers["ETag"] and r.headers["Cache-Control"].startswith("public")
+
+
+# Every open endpoint with a time range, and the other parameters it needs.
+TIMED = [("/v1/aggregates", {"quantity": "pm25"}),
+         ("/v1/coverage", {}),
+         ("/v1/exceedances", {"quantity": "pm25", "reference": "who2021-24h"}),
+         ("/v1/traffic/segments", {}),
+         ("/v1/traffic/segments/1", {}),
+         ("/v1/heat/stations/station-0123456789abcdef", {}),
+         ("/v1/datasets/{project}", {})]
+
+
+@pytest.mark.parametrize("path,extra", TIMED)
+@pytest.mark.parametrize("times,field", [
+    ({"from": "0000-01-01T00:00:00Z", "to": "0000-01-02T00:00:00Z"}, "from"),
+    ({"from": "1969-12-31T00:00:00Z", "to": "1970-01-02T00:00:00Z"}, "from"),
+    ({"from": "1970-01-01T00:30:00+01:00", "to": "1970-01-02T00:00:00Z"}, "from"),
+    ({"from": "9999-12-30T00:00:00Z", "to": "9999-12-31T23:59:59-23:00"}, "to"),
+])
+def test_times_outside_1970_to_9999_are_400(anon, project, path, extra, times, field):
+    """Seen: from=0000-01-01T00:00:00Z answered 500 (PostgreSQL has no year 0)."""
+    r = anon.get(path.format(project=project), params={**extra, **times})
+    assert r.status_code == 400, r.text
+    assert r.json()["field"] == field
+    assert "1970" in r.json()["detail"]
+
+
+def test_exceedance_range_is_capped_for_the_bucket_it_uses(anon, project):
+    """The range cap was checked against the caller's bucket (day: 3660 days) before the
+    reference forced hourly buckets (366 days at most)."""
+    r = anon.get("/v1/exceedances", params={"quantity": "heat_index", "reference": "nws-caution",
+                                            "bucket": "day", "from": "2020-01-01T00:00:00Z",
+                                            "to": "2024-12-01T00:00:00Z"})
+    assert r.status_code == 400, r.text
+    assert r.json()["field"] == "to" and "366" in r.json()["detail"]
+    ok = anon.get("/v1/exceedances", params={"quantity": "pm25", "reference": "who2021-24h",
+                                             "from": "2020-01-01T00:00:00Z",
+                                             "to": "2024-12-01T00:00:00Z", "project": project})
+    assert ok.status_code == 200, ok.text

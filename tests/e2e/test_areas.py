@@ -25,7 +25,8 @@ def air(server, admin_token):
     admin = Client(server.base, admin_token)
     slug = f"areas-{uuid.uuid4().hex[:8]}"
     admin.post("/v1/projects", json={"slug": slug, "name": "x", "kind": "air",
-                                     "licence": "CC-BY-4.0", "k_anonymity": 1})
+                                     "licence": "CC-BY-4.0", "k_anonymity": 1,
+                                     "privacy_weakened": "test: every participant counts"})
     admin.post(f"/v1/ingest/snuffelfiets?project={slug}", data=read(SNUFFEL_CSV),
                headers={"Content-Type": "text/csv"})
     return slug

@@ -70,7 +70,7 @@ def test_erasure_is_seen_at_once_and_refreshed(admin, anon, cluster):
     slug = f"cells-erase-{int(time.time() * 1000) % 10**9}"
     assert admin.post("/v1/projects", json={"slug": slug, "name": "x", "kind": "air",
                                             "licence": "CC0-1.0", "k_anonymity": 1,
-                                            "trim_min_m": 200}).status_code == 201
+                                            "trim_min_m": 200, "privacy_weakened": "test: every participant counts"}).status_code == 201
     ride = trip_rows(0, 180, day="2025-03-04", hour=8, step_deg=0.0005)
     rider = admin.post(f"/v1/projects/{slug}/devices",
                        json={"external_id": "861234567890777", "participant": "p-77"}).json()

@@ -191,7 +191,8 @@ def test_json_numbers_are_the_csv_numbers(admin, anon, cluster):
     seven (to_jsonb once cut real values to six)."""
     slug = f"ds-{uuid.uuid4().hex[:10]}"
     assert admin.post("/v1/projects", json={"slug": slug, "name": "x", "kind": "air",
-                                            "licence": "CC-BY-4.0", "trim_min_m": 50}
+                                            "licence": "CC-BY-4.0", "trim_min_m": 50,
+                                            "privacy_weakened": "test: short trip ends"}
                       ).status_code == 201
     rows = trip_rows(0, 60, step_deg=0.0005)
     r = admin.post(f"/v1/ingest/snuffelfiets?project={slug}",

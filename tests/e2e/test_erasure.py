@@ -10,7 +10,8 @@ RANGE = {"quantity": "pm25", "from": "2024-11-11T00:00:00Z", "to": "2024-11-13T0
 def test_erasing_a_participant_removes_them_from_every_output(admin, anon, cluster):
     slug = f"erase-{uuid.uuid4().hex[:10]}"
     admin.post("/v1/projects", json={"slug": slug, "name": "x", "kind": "air",
-                                     "licence": "CC-BY-4.0", "k_anonymity": 1})
+                                     "licence": "CC-BY-4.0", "k_anonymity": 1,
+                                     "privacy_weakened": "test: every participant counts"})
     assert admin.post(f"/v1/ingest/snuffelfiets?project={slug}", data=read(SNUFFEL_CSV),
                       headers={"Content-Type": "text/csv"}).json()["accepted"] == 5704
     # A rider registered by the coordinator, with a participant reference.

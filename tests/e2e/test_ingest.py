@@ -641,3 +641,74 @@ def test_concurrent_imports_registering_the_same_new_devices(admin):
     assert all(a["rejected"] == 0 for a in answers), answers
     assert sum(a["accepted"] for a in answers) == 8 * 5 * 4
     assert len(admin.get(f"/v1/projects/{slug}/devices").json()["items"]) == 5
+
+
+# --- Time window: the horizon, and months per batch -----------------------------------------
+
+def _hours_ago(hours):
+    import datetime
+    t = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(hours=hours)
+    return t.strftime("%Y-%m-%dT%H:00:00Z")
+
+
+def _partitions(cluster, table):
+    return int(cluster.psql(f"SELECT count(*) FROM pg_inherits WHERE inhparent = '{table}'::regclass"))
+
+
+def _window_upload(admin, family, times):
+    """An admin import of one row per time in `family`: (response, table, time field)."""
+    if family == "air":
+        slug = new_project(admin, "air")
+        body = device_csv([(t, 52.1, 5.1, 10) for t in times], imei="861234567890777")
+        return (admin.post(f"/v1/ingest/snuffelfiets?project={slug}", data=body, headers=CSV),
+                "air_reading", "created_at")
+    if family == "traffic":
+        slug, seg = registered_traffic_project(admin)
+        return (admin.post(f"/v1/ingest/telraam?project={slug}",
+                           json={"report": [telraam_report(seg, t) for t in times]}),
+                "traffic_report", "date")
+    if family == "heat":
+        slug = new_project(admin, "heat")
+        return (admin.post(f"/v1/ingest/heat?project={slug}",
+                           json=[heat_obs(t, station="tuin-1") for t in times]),
+                "heat_observation", "time")
+    slug = new_project(admin, "experience")
+    return (admin.post(f"/v1/ingest/experience?project={slug}",
+                       json=[dict(sheet(t), device="d-1") for t in times]),
+            "experience_score", "time")
+
+
+@pytest.mark.parametrize("family", ["air", "traffic", "heat", "experience"])
+@pytest.mark.parametrize("old,why", [("2000-01-01T00:00:00Z", "ingest_horizon_days"),
+                                     ("2019-06-01T00:00:00Z", "ingest_max_months")])
+def test_an_old_reading_is_refused_and_makes_no_partitions(admin, cluster, family, old, why):
+    """Seen: a CSV with one reading of 2000-01-01 and one of today was accepted whole, and
+    every month in between got a partition (323 of them, each an exclusive lock)."""
+    table = {"air": "air_reading", "traffic": "traffic_report", "heat": "heat_observation",
+             "experience": "experience_score"}[family]
+    before = _partitions(cluster, table)
+    r, table, field = _window_upload(admin, family, [old, _hours_ago(2), _hours_ago(-72)])
+    assert r.status_code == 200, r.text
+    assert counts(r) == (1, 0, 2)
+    error, future = r.json()["errors"]
+    assert (error["index"], error["field"]) == (0, field)
+    assert why in error["reason"], error
+    # Beyond the tolerance for clocks ahead (a day), as before.
+    assert (future["index"], future["field"]) == (2, field) and "future" in future["reason"]
+    assert _partitions(cluster, table) - before <= 1
+
+
+def test_the_horizon_is_configurable(workdir, cluster, admin_token):
+    s = Server(workdir, cluster.url, admin_token, ingest_horizon_days=30,
+               ingest_max_months=2).start()
+    try:
+        client = Client(s.base, admin_token)
+        r, _, field = _window_upload(client, "heat", [_hours_ago(40 * 24), _hours_ago(20 * 24)])
+        assert counts(r) == (1, 0, 1)
+        assert r.json()["errors"][0]["index"] == 0
+        assert "30 days" in r.json()["errors"][0]["reason"]
+        # Every row before the horizon: nothing stored, 422.
+        r, _, field = _window_upload(client, "air", [_hours_ago(60 * 24)])
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == "created_at"
+    finally:
+        assert s.stop() == 0

@@ -131,3 +131,28 @@ def test_slow_request_line_does_not_block_others(server, anon):
     with socket.create_connection(("127.0.0.1", server.port)) as idle:
         idle.sendall(b"GET /healthz HTTP/1.1\r\n")
         assert anon.get("/healthz").status_code == 200
+
+
+def test_a_500_and_its_error_log_line_share_the_request_id(server, cluster, admin_token):
+    """A 500 says the server log has the details under its request id: the log line with
+    the database error must carry that id. A trigger makes one insert fail."""
+    import uuid
+    name = "boom_" + uuid.uuid4().hex[:8]
+    slug = name.replace("_", "-")
+    cluster.psql(f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS "
+                 f"$$BEGIN RAISE EXCEPTION 'planted failure'; END$$;"
+                 f"CREATE TRIGGER {name} BEFORE INSERT ON project FOR EACH ROW"
+                 f" WHEN (NEW.slug = '{slug}') EXECUTE FUNCTION {name}()")
+    try:
+        # A 500 is no answer the contract lists: plain requests, not the checking client.
+        r = requests.post(server.base + "/v1/projects", timeout=30,
+                          headers={"Authorization": f"Bearer {admin_token}"},
+                          json={"slug": slug, "name": "x", "kind": "air", "licence": "CC0"})
+        assert r.status_code == 500, r.text
+        rid = r.json()["request_id"]
+        assert rid in r.json()["detail"] and "planted" not in r.text
+        errors = [line for line in server.log_lines()
+                  if line["level"] == "error" and "planted failure" in line["msg"]]
+        assert errors and all(line.get("request_id") == rid for line in errors), errors
+    finally:
+        cluster.psql(f"DROP TRIGGER {name} ON project; DROP FUNCTION {name}()")

@@ -22,7 +22,7 @@ def load_fixture(admin, trim):
     slug = f"air-{uuid.uuid4().hex[:10]}"
     assert admin.post("/v1/projects", json={"slug": slug, "name": "x", "kind": "air",
                                             "licence": "CC-BY-4.0", "trim_min_m": trim,
-                                            "k_anonymity": 1}).status_code == 201
+                                            "k_anonymity": 1, "privacy_weakened": "test: every participant counts"}).status_code == 201
     r = admin.post(f"/v1/ingest/snuffelfiets?project={slug}", data=read(SNUFFEL_CSV),
                    headers={"Content-Type": "text/csv"})
     assert r.json()["accepted"] == 5704

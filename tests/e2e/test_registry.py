@@ -26,6 +26,38 @@ def test_create_get_and_list_project(admin, anon, slug):
 def test_defaults_for_privacy_settings(admin, slug):
     p = admin.post("/v1/projects", json={"slug": slug, **NEW}).json()
     assert p["k_anonymity"] == 3 and p["trim_min_m"] == 200
+    assert p["privacy_weakened"] is None
+
+
+@pytest.mark.parametrize("weaker", [{"k_anonymity": 1}, {"k_anonymity": 2}, {"trim_min_m": 0},
+                                    {"trim_min_m": 199}, {"k_anonymity": 1, "trim_min_m": 0}])
+def test_weaker_privacy_needs_a_stated_reason(admin, anon, slug, weaker):
+    """k_anonymity=1 and trim_min_m=0 switch protections off: they were accepted silently."""
+    before = count_projects(anon)
+    r = admin.post("/v1/projects", json={"slug": slug, **NEW, **weaker})
+    assert r.status_code == 422, r.text
+    assert r.json()["field"] == "privacy_weakened"
+    assert all(name in r.json()["detail"] for name in weaker)
+    assert count_projects(anon) == before
+    reason = "calibration against the RIVM station with one test bike"
+    r = admin.post("/v1/projects", json={"slug": slug, **NEW, **weaker, "privacy_weakened": reason})
+    assert r.status_code == 201, r.text
+    assert r.json()["privacy_weakened"] == reason
+    # The catalogue says so, for everyone to see.
+    assert anon.get(f"/v1/projects/{slug}").json()["privacy_weakened"] == reason
+    listed = {p["slug"]: p for p in anon.get("/v1/projects").json()["items"]}
+    assert listed[slug]["privacy_weakened"] == reason
+
+
+@pytest.mark.parametrize("body", [
+    {"privacy_weakened": "nothing is weaker"},
+    {"k_anonymity": 5, "privacy_weakened": "stronger is not weaker"},
+    {"k_anonymity": 1, "privacy_weakened": ""},
+    {"k_anonymity": 1, "privacy_weakened": True},
+])
+def test_privacy_weakened_must_name_a_real_weakening(admin, slug, body):
+    r = admin.post("/v1/projects", json={"slug": slug, **NEW, **body})
+    assert r.status_code == 422 and r.json()["field"] == "privacy_weakened", r.text
 
 
 def test_second_project_with_same_slug_is_409(admin, project):

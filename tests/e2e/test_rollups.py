@@ -19,7 +19,8 @@ def air_project(admin, k):
     slug = f"roll-{uuid.uuid4().hex[:10]}"
     assert admin.post("/v1/projects", json={"slug": slug, "name": "x", "kind": "air",
                                             "licence": "CC0-1.0", "k_anonymity": k,
-                                            "trim_min_m": 200}).status_code == 201
+                                            "trim_min_m": 200,
+                                            **({"privacy_weakened": "test"} if k < 3 else {})}).status_code == 201
     return slug
 
 

@@ -77,3 +77,90 @@ def test_projects_list_their_own_segments(admin, anon, traffic):
 def test_bad_segment_requests(anon, path, params, status, field):
     r = anon.get(path, params=params)
     assert r.status_code == status and r.json()["field"] == field
+
+
+# --- Ownership: a camera writes only the segments it counts ---------------------------------
+
+def _segment(seg):
+    return {"type": "Feature", "properties": {"segment_id": seg},
+            "geometry": {"type": "LineString", "coordinates": [[5.1, 52.1], [5.11, 52.11]]}}
+
+
+@pytest.fixture
+def cameras(admin):
+    """A traffic project with cameras A and B; B's segment registered with it, and a
+    segment nobody counts yet."""
+    slug = f"telraam-{uuid.uuid4().hex[:8]}"
+    assert admin.post("/v1/projects", json={"slug": slug, "name": "x", "kind": "traffic",
+                                            "licence": "CC-BY-4.0"}).status_code == 201
+    a, b = (admin.post(f"/v1/projects/{slug}/devices",
+                       json={"external_id": str(9000 + i), "participant": f"p{i}"}).json()
+            for i in (1, 2))
+    seg_b, free = (76000000000 + uuid.uuid4().int % 999999999 for _ in range(2))
+    r = admin.post(f"/v1/segments?project={slug}&device={b['id']}",
+                   json={"type": "FeatureCollection", "features": [_segment(seg_b)]})
+    assert r.status_code == 200 and r.json()["accepted"] == 1, r.text
+    r = admin.post(f"/v1/segments?project={slug}",
+                   json={"type": "FeatureCollection", "features": [_segment(free)]})
+    assert r.status_code == 200 and r.json()["accepted"] == 1, r.text
+    return slug, a, b, seg_b, free
+
+
+def test_a_camera_cannot_write_another_cameras_segment(server, cameras, cluster):
+    """Seen: camera A's token posted B's segment for an hour before B did; B's real report
+    was then a duplicate and dropped."""
+    from contract import Client
+    slug, a, b, seg_b, _ = cameras
+    cam_a, cam_b = Client(server.base, a["token"]), Client(server.base, b["token"])
+    hour = "2025-06-02T07:00:00Z"
+    r = cam_a.post("/v1/ingest/telraam", json={"report": [telraam_report(seg_b, hour, car=999.0)]})
+    assert r.status_code == 403, r.text
+    assert r.json()["field"] == "segment_id" and str(seg_b) in r.json()["detail"]
+    assert cluster.psql(f"SELECT count(*) FROM traffic_report WHERE segment_id = {seg_b}") == "0"
+    r = cam_b.post("/v1/ingest/telraam", json={"report": [telraam_report(seg_b, hour, car=12.0)]})
+    assert r.status_code == 200 and (r.json()["accepted"], r.json()["duplicates"]) == (1, 0)
+    assert cluster.psql(f"SELECT car FROM traffic_report WHERE segment_id = {seg_b}") == "12"
+
+
+def test_a_segment_without_camera_waits_for_the_admin(admin, server, cameras):
+    from contract import Client
+    slug, a, b, seg_b, free = cameras
+    cam_a = Client(server.base, a["token"])
+    report = {"report": [telraam_report(free, "2025-06-02T08:00:00Z")]}
+    r = cam_a.post("/v1/ingest/telraam", json=report)
+    assert r.status_code == 403 and r.json()["field"] == "segment_id"
+    assert str(free) in r.json()["detail"] and "admin" in r.json()["detail"]
+    # The admin step: the segment is A's from now on.
+    r = admin.post(f"/v1/segments/{free}/device", json={"device": a["id"]})
+    assert r.status_code == 200, r.text
+    assert r.json() == {"segment_id": free, "project": slug, "device": a["id"]}
+    assert cam_a.post("/v1/ingest/telraam", json=report).json()["accepted"] == 1
+    # Given to B, it is no longer A's.
+    assert admin.post(f"/v1/segments/{free}/device", json={"device": b["id"]}).status_code == 200
+    report = {"report": [telraam_report(free, "2025-06-02T09:00:00Z")]}
+    assert cam_a.post("/v1/ingest/telraam", json=report).status_code == 403
+    # Admin imports of the project write any of its segments, as before.
+    r = admin.post(f"/v1/ingest/telraam?project={slug}", json={"report": [
+        telraam_report(seg_b, "2025-06-02T10:00:00Z"), telraam_report(free, "2025-06-02T10:00:00Z")]})
+    assert r.json()["accepted"] == 2
+
+
+def test_segment_assignment_checks_segment_and_device(admin, cameras):
+    slug, a, b, seg_b, free = cameras
+    other = f"telraam-{uuid.uuid4().hex[:8]}"
+    admin.post("/v1/projects", json={"slug": other, "name": "x", "kind": "traffic",
+                                     "licence": "CC-BY-4.0"})
+    stranger = admin.post(f"/v1/projects/{other}/devices",
+                          json={"external_id": "9003", "participant": "p3"}).json()
+    r = admin.post(f"/v1/segments/{free}/device", json={"device": stranger["id"]})
+    assert r.status_code == 422 and r.json()["field"] == "device"
+    r = admin.post("/v1/segments/1/device", json={"device": a["id"]})
+    assert r.status_code == 404
+    r = admin.post(f"/v1/segments/{free}/device", json={"device": "not-a-uuid"})
+    assert r.status_code == 422 and r.json()["field"] == "device"
+    r = admin.post(f"/v1/segments/{free}/device", json={"device": None})
+    assert r.status_code == 200 and r.json()["device"] is None
+    # Registering with a device of another project is refused per feature.
+    r = admin.post(f"/v1/segments?project={slug}&device={stranger['id']}",
+                   json={"type": "FeatureCollection", "features": [_segment(free)]})
+    assert r.status_code == 404 and r.json()["field"] == "device"
