@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from ingest_data import SEGMENTS, SNUFFEL_CSV, heat_obs, read, sheet, telraam_report
+from ingest_data import SNUFFEL_CSV, heat_obs, read, sheet, telraam_report
 
 KINDS = range(1, 7)  # server/pseudonym.h: every subkey kind, used or not
 
@@ -68,13 +68,14 @@ def test_no_key_in_the_statement_log(admin, anon, cluster, workdir, statement_lo
     traffic = f"telraam-{tag}"
     admin.post("/v1/projects", json={"slug": traffic, "name": "x", "kind": "traffic",
                                      "licence": "CC-BY-4.0"})
-    admin.post(f"/v1/segments?project={traffic}", data=read(SEGMENTS),
-               headers={"Content-Type": "application/geo+json"})
-    seg = cluster.psql(f"SELECT min(segment_id) FROM road_segment s JOIN project p ON "
-                       f"p.id = s.project_id WHERE p.slug = '{traffic}'")
-    admin.post(f"/v1/ingest/telraam?project={traffic}",
-               json={"report": [telraam_report(int(seg), "2025-06-02T07:00:00Z", uptime=0.9,
-                                               car=10.0)]})
+    seg = 76000000000 + uuid.uuid4().int % 999999999
+    admin.post(f"/v1/segments?project={traffic}", json={"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"segment_id": seg},
+         "geometry": {"type": "LineString", "coordinates": [[5.1, 52.1], [5.11, 52.11]]}}]})
+    r = admin.post(f"/v1/ingest/telraam?project={traffic}",
+                   json={"report": [telraam_report(seg, "2025-06-02T07:00:00Z", uptime=0.9,
+                                                   car=10.0)]})
+    assert r.status_code == 200, r.text
     heat = f"hitte-{tag}"
     admin.post("/v1/projects", json={"slug": heat, "name": "x", "kind": "heat",
                                      "licence": "CC-BY-4.0"})
