@@ -47,6 +47,7 @@ void handle_latest(struct request *r);
 void handle_coverage(struct request *r);
 void handle_exceedances(struct request *r);
 void handle_dataset(struct request *r);
+void handle_dataset_readings(struct request *r);
 
 /* handlers_areas.c */
 void handle_area_upload(struct request *r);

@@ -436,7 +436,31 @@ static const struct db_stmt dataset_project = {
 
 #define DATASET_EARLIEST INT64_C(946684800000000) /* 2000-01-01T00:00:00Z */
 
-void handle_dataset(struct request *r)
+/* The family of a project's dataset: an air project's open dataset is
+ * k-anonymous cells, its published readings (`readings`) are points; false
+ * when the project's kind has no such dataset. */
+static bool dataset_family_of(const char *kind, bool readings, enum dataset_family *out)
+{
+	if (strcmp(kind, "air") == 0) {
+		*out = readings ? DATASET_AIR : DATASET_AIR_CELLS;
+		return true;
+	}
+	if (readings)
+		return false;
+	if (strcmp(kind, "traffic") == 0) {
+		*out = DATASET_TRAFFIC;
+		return true;
+	}
+	if (strcmp(kind, "heat") == 0) {
+		*out = DATASET_HEAT;
+		return true;
+	}
+	return false;
+}
+
+/* Streams a project's open dataset, or (`readings`) an air project's
+ * published readings as points. */
+static void serve_dataset(struct request *r, bool readings)
 {
 	const char *slug;
 	if (!param_slug(r, 0, "slug", &slug))
@@ -487,18 +511,13 @@ void handle_dataset(struct request *r)
 	snprintf(licence, sizeof(licence), "%s", PQgetvalue(res, 0, 2));
 	PQclear(res);
 	enum dataset_family family;
-	if (strcmp(kind, "air") == 0)
-		family = DATASET_AIR;
-	else if (strcmp(kind, "traffic") == 0)
-		family = DATASET_TRAFFIC;
-	else if (strcmp(kind, "heat") == 0)
-		family = DATASET_HEAT;
-	else {
-		respond_problem(
-		    r, PROBLEM_INVALID_PARAMETER, "slug",
-		    "project \"%s\" is a %s project; datasets cover air, traffic and heat "
-		    "projects",
-		    slug, kind);
+	if (!dataset_family_of(kind, readings, &family)) {
+		respond_problem(r, PROBLEM_INVALID_PARAMETER, "slug",
+		                readings ? "project \"%s\" is a %s project; point-level readings "
+		                           "are an air project's"
+		                         : "project \"%s\" is a %s project; datasets cover air, "
+		                           "traffic and heat projects",
+		                slug, kind);
 		return;
 	}
 	struct download *d = NULL;
@@ -513,12 +532,24 @@ void handle_dataset(struct request *r)
 	static const char *const extensions[] = {
 	    [DATASET_CSV] = "csv", [DATASET_NDJSON] = "ndjson", [DATASET_GEOJSON] = "geojson"};
 	char disposition[128], link[160];
-	snprintf(disposition, sizeof(disposition), "attachment; filename=\"%s.%s\"", slug,
-	         extensions[format]);
+	snprintf(disposition, sizeof(disposition), "attachment; filename=\"%s%s.%s\"", slug,
+	         readings ? "-readings" : "", extensions[format]);
 	snprintf(link, sizeof(link), "</v1/projects/%s>; rel=\"describedby\"", slug);
 	respond_header(r, "Content-Disposition", disposition);
 	respond_header(r, "Link", link);
 	respond_header(r, "X-Licence", licence);
 	respond_header(r, "Cache-Control", "public, max-age=300");
 	respond_stream(r, types[format], download_read, download_close, d);
+}
+
+void handle_dataset(struct request *r)
+{
+	serve_dataset(r, false);
+}
+
+/* Point-level readings: the researcher gate and its audit go here, before
+ * anything is read. */
+void handle_dataset_readings(struct request *r)
+{
+	serve_dataset(r, true);
 }
