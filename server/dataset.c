@@ -110,6 +110,17 @@ static const struct column air_cell_columns[] = {
     QUANTITY_COLS("temperature_c"), QUANTITY_COLS("humidity_pct"),
 };
 
+/* Cells of an experience project (sql/026_experience_open.sql), a row per
+ * cell and theme. Residents are not published (PARTICIPANTS, as above). */
+static const struct column experience_cell_columns[] = {
+    COL("period_start", TEXT), COL("period_end", TEXT), COL("cell_m", NUMBER),
+    COL("cell", TEXT),         COL("latitude", NUMBER), COL("longitude", NUMBER),
+    COL("sheets", NUMBER),     COL("theme", TEXT),      COL("n", NUMBER),
+    COL("mean", NUMBER),       COL("score_1", NUMBER),  COL("score_2", NUMBER),
+    COL("score_3", NUMBER),    COL("score_4", NUMBER),  COL("score_5", NUMBER),
+    COL("score_6", NUMBER),    COL("score_7", NUMBER),
+};
+
 #define NCOLS(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 static const struct layout layouts[] = {
@@ -142,12 +153,23 @@ static const struct layout layouts[] = {
                            "RD New squares with at least k participants, the rest in days of "
                            "1000 m squares with at least k; each reading in at most one cell",
                            true},
+    [DATASET_EXPERIENCE_CELLS] = {"period_start,period_end,cell_m,cell,latitude,longitude,sheets,"
+                                  "theme,n,mean,score_1,score_2,score_3,score_4,score_5,score_6,"
+                                  "score_7\n",
+                                  experience_cell_columns, NCOLS(experience_cell_columns), 4, 5,
+                                  NULL, 0,
+                                  "Samen Meten Utrecht open data; k-anonymous cells: months of "
+                                  "250 m RD New squares with at least k residents, the rest in "
+                                  "months of 1000 m squares with at least k; a theme where at "
+                                  "least k scored it; no sheet, no remark",
+                                  true},
 };
 
 _Static_assert(NCOLS(air_columns) <= DATASET_MAX_COLUMNS &&
                    NCOLS(traffic_columns) <= DATASET_MAX_COLUMNS &&
                    NCOLS(heat_columns) <= DATASET_MAX_COLUMNS &&
-                   NCOLS(air_cell_columns) + RING_FIELDS <= DATASET_MAX_COLUMNS,
+                   NCOLS(air_cell_columns) + RING_FIELDS <= DATASET_MAX_COLUMNS &&
+                   NCOLS(experience_cell_columns) + RING_FIELDS <= DATASET_MAX_COLUMNS,
                "a layout has more columns than a row holds");
 
 /* Keys are "<uuid>|<epoch with microseconds>" (trips) or "station|<uuid>":

@@ -11,7 +11,7 @@
  * database never holds; rows of one time are then put in pseudonym order,
  * so that they come in (time, pseudonym) order as the API promises. Traffic
  * lines carry the public segment id and come in the database's order.
- * Cell layouts (sql/025_air_cell_dataset.sql) start with the cell's period,
+ * Cell layouts (sql/025_air_cell_dataset.sql, 026_experience_open.sql) start with the cell's period,
  * come in the database's order, and end each line with the cell's four
  * corners, which become the GeoJSON feature's polygon and nothing else.
  * Needs the pseudonym keys loaded; no database, no HTTP. */
@@ -24,9 +24,16 @@
 #include "err.h"
 
 /* DATASET_AIR: an air project's published readings, points (for
- * researchers); DATASET_AIR_CELLS: its open dataset, k-anonymous cells. */
-enum dataset_family { DATASET_AIR, DATASET_TRAFFIC, DATASET_HEAT, DATASET_AIR_CELLS };
-#define DATASET_FAMILIES 4
+ * researchers); DATASET_AIR_CELLS: its open dataset, k-anonymous cells;
+ * DATASET_EXPERIENCE_CELLS: an experience project's, the same way. */
+enum dataset_family {
+	DATASET_AIR,
+	DATASET_TRAFFIC,
+	DATASET_HEAT,
+	DATASET_AIR_CELLS,
+	DATASET_EXPERIENCE_CELLS,
+};
+#define DATASET_FAMILIES 5
 enum dataset_format { DATASET_CSV, DATASET_NDJSON, DATASET_GEOJSON };
 
 /* Fields a line may have; the widest layout (air cells) has 32 and its

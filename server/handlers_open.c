@@ -67,13 +67,20 @@ static const struct db_stmt layer_exists = {
 static const struct {
 	const char *name;
 	enum agg_family family;
-	const char *columns[8];
+	const char *columns[16];
 } families[] = {
     {"air",
      AGG_AIR,
      {"pm1_ugm3", "pm25_ugm3", "pm10_ugm3", "no2", "temperature_c", "humidity_pct", NULL}},
     {"traffic", AGG_TRAFFIC, {"car", "bike", "pedestrian", "heavy", "v85", NULL}},
     {"heat", AGG_HEAT, {"temperature_c", "wbgt_c", "heat_index_c", "humidex", "wet_bulb_c", NULL}},
+    /* Leefplekmeter themes (experience.h), each a quantity of its own. */
+    {"experience",
+     AGG_EXPERIENCE,
+     {"moving_around", "public_transport", "traffic_and_parking", "streets_and_spaces",
+      "natural_space", "play_and_recreation", "facilities_and_services", "work_and_economy",
+      "housing", "social_contact", "identity_and_belonging", "feeling_safe",
+      "care_and_maintenance", "influence_and_control", NULL}},
 };
 
 /* Finds the family by name and checks the column; false when unknown. */
@@ -436,9 +443,10 @@ static const struct db_stmt dataset_project = {
 
 #define DATASET_EARLIEST INT64_C(946684800000000) /* 2000-01-01T00:00:00Z */
 
-/* The family of a project's dataset: an air project's open dataset is
- * k-anonymous cells, its published readings (`readings`) are points; false
- * when the project's kind has no such dataset. */
+/* The family of a project's dataset: an air or experience project's open
+ * dataset is k-anonymous cells, an air project's published readings
+ * (`readings`) are points; false when the project's kind has no such
+ * dataset. */
 static bool dataset_family_of(const char *kind, bool readings, enum dataset_family *out)
 {
 	if (strcmp(kind, "air") == 0) {
@@ -453,6 +461,10 @@ static bool dataset_family_of(const char *kind, bool readings, enum dataset_fami
 	}
 	if (strcmp(kind, "heat") == 0) {
 		*out = DATASET_HEAT;
+		return true;
+	}
+	if (strcmp(kind, "experience") == 0) {
+		*out = DATASET_EXPERIENCE_CELLS;
 		return true;
 	}
 	return false;
@@ -515,8 +527,7 @@ static void serve_dataset(struct request *r, bool readings)
 		respond_problem(r, PROBLEM_INVALID_PARAMETER, "slug",
 		                readings ? "project \"%s\" is a %s project; point-level readings "
 		                           "are an air project's"
-		                         : "project \"%s\" is a %s project; datasets cover air, "
-		                           "traffic and heat projects",
+		                         : "project \"%s\" is a %s project, which has no dataset",
 		                slug, kind);
 		return;
 	}
