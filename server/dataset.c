@@ -101,12 +101,13 @@ static const struct column heat_columns[] = {
  * "excluded" (and in the SQL's line). */
 #define QUANTITY_COLS(q)                                                                           \
 	COL(q "_n", NUMBER), COL(q "_mean", NUMBER), COL(q "_min", NUMBER), COL(q "_max", NUMBER)
-#define QUANTITY_HEADER(q) "," q "_n," q "_mean," q "_min," q "_max"
 static const struct column air_cell_columns[] = {
-    COL("period_start", TEXT),    COL("period_end", TEXT),    COL("cell_m", NUMBER),
-    COL("cell", TEXT),            COL("latitude", NUMBER),    COL("longitude", NUMBER),
-    COL("readings", NUMBER),      COL("excluded", NUMBER),    QUANTITY_COLS("pm1_ugm3"),
-    QUANTITY_COLS("pm25_ugm3"),   QUANTITY_COLS("pm10_ugm3"), QUANTITY_COLS("no2"),
+    COL("period_start", TEXT),      COL("period_end", TEXT),
+    COL("cell_m", NUMBER),          COL("cell", TEXT),
+    COL("latitude", NUMBER),        COL("longitude", NUMBER),
+    COL("readings", NUMBER),        COL("excluded", NUMBER),
+    QUANTITY_COLS("pm1_ugm3"),      QUANTITY_COLS("pm25_ugm3"),
+    QUANTITY_COLS("pm10_ugm3"),     QUANTITY_COLS("no2"),
     QUANTITY_COLS("temperature_c"), QUANTITY_COLS("humidity_pct"),
 };
 
@@ -144,10 +145,12 @@ static const struct layout layouts[] = {
                       "Samen Meten Utrecht open data; stations pseudonymised, placed at the "
                       "centre of their 100 m cell unless their owner consented"},
     [DATASET_AIR_CELLS] = {"period_start,period_end,cell_m,cell,latitude,longitude,readings,"
-                           "excluded" QUANTITY_HEADER("pm1_ugm3") QUANTITY_HEADER("pm25_ugm3")
-                               QUANTITY_HEADER("pm10_ugm3") QUANTITY_HEADER("no2")
-                                   QUANTITY_HEADER("temperature_c")
-                                       QUANTITY_HEADER("humidity_pct") "\n",
+                           "excluded,pm1_ugm3_n,pm1_ugm3_mean,pm1_ugm3_min,pm1_ugm3_max,"
+                           "pm25_ugm3_n,pm25_ugm3_mean,pm25_ugm3_min,pm25_ugm3_max,pm10_ugm3_n,"
+                           "pm10_ugm3_mean,pm10_ugm3_min,pm10_ugm3_max,no2_n,no2_mean,no2_min,"
+                           "no2_max,temperature_c_n,temperature_c_mean,temperature_c_min,"
+                           "temperature_c_max,humidity_pct_n,humidity_pct_mean,humidity_pct_min,"
+                           "humidity_pct_max\n",
                            air_cell_columns, NCOLS(air_cell_columns), 4, 5, NULL, 0,
                            "Samen Meten Utrecht open data; k-anonymous cells: hours of 250 m "
                            "RD New squares with at least k participants, the rest in days of "
@@ -192,7 +195,7 @@ struct row {
 	size_t len[DATASET_MAX_COLUMNS];
 	const char *rest; /* from the comma after the first field to the last column's end */
 	size_t rest_len;
-	size_t line_len; /* the whole line's */
+	size_t line_len;                 /* the whole line's */
 	char name[DATASET_NAME_MAX + 1]; /* the first field's pseudonym, if named */
 	size_t name_len;
 };

@@ -11,10 +11,10 @@
  * database never holds; rows of one time are then put in pseudonym order,
  * so that they come in (time, pseudonym) order as the API promises. Traffic
  * lines carry the public segment id and come in the database's order.
- * Cell layouts (sql/025_air_cell_dataset.sql, 026_experience_open.sql) start with the cell's period,
- * come in the database's order, and end each line with the cell's four
- * corners, which become the GeoJSON feature's polygon and nothing else.
- * Needs the pseudonym keys loaded; no database, no HTTP. */
+ * Cell layouts (sql/025_air_cell_dataset.sql, 026_experience_open.sql) start with the cell's
+ * period, come in the database's order, and end each line with the cell's four corners, which
+ * become the GeoJSON feature's polygon and nothing else. Needs the pseudonym keys loaded; no
+ * database, no HTTP. */
 #ifndef SAMENMETEN_DATASET_H
 #define SAMENMETEN_DATASET_H
 

@@ -24,8 +24,8 @@ static const struct db_stmt settings = {
 };
 
 /* An hour (air readings), a day (air cells, traffic, heat) or a month
- * (experience cells) of lines per row. Binary, so that the lines come as they are (text COPY would escape
- * their line ends). */
+ * (experience cells) of lines per row. Binary, so that the lines come as they are (text COPY would
+ * escape their line ends). */
 #define COPY_LINES(function)                                                                       \
 	"COPY (SELECT lines FROM " function "(current_setting('samenmeten.project')::bigint,"      \
 	" current_setting('samenmeten.from')::timestamptz,"                                        \

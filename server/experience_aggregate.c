@@ -96,7 +96,8 @@ static sm_err json_members(const struct agg_query *q, struct buf *sql)
 }
 
 #define NEXT_LINK                                                                                  \
-	"CASE WHEN $9::bigint + $10::integer < total THEN $15::text || ($9::bigint + $10::integer)" \
+	"CASE WHEN $9::bigint + $10::integer < total THEN $15::text || ($9::bigint + "             \
+	"$10::integer)"                                                                            \
 	" END"
 #define DISTRIBUTION "json_build_array(s1, s2, s3, s4, s5, s6, s7)"
 
@@ -110,9 +111,10 @@ static sm_err answer(const struct agg_query *q, struct buf *sql)
 			if (q->stats & stats[i].bit)
 				e = buf_printf(sql, ",%s", stats[i].name);
 		if (e == SM_OK)
-			e = buf_puts(sql, ",score_1,score_2,score_3,score_4,score_5,score_6,score_7'"
-			                  " || E'\\n' || coalesce((SELECT string_agg(concat_ws(',',"
-			                  " rfc3339(start), cell, n");
+			e = buf_puts(sql,
+			             ",score_1,score_2,score_3,score_4,score_5,score_6,score_7'"
+			             " || E'\\n' || coalesce((SELECT string_agg(concat_ws(',',"
+			             " rfc3339(start), cell, n");
 		for (size_t i = 0; e == SM_OK && i < NSTATS; i++) {
 			if (!(q->stats & stats[i].bit))
 				continue;
@@ -123,8 +125,9 @@ static sm_err answer(const struct agg_query *q, struct buf *sql)
 				e = buf_puts(sql, "::text, '')");
 		}
 		if (e == SM_OK)
-			e = buf_puts(sql, ", s1, s2, s3, s4, s5, s6, s7) || E'\\n', '' ORDER BY start,"
-			                  " cell) FROM items), ''), " NEXT_LINK " FROM meta");
+			e = buf_puts(sql,
+			             ", s1, s2, s3, s4, s5, s6, s7) || E'\\n', '' ORDER BY start,"
+			             " cell) FROM items), ''), " NEXT_LINK " FROM meta");
 		return e;
 	}
 	struct buf members;
@@ -165,12 +168,12 @@ sm_err experience_aggregate_sql(const struct agg_query *q, const char *theme, st
 	    !is_theme(theme))
 		return SM_ERR_INVALID;
 	/* Every parameter's type, declared once: agg_sql's, some unused here. */
-	sm_err e =
-	    buf_puts(sql, "WITH args AS (SELECT $1::timestamptz, $2::timestamptz, $3::text,"
-	                  " $4::float8, $5::float8, $6::float8, $7::float8, $8::integer, $9::bigint,"
-	                  " $10::integer, $11::boolean, $12::text, $13::text, $14::text, $15::text,"
-	                  " $16::integer, $17::text, $18::float8, $19::text, $20::text),\n"
-	                  " r AS (SELECT ");
+	sm_err e = buf_puts(
+	    sql, "WITH args AS (SELECT $1::timestamptz, $2::timestamptz, $3::text,"
+	         " $4::float8, $5::float8, $6::float8, $7::float8, $8::integer, $9::bigint,"
+	         " $10::integer, $11::boolean, $12::text, $13::text, $14::text, $15::text,"
+	         " $16::integer, $17::text, $18::float8, $19::text, $20::text),\n"
+	         " r AS (SELECT ");
 	if (e == SM_OK)
 		e = bucket_start(q, sql);
 	/* The theme is a name from the fixed list (checked above). */

@@ -79,8 +79,8 @@ static const struct {
      AGG_EXPERIENCE,
      {"moving_around", "public_transport", "traffic_and_parking", "streets_and_spaces",
       "natural_space", "play_and_recreation", "facilities_and_services", "work_and_economy",
-      "housing", "social_contact", "identity_and_belonging", "feeling_safe",
-      "care_and_maintenance", "influence_and_control", NULL}},
+      "housing", "social_contact", "identity_and_belonging", "feeling_safe", "care_and_maintenance",
+      "influence_and_control", NULL}},
 };
 
 /* Finds the family by name and checks the column; false when unknown. */
