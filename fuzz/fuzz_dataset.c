@@ -83,7 +83,8 @@ static size_t count_lines(const char *p, size_t n)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	/* The first byte picks the layout (air, traffic, heat) and the block
+	/* The first byte picks the layout (air, traffic, heat, air cells,
+	 * experience cells) and the block
 	 * size, 1 to 86 bytes; the lines follow. */
 	if (size == 0)
 		return 0;

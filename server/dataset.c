@@ -129,13 +129,15 @@ static const struct layout layouts[] = {
                      "temperature_c,humidity_pct,pressure_pa,quality,flags\n",
                      air_columns, NCOLS(air_columns), 2, 3, "trip-", 20,
                      "Samen Meten Utrecht open data; trip ends hidden, trips pseudonymised "
-                     "per trip"},
+                     "per trip",
+                     false},
     [DATASET_TRAFFIC] = {"segment_id,period_start,interval,latitude,longitude,uptime,heavy,"
                          "heavy_lft,heavy_rgt,car,car_lft,car_rgt,bike,bike_lft,bike_rgt,"
                          "pedestrian,pedestrian_lft,pedestrian_rgt,direction,v85,quality,flags\n",
                          traffic_columns, NCOLS(traffic_columns), 3, 4, NULL, 0,
                          "Samen Meten Utrecht open data; Telraam counts per public road "
-                         "segment, placed at the segment's middle; no camera named"},
+                         "segment, placed at the segment's middle; no camera named",
+                         false},
     [DATASET_HEAT] = {"station,observed_at,latitude,longitude,position_blurred,temperature_c,"
                       "humidity_pct,pressure_hpa,wind_speed_ms,globe_temperature_c,"
                       "solar_radiation_wm2,rain_mm,wet_bulb_c,wbgt_c,wbgt_method,"
@@ -143,7 +145,8 @@ static const struct layout layouts[] = {
                       "humidex,humidex_category,quality,flags\n",
                       heat_columns, NCOLS(heat_columns), 2, 3, "station-", 16,
                       "Samen Meten Utrecht open data; stations pseudonymised, placed at the "
-                      "centre of their 100 m cell unless their owner consented"},
+                      "centre of their 100 m cell unless their owner consented",
+                      false},
     [DATASET_AIR_CELLS] = {"period_start,period_end,cell_m,cell,latitude,longitude,readings,"
                            "excluded,pm1_ugm3_n,pm1_ugm3_mean,pm1_ugm3_min,pm1_ugm3_max,"
                            "pm25_ugm3_n,pm25_ugm3_mean,pm25_ugm3_min,pm25_ugm3_max,pm10_ugm3_n,"
