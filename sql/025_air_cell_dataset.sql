@@ -105,19 +105,19 @@ LANGUAGE sql STABLE AS $$
         CROSS JOIN LATERAL (SELECT (ru.quality & (SELECT m FROM mask)) = 0 AS ok) v
         WHERE ru.day = air_cell_dataset_day.day AND ru.project_id = project
         GROUP BY 1, 2, 3, 4),
-    -- Whether each hour cell is published.
-    hour_cell AS (
-        SELECT hour, gx, gy, count(*) FILTER (WHERE valid) >= k AS shown
-        FROM w GROUP BY hour, gx, gy),
-    -- Each participant's part in the cell it is counted in: its hour cell,
-    -- or the remainder's day cell.
+    -- Each participant's part in the cell it is counted in: its hour cell, if
+    -- that is published, or else the remainder's day cell. (A window, not a
+    -- join with the hour cells: w's row estimate is poor, and a join planned
+    -- for one row was a nested loop over tens of thousands.)
     part AS (
-        SELECT CASE WHEN h.shown THEN w.hour ELSE air_cell_dataset_day.day END AS start,
-               CASE WHEN h.shown THEN 250 ELSE 1000 END AS cell_m,
-               CASE WHEN h.shown THEN w.gx ELSE floor(w.gx / 4.0)::integer END AS cx,
-               CASE WHEN h.shown THEN w.gy ELSE floor(w.gy / 4.0)::integer END AS cy,
-               w.*
-        FROM w JOIN hour_cell h USING (hour, gx, gy)),
+        SELECT CASE WHEN x.shown THEN x.hour ELSE air_cell_dataset_day.day END AS start,
+               CASE WHEN x.shown THEN 250 ELSE 1000 END AS cell_m,
+               CASE WHEN x.shown THEN x.gx ELSE floor(x.gx / 4.0)::integer END AS cx,
+               CASE WHEN x.shown THEN x.gy ELSE floor(x.gy / 4.0)::integer END AS cy,
+               x.*
+        FROM (SELECT w.*, count(*) FILTER (WHERE w.valid)
+                              OVER (PARTITION BY w.hour, w.gx, w.gy) >= k AS shown
+              FROM w) x),
     cell AS (
         SELECT start, cell_m, cx, cy, sum(readings) AS readings, sum(flagged) AS flagged,
                count(DISTINCT who) FILTER (WHERE valid) AS participants,
