@@ -38,7 +38,8 @@
 #    server's unnamed PQexecParams does. The script checks that psql's answer
 #    is the HTTP body, byte for byte.
 # 3. Download: the server is restarted (so VmHWM counts the download only),
-#    then GET /v1/datasets/open in each of BENCH_OPEN_FORMATS ("csv ndjson geojson")
+#    then GET /v1/datasets/open/readings (the points) in each of BENCH_OPEN_FORMATS
+#    ("csv ndjson geojson")
 #    with curl to /dev/null: MB/s overall, the time to the first byte, and the
 #    rate after it; the server's VmRSS is sampled every 0.1 s, VmHWM read
 #    after. BENCH_OPEN_DB_COPY=1 also times the database alone: COPY of the
@@ -278,7 +279,7 @@ done
 wait_idle
 bench_start_server "$build"
 rss_now() { awk '/^VmRSS:/ { print $2 }' "/proc/$bench_server_pid/status"; }
-echo "-- downloads: GET /v1/datasets/$slug (server restarted: RSS $(rss_now) KiB)"
+echo "-- downloads: GET /v1/datasets/$slug/readings (server restarted: RSS $(rss_now) KiB)"
 declare -A d_mbs d_peak d_hwm d_secs d_bytes
 [[ $parts == *" downloads "* ]] || formats=""
 for fmt in $formats; do
@@ -295,7 +296,8 @@ for fmt in $formats; do
   sampler=$!
   set +e
   res=$(curl -s -o /dev/null -w '%{http_code} %{size_download} %{time_total} %{time_starttransfer}' \
-          "http://127.0.0.1:$bench_port/v1/datasets/$slug?format=$fmt")
+          -H "Authorization: Bearer $bench_admin" \
+          "http://127.0.0.1:$bench_port/v1/datasets/$slug/readings?format=$fmt")
   rc=$?
   set -e
   rm -f "$bench_dir/sampling"
@@ -313,6 +315,15 @@ for fmt in $formats; do
     'BEGIN { printf "%.1f", k / 1024 }') MiB, peak sampled ${d_peak[$fmt]} MiB, VmHWM" \
     "${d_hwm[$fmt]} MiB"
 done
+if [ -n "$formats" ]; then
+  # The open dataset: k-anonymous cells computed from the rollups a day at a
+  # time (sql/025_air_cell_dataset.sql); small, so time and size only.
+  res=$(curl -s -o /dev/null -w '%{http_code} %{size_download} %{time_total}' \
+          "http://127.0.0.1:$bench_port/v1/datasets/$slug?format=csv")
+  read -r code bytes secs <<<"$res"
+  echo "   cells (GET /v1/datasets/$slug, csv): HTTP $code, $(awk -v b="$bytes" \
+    'BEGIN { printf "%.1f", b / 1e6 }') MB in $secs s"
+fi
 if [ "$db_copy" = 1 ] && [ -n "$formats" ]; then
   # What server/download.c asks the database for, with the settings of its
   # transaction: the rendered hours (sql/017_dataset_hours.sql), binary COPY

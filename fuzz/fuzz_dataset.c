@@ -83,11 +83,12 @@ static size_t count_lines(const char *p, size_t n)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	/* The first byte picks the layout (air, traffic, heat) and the block
+	/* The first byte picks the layout (air, traffic, heat, air cells,
+	 * experience cells) and the block
 	 * size, 1 to 86 bytes; the lines follow. */
 	if (size == 0)
 		return 0;
-	enum dataset_family family = (enum dataset_family)(data[0] % 3);
+	enum dataset_family family = (enum dataset_family)(data[0] % DATASET_FAMILIES);
 	size_t enough = (size_t)data[0] / 3 + 1;
 	const char *lines = (const char *)data + 1;
 	size--;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "experience_aggregate.h"
 #include "validate.h"
 
 #define DAY (86400 * USEC_PER_SEC)
@@ -671,6 +672,8 @@ static sm_err partials_ctes(const struct agg_query *q, const char *column, struc
 
 sm_err agg_sql(const struct agg_query *q, const char *column, struct buf *sql)
 {
+	if (q->family == AGG_EXPERIENCE)
+		return experience_aggregate_sql(q, column, sql);
 	sm_err e;
 	/* Every parameter's type, declared once: some formats leave some unused. */
 	e = buf_puts(sql,

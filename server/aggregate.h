@@ -22,7 +22,7 @@ enum agg_space {
 	AGG_STATION, /* heat-stress stations, one by one, at their public position */
 };
 /* Which readings: the quantity's family, from the catalogue. */
-enum agg_family { AGG_AIR, AGG_TRAFFIC, AGG_HEAT };
+enum agg_family { AGG_AIR, AGG_TRAFFIC, AGG_HEAT, AGG_EXPERIENCE };
 enum agg_format { AGG_JSON, AGG_GEOJSON, AGG_CSV };
 
 enum agg_stat {
@@ -107,7 +107,8 @@ bool agg_uses_cell_periods(const struct agg_query *q, const char *column);
  * NULL; for AGG_EXCEEDANCES), $20 the publication key in hex (AGG_STATION;
  * else NULL). One
  * row of two text columns: the answer in q->format, and the link of the
- * next page (NULL on the last). */
+ * next page (NULL on the last). Experience quantities are answered by
+ * experience_aggregate.c. */
 MUST_CHECK sm_err agg_sql(const struct agg_query *q, const char *column, struct buf *sql);
 
 /* Content types of the formats. */

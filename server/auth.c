@@ -181,6 +181,10 @@ bool auth_check(struct request *r, enum route_auth need)
 	if (need == AUTH_PUBLIC)
 		return true;
 	const char *token = bearer_token(r->authorization);
+	if (!token && need == AUTH_RESEARCHER)
+		return unauthorized(r, "point-level readings need a researcher token in an "
+		                       "\"Authorization: Bearer <token>\" header: ask the "
+		                       "coordinator for one");
 	if (!token)
 		return unauthorized(
 		    r, "this endpoint needs an \"Authorization: Bearer <token>\" header");

@@ -24,7 +24,10 @@ struct column {
  * them, the columns GeoJSON takes as a point's latitude and longitude, and,
  * when the first column is a key (kind NAME), the prefix and the number of
  * hex digits of its publication pseudonym. Readings of one time are then put
- * in pseudonym order; other layouts come in the database's order. */
+ * in pseudonym order; other layouts come in the database's order. A layout
+ * of cells (`ring`) has after its columns the cell's four corners as
+ * longitude and latitude fields, which only GeoJSON shows, as the feature's
+ * polygon; the centre (lat, lon) is then a property like the others. */
 struct layout {
 	const char *csv_header;
 	const struct column *columns;
@@ -33,7 +36,11 @@ struct layout {
 	const char *name_prefix;
 	size_t name_hex;
 	const char *provenance; /* for GeoJSON */
+	bool ring;
 };
+
+/* The fields of a cell's corners after its columns. */
+#define RING_FIELDS 8
 
 #define COL(name, kind)                                                                            \
 	{                                                                                          \
@@ -88,6 +95,33 @@ static const struct column heat_columns[] = {
     COL("flags", TEXT),
 };
 
+/* Cells of an air project (sql/025_air_cell_dataset.sql): per quantity the
+ * count, mean, minimum and maximum of the cell's valid readings. Participants
+ * are not published; PARTICIPANTS: a coarse lower bound would go after
+ * "excluded" (and in the SQL's line). */
+#define QUANTITY_COLS(q)                                                                           \
+	COL(q "_n", NUMBER), COL(q "_mean", NUMBER), COL(q "_min", NUMBER), COL(q "_max", NUMBER)
+static const struct column air_cell_columns[] = {
+    COL("period_start", TEXT),      COL("period_end", TEXT),
+    COL("cell_m", NUMBER),          COL("cell", TEXT),
+    COL("latitude", NUMBER),        COL("longitude", NUMBER),
+    COL("readings", NUMBER),        COL("excluded", NUMBER),
+    QUANTITY_COLS("pm1_ugm3"),      QUANTITY_COLS("pm25_ugm3"),
+    QUANTITY_COLS("pm10_ugm3"),     QUANTITY_COLS("no2"),
+    QUANTITY_COLS("temperature_c"), QUANTITY_COLS("humidity_pct"),
+};
+
+/* Cells of an experience project (sql/026_experience_open.sql), a row per
+ * cell and theme. Residents are not published (PARTICIPANTS, as above). */
+static const struct column experience_cell_columns[] = {
+    COL("period_start", TEXT), COL("period_end", TEXT), COL("cell_m", NUMBER),
+    COL("cell", TEXT),         COL("latitude", NUMBER), COL("longitude", NUMBER),
+    COL("sheets", NUMBER),     COL("theme", TEXT),      COL("n", NUMBER),
+    COL("mean", NUMBER),       COL("score_1", NUMBER),  COL("score_2", NUMBER),
+    COL("score_3", NUMBER),    COL("score_4", NUMBER),  COL("score_5", NUMBER),
+    COL("score_6", NUMBER),    COL("score_7", NUMBER),
+};
+
 #define NCOLS(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 static const struct layout layouts[] = {
@@ -95,13 +129,15 @@ static const struct layout layouts[] = {
                      "temperature_c,humidity_pct,pressure_pa,quality,flags\n",
                      air_columns, NCOLS(air_columns), 2, 3, "trip-", 20,
                      "Samen Meten Utrecht open data; trip ends hidden, trips pseudonymised "
-                     "per trip"},
+                     "per trip",
+                     false},
     [DATASET_TRAFFIC] = {"segment_id,period_start,interval,latitude,longitude,uptime,heavy,"
                          "heavy_lft,heavy_rgt,car,car_lft,car_rgt,bike,bike_lft,bike_rgt,"
                          "pedestrian,pedestrian_lft,pedestrian_rgt,direction,v85,quality,flags\n",
                          traffic_columns, NCOLS(traffic_columns), 3, 4, NULL, 0,
                          "Samen Meten Utrecht open data; Telraam counts per public road "
-                         "segment, placed at the segment's middle; no camera named"},
+                         "segment, placed at the segment's middle; no camera named",
+                         false},
     [DATASET_HEAT] = {"station,observed_at,latitude,longitude,position_blurred,temperature_c,"
                       "humidity_pct,pressure_hpa,wind_speed_ms,globe_temperature_c,"
                       "solar_radiation_wm2,rain_mm,wet_bulb_c,wbgt_c,wbgt_method,"
@@ -109,12 +145,37 @@ static const struct layout layouts[] = {
                       "humidex,humidex_category,quality,flags\n",
                       heat_columns, NCOLS(heat_columns), 2, 3, "station-", 16,
                       "Samen Meten Utrecht open data; stations pseudonymised, placed at the "
-                      "centre of their 100 m cell unless their owner consented"},
+                      "centre of their 100 m cell unless their owner consented",
+                      false},
+    [DATASET_AIR_CELLS] = {"period_start,period_end,cell_m,cell,latitude,longitude,readings,"
+                           "excluded,pm1_ugm3_n,pm1_ugm3_mean,pm1_ugm3_min,pm1_ugm3_max,"
+                           "pm25_ugm3_n,pm25_ugm3_mean,pm25_ugm3_min,pm25_ugm3_max,pm10_ugm3_n,"
+                           "pm10_ugm3_mean,pm10_ugm3_min,pm10_ugm3_max,no2_n,no2_mean,no2_min,"
+                           "no2_max,temperature_c_n,temperature_c_mean,temperature_c_min,"
+                           "temperature_c_max,humidity_pct_n,humidity_pct_mean,humidity_pct_min,"
+                           "humidity_pct_max\n",
+                           air_cell_columns, NCOLS(air_cell_columns), 4, 5, NULL, 0,
+                           "Samen Meten Utrecht open data; k-anonymous cells: hours of 250 m "
+                           "RD New squares with at least k participants, the rest in days of "
+                           "1000 m squares with at least k; each reading in at most one cell",
+                           true},
+    [DATASET_EXPERIENCE_CELLS] = {"period_start,period_end,cell_m,cell,latitude,longitude,sheets,"
+                                  "theme,n,mean,score_1,score_2,score_3,score_4,score_5,score_6,"
+                                  "score_7\n",
+                                  experience_cell_columns, NCOLS(experience_cell_columns), 4, 5,
+                                  NULL, 0,
+                                  "Samen Meten Utrecht open data; k-anonymous cells: months of "
+                                  "250 m RD New squares with at least k residents, the rest in "
+                                  "months of 1000 m squares with at least k; a theme where at "
+                                  "least k scored it; no sheet, no remark",
+                                  true},
 };
 
 _Static_assert(NCOLS(air_columns) <= DATASET_MAX_COLUMNS &&
                    NCOLS(traffic_columns) <= DATASET_MAX_COLUMNS &&
-                   NCOLS(heat_columns) <= DATASET_MAX_COLUMNS,
+                   NCOLS(heat_columns) <= DATASET_MAX_COLUMNS &&
+                   NCOLS(air_cell_columns) + RING_FIELDS <= DATASET_MAX_COLUMNS &&
+                   NCOLS(experience_cell_columns) + RING_FIELDS <= DATASET_MAX_COLUMNS,
                "a layout has more columns than a row holds");
 
 /* Keys are "<uuid>|<epoch with microseconds>" (trips) or "station|<uuid>":
@@ -135,8 +196,9 @@ struct name_slot {
 struct row {
 	const char *field[DATASET_MAX_COLUMNS];
 	size_t len[DATASET_MAX_COLUMNS];
-	const char *rest; /* from the comma after the first field to the line end */
+	const char *rest; /* from the comma after the first field to the last column's end */
 	size_t rest_len;
+	size_t line_len;                 /* the whole line's */
 	char name[DATASET_NAME_MAX + 1]; /* the first field's pseudonym, if named */
 	size_t name_len;
 };
@@ -260,6 +322,12 @@ static bool json_plain(const char *s, size_t n)
 	return true;
 }
 
+/* The fields of a line of layout l: its columns, and a cell's corners. */
+static int line_fields(const struct layout *l)
+{
+	return l->ncolumns + (l->ring ? RING_FIELDS : 0);
+}
+
 /* Splits the line at p into r's fields, in one pass up to its '\n' (which
  * comes before end), and sets *eol to it. False when the line does not have
  * the layout's number of fields, lacks its first two (an id or key, and a
@@ -267,18 +335,18 @@ static bool json_plain(const char *s, size_t n)
 static bool parse_line(const struct layout *l, const char *p, const char *end, struct row *r,
                        const char **eol)
 {
-	int i = 0;
+	int i = 0, nfields = line_fields(l);
 	const char *q = p;
 	r->field[0] = p;
 	for (; q < end && *q != '\n'; q++) {
 		if (*q != ',')
 			continue;
-		if (i + 1 == l->ncolumns)
+		if (i + 1 == nfields)
 			return false;
 		r->len[i] = (size_t)(q - r->field[i]);
 		r->field[++i] = q + 1;
 	}
-	if (q == end || i + 1 != l->ncolumns)
+	if (q == end || i + 1 != nfields)
 		return false;
 	r->len[i] = (size_t)(q - r->field[i]);
 	*eol = q;
@@ -288,7 +356,9 @@ static bool parse_line(const struct layout *l, const char *p, const char *end, s
 		if (l->columns[c].kind == TEXT && !json_plain(r->field[c], r->len[c]))
 			return false;
 	r->rest = r->field[0] + r->len[0];
-	r->rest_len = (size_t)(q + 1 - r->rest);
+	int last = l->ncolumns - 1;
+	r->rest_len = (size_t)(r->field[last] + r->len[last] - r->rest);
+	r->line_len = (size_t)(q + 1 - p);
 	r->name_len = 0; /* named by write_run, when the layout names keys */
 	r->name[0] = '\0';
 	return true;
@@ -348,12 +418,13 @@ static char *put_json_value(char *p, const struct column *c, const struct row *r
 }
 
 /* Writes the members of r's columns, but for the position when `geometry`
- * is set (GeoJSON has it apart), without braces. */
+ * is set and the geometry is that point (GeoJSON has it apart), without
+ * braces. */
 static char *put_members(const struct layout *l, char *p, const struct row *r, bool geometry)
 {
 	bool first = true;
 	for (int i = 0; i < l->ncolumns; i++) {
-		if (geometry && (i == l->lat || i == l->lon))
+		if (geometry && !l->ring && (i == l->lat || i == l->lon))
 			continue;
 		if (!first)
 			*p++ = ',';
@@ -365,15 +436,54 @@ static char *put_members(const struct layout *l, char *p, const struct row *r, b
 }
 
 /* Room for a row's JSON beyond its fields: each column's key, quotes, a
- * comma and a null at most, and a GeoJSON feature's frame. */
+ * comma and a null at most, and a GeoJSON feature's frame (with a polygon's
+ * brackets and its first corner again). */
 #define JSON_PER_COLUMN 40
-#define JSON_FRAME 160
+#define JSON_FRAME 320
+
+/* Whether fields [from, from + n) of r are all JSON numbers. */
+static bool json_numbers(const struct row *r, int from, int n)
+{
+	for (int i = from; i < from + n; i++)
+		if (!json_number(r->field[i], r->len[i]))
+			return false;
+	return true;
+}
+
+/* Writes the GeoJSON geometry of r: its point, its cell's polygon, or null. */
+static char *put_geometry(const struct layout *l, char *p, const struct row *r)
+{
+	if (l->ring && json_numbers(r, l->ncolumns, RING_FIELDS)) {
+		p = PUT_LIT(p, "{\"type\":\"Polygon\",\"coordinates\":[[");
+		for (int c = 0; c <= RING_FIELDS / 2; c++) { /* the first corner closes it */
+			int i = l->ncolumns + 2 * (c % (RING_FIELDS / 2));
+			if (c > 0)
+				*p++ = ',';
+			*p++ = '[';
+			p = put(p, r->field[i], r->len[i]);
+			*p++ = ',';
+			p = put(p, r->field[i + 1], r->len[i + 1]);
+			*p++ = ']';
+		}
+		return PUT_LIT(p, "]]}");
+	}
+	if (!l->ring && json_number(r->field[l->lat], r->len[l->lat]) &&
+	    json_number(r->field[l->lon], r->len[l->lon])) {
+		p = PUT_LIT(p, "{\"type\":\"Point\",\"coordinates\":[");
+		p = put(p, r->field[l->lon], r->len[l->lon]);
+		*p++ = ',';
+		p = put(p, r->field[l->lat], r->len[l->lat]);
+		return PUT_LIT(p, "]}");
+	}
+	return PUT_LIT(p, "null");
+}
 
 /* Appends one row in the writer's format. */
 static sm_err write_row(struct dataset_writer *w, const struct row *r, struct buf *out)
 {
 	const struct layout *l = w->layout;
-	sm_err e = buf_reserve(out, r->name_len + r->len[0] + r->rest_len +
+	/* A polygon writes its first corner twice: twice the line is room. */
+	sm_err e = buf_reserve(out, r->name_len + 2 * r->line_len +
 	                                JSON_PER_COLUMN * (size_t)l->ncolumns + JSON_FRAME);
 	if (e != SM_OK)
 		return e;
@@ -382,6 +492,7 @@ static sm_err write_row(struct dataset_writer *w, const struct row *r, struct bu
 	case DATASET_CSV:
 		p = l->name_prefix ? put(p, r->name, r->name_len) : put(p, r->field[0], r->len[0]);
 		p = put(p, r->rest, r->rest_len);
+		*p++ = '\n';
 		break;
 	case DATASET_NDJSON:
 		*p++ = '{';
@@ -392,16 +503,7 @@ static sm_err write_row(struct dataset_writer *w, const struct row *r, struct bu
 		if (w->rows > 0)
 			p = PUT_LIT(p, ",\n");
 		p = PUT_LIT(p, "{\"type\":\"Feature\",\"geometry\":");
-		if (json_number(r->field[l->lat], r->len[l->lat]) &&
-		    json_number(r->field[l->lon], r->len[l->lon])) {
-			p = PUT_LIT(p, "{\"type\":\"Point\",\"coordinates\":[");
-			p = put(p, r->field[l->lon], r->len[l->lon]);
-			*p++ = ',';
-			p = put(p, r->field[l->lat], r->len[l->lat]);
-			p = PUT_LIT(p, "]}");
-		} else {
-			p = PUT_LIT(p, "null");
-		}
+		p = put_geometry(l, p, r);
 		p = PUT_LIT(p, ",\"properties\":{");
 		p = put_members(l, p, r, true);
 		p = PUT_LIT(p, "}}");

@@ -11,7 +11,10 @@
  * database never holds; rows of one time are then put in pseudonym order,
  * so that they come in (time, pseudonym) order as the API promises. Traffic
  * lines carry the public segment id and come in the database's order.
- * Needs the pseudonym keys loaded; no database, no HTTP. */
+ * Cell layouts (sql/025_air_cell_dataset.sql, 026_experience_open.sql) start with the cell's
+ * period, come in the database's order, and end each line with the cell's four corners, which
+ * become the GeoJSON feature's polygon and nothing else. Needs the pseudonym keys loaded; no
+ * database, no HTTP. */
 #ifndef SAMENMETEN_DATASET_H
 #define SAMENMETEN_DATASET_H
 
@@ -20,11 +23,22 @@
 #include "buf.h"
 #include "err.h"
 
-enum dataset_family { DATASET_AIR, DATASET_TRAFFIC, DATASET_HEAT };
+/* DATASET_AIR: an air project's published readings, points (for
+ * researchers); DATASET_AIR_CELLS: its open dataset, k-anonymous cells;
+ * DATASET_EXPERIENCE_CELLS: an experience project's, the same way. */
+enum dataset_family {
+	DATASET_AIR,
+	DATASET_TRAFFIC,
+	DATASET_HEAT,
+	DATASET_AIR_CELLS,
+	DATASET_EXPERIENCE_CELLS,
+};
+#define DATASET_FAMILIES 5
 enum dataset_format { DATASET_CSV, DATASET_NDJSON, DATASET_GEOJSON };
 
-/* Fields a line may have; the widest layout (heat) has 23. */
-#define DATASET_MAX_COLUMNS 24
+/* Fields a line may have; the widest layout (air cells) has 32 and its
+ * cell's 8 corner fields. */
+#define DATASET_MAX_COLUMNS 48
 /* The longest pseudonym: "station-" + 16 or "trip-" + 20 hex digits. */
 #define DATASET_NAME_MAX 25
 

@@ -23,8 +23,9 @@ static const struct db_stmt settings = {
     3,
 };
 
-/* An hour (air) or a day of lines per row. Binary, so that the lines come
- * as they are (text COPY would escape their line ends). */
+/* An hour (air readings), a day (air cells, traffic, heat) or a month
+ * (experience cells) of lines per row. Binary, so that the lines come as they are (text COPY would
+ * escape their line ends). */
 #define COPY_LINES(function)                                                                       \
 	"COPY (SELECT lines FROM " function "(current_setting('samenmeten.project')::bigint,"      \
 	" current_setting('samenmeten.from')::timestamptz,"                                        \
@@ -33,7 +34,11 @@ static const char *const copy_lines[] = {
     [DATASET_AIR] = COPY_LINES("air_dataset_hours"),
     [DATASET_TRAFFIC] = COPY_LINES("traffic_dataset_days"),
     [DATASET_HEAT] = COPY_LINES("heat_dataset_days"),
+    [DATASET_AIR_CELLS] = COPY_LINES("air_cell_dataset_days"),
+    [DATASET_EXPERIENCE_CELLS] = COPY_LINES("experience_cell_dataset_months"),
 };
+_Static_assert(sizeof(copy_lines) / sizeof(copy_lines[0]) == DATASET_FAMILIES,
+               "a dataset family without its lines");
 
 /* The binary COPY signature, then 32-bit flags and header extension length. */
 static const char copy_signature[11] = "PGCOPY\n\377\r\n";

@@ -48,6 +48,7 @@ void handle_latest(struct request *r);
 void handle_coverage(struct request *r);
 void handle_exceedances(struct request *r);
 void handle_dataset(struct request *r);
+void handle_dataset_readings(struct request *r);
 
 /* handlers_researchers.c */
 void handle_researcher_create(struct request *r);

@@ -68,13 +68,20 @@ static const struct db_stmt layer_exists = {
 static const struct {
 	const char *name;
 	enum agg_family family;
-	const char *columns[8];
+	const char *columns[16];
 } families[] = {
     {"air",
      AGG_AIR,
      {"pm1_ugm3", "pm25_ugm3", "pm10_ugm3", "no2", "temperature_c", "humidity_pct", NULL}},
     {"traffic", AGG_TRAFFIC, {"car", "bike", "pedestrian", "heavy", "v85", NULL}},
     {"heat", AGG_HEAT, {"temperature_c", "wbgt_c", "heat_index_c", "humidex", "wet_bulb_c", NULL}},
+    /* Leefplekmeter themes (experience.h), each a quantity of its own. */
+    {"experience",
+     AGG_EXPERIENCE,
+     {"moving_around", "public_transport", "traffic_and_parking", "streets_and_spaces",
+      "natural_space", "play_and_recreation", "facilities_and_services", "work_and_economy",
+      "housing", "social_contact", "identity_and_belonging", "feeling_safe", "care_and_maintenance",
+      "influence_and_control", NULL}},
 };
 
 /* Finds the family by name and checks the column; false when unknown. */
@@ -454,7 +461,36 @@ static const struct db_stmt dataset_project = {
 
 #define DATASET_EARLIEST INT64_C(946684800000000) /* 2000-01-01T00:00:00Z */
 
-void handle_dataset(struct request *r)
+/* The family of a project's dataset: an air or experience project's open
+ * dataset is k-anonymous cells, an air project's published readings
+ * (`readings`) are points; false when the project's kind has no such
+ * dataset. */
+static bool dataset_family_of(const char *kind, bool readings, enum dataset_family *out)
+{
+	if (strcmp(kind, "air") == 0) {
+		*out = readings ? DATASET_AIR : DATASET_AIR_CELLS;
+		return true;
+	}
+	if (readings)
+		return false;
+	if (strcmp(kind, "traffic") == 0) {
+		*out = DATASET_TRAFFIC;
+		return true;
+	}
+	if (strcmp(kind, "heat") == 0) {
+		*out = DATASET_HEAT;
+		return true;
+	}
+	if (strcmp(kind, "experience") == 0) {
+		*out = DATASET_EXPERIENCE_CELLS;
+		return true;
+	}
+	return false;
+}
+
+/* Streams a project's open dataset, or (`readings`) an air project's
+ * published readings as points. */
+static void serve_dataset(struct request *r, bool readings)
 {
 	const char *slug;
 	if (!param_slug(r, 0, "slug", &slug))
@@ -505,19 +541,26 @@ void handle_dataset(struct request *r)
 	snprintf(licence, sizeof(licence), "%s", PQgetvalue(res, 0, 2));
 	PQclear(res);
 	enum dataset_family family;
-	if (strcmp(kind, "air") == 0)
-		family = DATASET_AIR;
-	else if (strcmp(kind, "traffic") == 0)
-		family = DATASET_TRAFFIC;
-	else if (strcmp(kind, "heat") == 0)
-		family = DATASET_HEAT;
-	else {
-		respond_problem(
-		    r, PROBLEM_INVALID_PARAMETER, "slug",
-		    "project \"%s\" is a %s project; datasets cover air, traffic and heat "
-		    "projects",
-		    slug, kind);
+	if (!dataset_family_of(kind, readings, &family)) {
+		respond_problem(r, PROBLEM_INVALID_PARAMETER, "slug",
+		                readings ? "project \"%s\" is a %s project; point-level readings "
+		                           "are an air project's"
+		                         : "project \"%s\" is a %s project, which has no dataset",
+		                slug, kind);
 		return;
+	}
+	static const char *const extensions[] = {
+	    [DATASET_CSV] = "csv", [DATASET_NDJSON] = "ndjson", [DATASET_GEOJSON] = "geojson"};
+	if (readings) {
+		/* Point-level readings: recorded before the first byte, or not sent. */
+		char from_s[SCALAR_TIME_LEN], to_s[SCALAR_TIME_LEN];
+		scalar_time_format(from, from_s);
+		scalar_time_format(to, to_s);
+		e = researcher_audit_download(r, slug, from_s, to_s, extensions[format]);
+		if (e != SM_OK) {
+			respond_db_error(r, e);
+			return;
+		}
 	}
 	struct download *d = NULL;
 	e = download_open(r->app->db_read, family, project, licence, from, to, format, &d);
@@ -528,15 +571,26 @@ void handle_dataset(struct request *r)
 	static const char *const types[] = {[DATASET_CSV] = "text/csv; charset=utf-8",
 	                                    [DATASET_NDJSON] = "application/x-ndjson",
 	                                    [DATASET_GEOJSON] = "application/geo+json"};
-	static const char *const extensions[] = {
-	    [DATASET_CSV] = "csv", [DATASET_NDJSON] = "ndjson", [DATASET_GEOJSON] = "geojson"};
 	char disposition[128], link[160];
-	snprintf(disposition, sizeof(disposition), "attachment; filename=\"%s.%s\"", slug,
-	         extensions[format]);
+	snprintf(disposition, sizeof(disposition), "attachment; filename=\"%s%s.%s\"", slug,
+	         readings ? "-readings" : "", extensions[format]);
 	snprintf(link, sizeof(link), "</v1/projects/%s>; rel=\"describedby\"", slug);
 	respond_header(r, "Content-Disposition", disposition);
 	respond_header(r, "Link", link);
 	respond_header(r, "X-Licence", licence);
-	respond_header(r, "Cache-Control", "public, max-age=300");
+	/* A researcher's readings never sit in a shared cache. */
+	respond_header(r, "Cache-Control", readings ? "private, no-store" : "public, max-age=300");
 	respond_stream(r, types[format], download_read, download_close, d);
+}
+
+void handle_dataset(struct request *r)
+{
+	serve_dataset(r, false);
+}
+
+/* Point-level readings: researchers only (the route's AUTH_RESEARCHER), each
+ * download recorded in the audit log before anything is read. */
+void handle_dataset_readings(struct request *r)
+{
+	serve_dataset(r, true);
 }

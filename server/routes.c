@@ -31,6 +31,7 @@ const struct route routes[] = {
     {"GET", "/v1/quantities", handle_quantity_list, AUTH_PUBLIC, NULL, false},
     {"GET", "/v1/aggregates", handle_aggregates, AUTH_PUBLIC, NULL, false},
     {"GET", "/v1/datasets/{slug}", handle_dataset, AUTH_PUBLIC, NULL, false},
+    {"GET", "/v1/datasets/{slug}/readings", handle_dataset_readings, AUTH_RESEARCHER, NULL, false},
     {"POST", "/v1/projects/{slug}/erasures", handle_erasure, AUTH_ADMIN, json_body, false},
     {"POST", "/v1/researchers", handle_researcher_create, AUTH_ADMIN, json_body, false},
     {"GET", "/v1/researchers", handle_researcher_list, AUTH_ADMIN, NULL, false},

@@ -52,6 +52,23 @@ def anon(server):
     return Client(server.base)
 
 
+@pytest.fixture(scope="session")
+def researcher_token(server, admin_token):
+    """A researcher's token, for point-level readings (/v1/datasets/{slug}/readings)."""
+    import datetime
+    expires = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=30)
+    r = Client(server.base, admin_token).post("/v1/researchers", json={
+        "name": "test suite", "purpose": "end-to-end tests of the point-level download",
+        "expires_at": expires.strftime("%Y-%m-%dT%H:%M:%SZ")})
+    assert r.status_code == 201, r.text
+    return r.json()["token"]
+
+
+@pytest.fixture
+def researcher(server, researcher_token):
+    return Client(server.base, researcher_token)
+
+
 @pytest.fixture
 def slug():
     """A project slug no other test uses."""

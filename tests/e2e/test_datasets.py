@@ -1,4 +1,6 @@
-"""/v1/datasets: the open dataset, streamed; private; readable by pandas and GDAL."""
+"""/v1/datasets/{slug}/readings: an air project's published readings as points, streamed;
+no stored id; readable by pandas and GDAL. (The open air dataset, cells, is in
+test_dataset_cells.py.)"""
 import hashlib
 import hmac
 import io
@@ -67,9 +69,9 @@ def expected_csv(cluster, server, slug, lo="-infinity", hi="infinity"):
     return HEADER + "".join(f"{trip},{rest}\n" for _, trip, rest in rows)
 
 
-def test_csv_download_reads_into_pandas(anon, project, cluster):
+def test_csv_download_reads_into_pandas(anon, project, cluster, researcher):
     import pandas
-    r = anon.get(f"/v1/datasets/{project}")
+    r = researcher.get(f"/v1/datasets/{project}/readings")
     assert r.status_code == 200
     assert r.headers["Content-Type"].startswith("text/csv")
     assert r.headers["Transfer-Encoding"] == "chunked"
@@ -85,11 +87,11 @@ def test_csv_download_reads_into_pandas(anon, project, cluster):
     assert (frame.loc[frame["quality"] == 0, "flags"].isna()).all()
 
 
-def test_ndjson_and_geojson(anon, project, tmp_path):
-    lines = anon.get(f"/v1/datasets/{project}", params={"format": "ndjson"}).text.splitlines()
+def test_ndjson_and_geojson(anon, project, tmp_path, researcher):
+    lines = researcher.get(f"/v1/datasets/{project}/readings", params={"format": "ndjson"}).text.splitlines()
     rows = [json.loads(line) for line in lines]
     assert len(rows) > 1000 and set(rows[0]) >= {"trip", "recorded_at", "pm25_ugm3", "flags"}
-    r = anon.get(f"/v1/datasets/{project}", headers={"Accept": "application/geo+json"})
+    r = researcher.get(f"/v1/datasets/{project}/readings", headers={"Accept": "application/geo+json"})
     assert r.headers["Content-Type"] == "application/geo+json"
     fc = r.json()
     assert fc["type"] == "FeatureCollection" and fc["licence"] == "CC-BY-4.0"
@@ -102,18 +104,18 @@ def test_ndjson_and_geojson(anon, project, tmp_path):
     assert f"Feature Count: {len(rows)}" in out.stdout and "Geometry: Point" in out.stdout
 
 
-def test_time_range(anon, project):
-    day = anon.get(f"/v1/datasets/{project}", params={
+def test_time_range(anon, project, researcher):
+    day = researcher.get(f"/v1/datasets/{project}/readings", params={
         "format": "ndjson", "from": "2024-11-12T00:00:00Z", "to": "2024-11-12T12:00:00Z"}).text
     times = [json.loads(line)["recorded_at"] for line in day.splitlines()]
     assert times and all("2024-11-12T00:00:00Z" <= t < "2024-11-12T12:00:00Z" for t in times)
 
 
-def test_no_id_in_a_download_is_stored_or_links_trips(anon, project, cluster):
+def test_no_id_in_a_download_is_stored_or_links_trips(anon, project, cluster, researcher):
     wait_refreshed(cluster, project)  # the dump holds the rendered hours too
     assert cluster.psql("SELECT count(*) FROM air_dataset_hour h JOIN project p ON p.id ="
                         f" h.project_id WHERE p.slug = '{project}'") != "0"
-    text = anon.get(f"/v1/datasets/{project}").text
+    text = researcher.get(f"/v1/datasets/{project}/readings").text
     trips = {line.split(",")[0] for line in text.splitlines()[1:]}
     assert len(trips) > 10
     dump = cluster.dump()
@@ -129,8 +131,8 @@ def test_no_id_in_a_download_is_stored_or_links_trips(anon, project, cluster):
     assert len(trips) > 2 * len(fixture_imeis())
 
 
-def test_trip_ends_are_not_in_the_download(anon, project, cluster):
-    text = anon.get(f"/v1/datasets/{project}", params={"format": "ndjson"}).text
+def test_trip_ends_are_not_in_the_download(anon, project, cluster, researcher):
+    text = researcher.get(f"/v1/datasets/{project}/readings", params={"format": "ndjson"}).text
     points = {(r["latitude"], r["longitude"]) for r in map(json.loads, text.splitlines())
               if r["latitude"] is not None}
     ends = cluster.psql(
@@ -150,24 +152,24 @@ def test_trip_ends_are_not_in_the_download(anon, project, cluster):
                                    ("2024-11-11T08:30:00Z", "2024-11-12T15:20:00Z"),
                                    ("2024-11-12T00:00:00Z", "2024-11-13T00:00:00Z")])
 def test_download_is_the_published_readings_stored_or_live(anon, project, cluster, server,
-                                                           lo, hi):
+                                                           lo, hi, researcher):
     """Rendered hours (after the refresher) and live rendering (a day waiting) give
     exactly what air_published holds, named by the publication key, in order."""
     params = {k: v for k, v in (("from", lo), ("to", hi)) if v}
     want = expected_csv(cluster, server, project, lo or "-infinity", hi or "infinity")
     assert want.count("\n") > 100
     wait_refreshed(cluster, project)
-    assert anon.get(f"/v1/datasets/{project}", params=params).text == want
+    assert researcher.get(f"/v1/datasets/{project}/readings", params=params).text == want
     pid = project_id(cluster, project)
     cluster.psql("INSERT INTO air_day_change (project_id, day, noted_at) SELECT project_id, day,"
                  f" now() + interval '1 day' FROM air_dataset_day WHERE project_id = {pid}")
     try:
-        assert anon.get(f"/v1/datasets/{project}", params=params).text == want
+        assert researcher.get(f"/v1/datasets/{project}/readings", params=params).text == want
     finally:
         cluster.psql(f"DELETE FROM air_day_change WHERE project_id = {pid}")
 
 
-def test_rendered_hours_are_what_a_download_serves(anon, project, cluster):
+def test_rendered_hours_are_what_a_download_serves(anon, project, cluster, researcher):
     """A tampered rendered hour shows in the download (so the stored path is the one
     taken), and is not served once its day waits for the refresher."""
     wait_refreshed(cluster, project)
@@ -177,16 +179,16 @@ def test_rendered_hours_are_what_a_download_serves(anon, project, cluster):
     cluster.psql("UPDATE air_dataset_hour SET lines = replace(lines, ',2,gps_missing', ',2,tampered')"
                  f" WHERE project_id = {pid} AND hour = '{hour}'")
     try:
-        assert "tampered" in anon.get(f"/v1/datasets/{project}").text
+        assert "tampered" in researcher.get(f"/v1/datasets/{project}/readings").text
         cluster.psql(f"INSERT INTO air_day_change (project_id, day) VALUES ({pid}, '{day}')")
-        assert "tampered" not in anon.get(f"/v1/datasets/{project}").text
+        assert "tampered" not in researcher.get(f"/v1/datasets/{project}/readings").text
         wait_refreshed(cluster, project)  # renders the day again
-        assert "tampered" not in anon.get(f"/v1/datasets/{project}").text
+        assert "tampered" not in researcher.get(f"/v1/datasets/{project}/readings").text
     finally:
         cluster.psql(f"SELECT air_dataset_render({pid}, '{day}')")
 
 
-def test_json_numbers_are_the_csv_numbers(admin, anon, cluster):
+def test_json_numbers_are_the_csv_numbers(admin, anon, cluster, researcher):
     """NDJSON and GeoJSON carry every value as CSV shows it: seven significant digits stay
     seven (to_jsonb once cut real values to six)."""
     slug = f"ds-{uuid.uuid4().hex[:10]}"
@@ -201,13 +203,13 @@ def test_json_numbers_are_the_csv_numbers(admin, anon, cluster):
                          for t, la, lo, pm in rows])
     assert r.json()["accepted"] == 60, r.text
     csv_rows = [line.split(",") for line in
-                anon.get(f"/v1/datasets/{slug}").text.splitlines()[1:]]
+                researcher.get(f"/v1/datasets/{slug}/readings").text.splitlines()[1:]]
     assert len(csv_rows) > 20 and all(row[8] == "12.34567" for row in csv_rows)
     columns = HEADER.strip().split(",")
     as_text = {"parse_float": str, "parse_int": str}
     nd = [json.loads(line, **as_text) for line in
-          anon.get(f"/v1/datasets/{slug}", params={"format": "ndjson"}).text.splitlines()]
-    features = json.loads(anon.get(f"/v1/datasets/{slug}", params={"format": "geojson"}).text,
+          researcher.get(f"/v1/datasets/{slug}/readings", params={"format": "ndjson"}).text.splitlines()]
+    features = json.loads(researcher.get(f"/v1/datasets/{slug}/readings", params={"format": "geojson"}).text,
                           **as_text)["features"]
     for row, obj, feature in zip(csv_rows, nd, features, strict=True):
         want = {c: (v if v != "" else None) for c, v in zip(columns, row, strict=True)}
@@ -217,25 +219,28 @@ def test_json_numbers_are_the_csv_numbers(admin, anon, cluster):
         assert props == {c: v for c, v in want.items() if c not in ("latitude", "longitude")}
 
 
-def test_a_client_that_goes_away_frees_the_connection(server, anon, project):
+def test_a_client_that_goes_away_frees_the_connection(server, anon, project, researcher,
+                                                    researcher_token):
     for _ in range(12):  # more than the pool holds: each must be given back
         with socket.create_connection(("127.0.0.1", server.port)) as s:
-            s.sendall(f"GET /v1/datasets/{project} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+            s.sendall(f"GET /v1/datasets/{project}/readings HTTP/1.1\r\nHost: x\r\n"
+                      f"Authorization: Bearer {researcher_token}\r\n\r\n".encode())
             assert s.recv(64).startswith(b"HTTP/1.1 200")
     time.sleep(0.5)
     assert anon.get("/readyz").status_code == 200
-    assert anon.get(f"/v1/datasets/{project}", params={"format": "ndjson"}).status_code == 200
+    assert researcher.get(f"/v1/datasets/{project}/readings", params={"format": "ndjson"}).status_code == 200
 
 
-@pytest.mark.parametrize("path,params,status,field", [
-    ("/v1/datasets/no-such-project", {}, 404, None),
-    ("/v1/datasets/Bad_Slug", {}, 400, "slug"),
-    ("/v1/datasets/{p}", {"format": "xlsx"}, 400, "format"),
-    ("/v1/datasets/{p}", {"from": "2024-11-12T00:00:00Z", "to": "2024-11-11T00:00:00Z"}, 400, "from"),
-    ("/v1/datasets/{p}", {"from": "yesterday"}, 400, "from"),
+@pytest.mark.parametrize("route", ["/v1/datasets/{p}", "/v1/datasets/{p}/readings"])
+@pytest.mark.parametrize("project_path,params,status,field", [
+    ("no-such-project", {}, 404, None),
+    ("Bad_Slug", {}, 400, "slug"),
+    (None, {"format": "xlsx"}, 400, "format"),
+    (None, {"from": "2024-11-12T00:00:00Z", "to": "2024-11-11T00:00:00Z"}, 400, "from"),
+    (None, {"from": "yesterday"}, 400, "from"),
 ])
-def test_bad_dataset_requests(anon, project, path, params, status, field):
-    r = anon.get(path.format(p=project), params=params)
+def test_bad_dataset_requests(researcher, project, route, project_path, params, status, field):
+    r = researcher.get(route.format(p=project_path or project), params=params)
     assert r.status_code == status, r.text
     if field:
         assert r.json()["field"] == field

@@ -124,9 +124,10 @@ def test_heat_dataset(anon, heat, tmp_path):
     assert "Feature Count: 5" in info and "Geometry: Point" in info
 
 
-def test_experience_projects_have_no_dataset(admin, anon):
+def test_experience_project_without_sheets_has_an_empty_dataset(admin, anon):
     slug = f"beleving-{uuid.uuid4().hex[:8]}"
     assert admin.post("/v1/projects", json={"slug": slug, "name": "x", "kind": "experience",
                                             "licence": "CC-BY-4.0"}).status_code == 201
     r = anon.get(f"/v1/datasets/{slug}")
-    assert r.status_code == 400 and r.json()["field"] == "slug"
+    assert r.status_code == 200 and r.text.splitlines()[0].startswith("period_start,")
+    assert len(r.text.splitlines()) == 1

@@ -1,6 +1,7 @@
 """Researcher tokens (admin): issued for a purpose until a date, shown once, revocable;
 refused once expired or revoked. The audit log of point-level downloads."""
 import datetime
+import uuid
 
 import pytest
 
@@ -59,3 +60,55 @@ def test_researcher_routes_need_the_admin(anon, admin):
     assert anon.post("/v1/researchers", token=res["token"], json={}).status_code in (401, 403)
     assert anon.get("/v1/audit/downloads", token=res["token"]).status_code in (401, 403)
     assert admin.get("/v1/audit/downloads", params={"researcher": "x"}).status_code == 400
+
+
+def test_point_level_readings_need_a_valid_researcher_token(admin, anon, cluster, server):
+    """No token: 401. A researcher's token: the points, and an audit record written before
+    them. Expired or revoked: 401. The open dataset needs no token."""
+    from contract import Client
+    from ingest_data import SNUFFEL_CSV, read
+    slug = f"points-{uuid.uuid4().hex[:8]}"
+    admin.post("/v1/projects", json={"slug": slug, "name": "x", "kind": "air",
+                                     "licence": "CC-BY-4.0"})
+    admin.post(f"/v1/ingest/snuffelfiets?project={slug}", data=read(SNUFFEL_CSV),
+               headers={"Content-Type": "text/csv"})
+    path = f"/v1/datasets/{slug}/readings"
+    assert anon.get(f"/v1/datasets/{slug}").status_code == 200
+    r = anon.get(path)
+    assert r.status_code == 401 and "researcher token" in r.json()["detail"]
+    device = admin.post(f"/v1/projects/{slug}/devices",
+                        json={"external_id": f"imei-{slug}", "participant": f"p-{slug}"}).json()
+    assert anon.get(path, token=device["token"]).status_code == 401
+
+    res = new_researcher(admin, name=f"Onderzoeker {slug}")
+    who = Client(server.base, res["token"])
+    before = cluster.psql("SELECT count(*) FROM download_audit")
+    r = who.get(path, params={"format": "ndjson", "from": "2024-11-11T00:00:00Z",
+                              "to": "2024-11-12T00:00:00Z"})
+    assert r.status_code == 200 and r.text.count("\n") > 100
+    assert r.headers["Cache-Control"] == "private, no-store"
+    assert int(cluster.psql("SELECT count(*) FROM download_audit")) == int(before) + 1
+    log = admin.get("/v1/audit/downloads", params={"researcher": res["id"]}).json()["items"]
+    assert len(log) == 1
+    assert {k: log[0][k] for k in ("by", "researcher", "project", "from", "to", "format")} == {
+        "by": "researcher", "researcher": res["id"], "project": slug,
+        "from": "2024-11-11T00:00:00Z", "to": "2024-11-12T00:00:00Z", "format": "ndjson"}
+    assert log[0]["request_id"] == r.headers["X-Request-Id"]
+    # The admin's own downloads are recorded too.
+    assert admin.get(path).status_code == 200
+    assert admin.get("/v1/audit/downloads", params={"project": slug}).json()["items"][0]["by"] \
+        == "admin"
+
+    # Expired, then revoked: refused, and nothing recorded.
+    cluster.psql(f"UPDATE researcher SET created_at = now() - interval '2 days', "
+                 f"expires_at = now() - interval '1 second' WHERE id = {res['id']}")
+    r = who.get(path)
+    assert r.status_code == 401 and "expired" in r.json()["detail"]
+    cluster.psql(f"UPDATE researcher SET expires_at = now() + interval '1 day' "
+                 f"WHERE id = {res['id']}")
+    assert who.get(path).status_code == 200
+    admin.post(f"/v1/researchers/{res['id']}/revoke")
+    r = who.get(path)
+    assert r.status_code == 401 and "revoked" in r.json()["detail"]
+    assert len(admin.get("/v1/audit/downloads",
+                         params={"researcher": res["id"]}).json()["items"]) == 2

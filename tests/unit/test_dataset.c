@@ -357,6 +357,78 @@ static void test_traffic_layout(void **state)
 	free(geo);
 }
 
+/* Cells: the corners after the columns are GeoJSON's polygon only; the
+ * centre is a property like the others; a corner that is not a number
+ * leaves no geometry; a line without its corners is refused. */
+#define CORNERS "5.109957,52.091931,5.113605,52.091939,5.113591,52.094186,5.109943,52.094178"
+static void test_cell_layouts(void **state)
+{
+	(void)state;
+	static const char air[] =
+	    "2024-11-11T08:00:00Z,2024-11-11T09:00:00Z,250,rd250-136000-456000,52.093058,5.111774,"
+	    "8,"
+	    "1,8,2.764,2.000,3.090,8,3.675,3.000,4.000,8,4.565,4.000,5.000,,,,,8,19.762,18.600,"
+	    "20.500,8,57.625,56.000,61.000," CORNERS "\n";
+	static const char shown[] =
+	    "2024-11-11T08:00:00Z,2024-11-11T09:00:00Z,250,rd250-136000-456000,52.093058,5.111774,"
+	    "8,"
+	    "1,8,2.764,2.000,3.090,8,3.675,3.000,4.000,8,4.565,4.000,5.000,,,,,8,19.762,18.600,"
+	    "20.500,8,57.625,56.000,61.000\n";
+	sm_err e;
+	char *csv = render(DATASET_AIR_CELLS, DATASET_CSV, air, &e);
+	assert_non_null(csv);
+	static const char head[] = "period_start,period_end,cell_m,cell,latitude,longitude,";
+	assert_true(strncmp(csv, head, sizeof(head) - 1) == 0);
+	assert_string_equal(strchr(csv, '\n') + 1, shown);
+	char *nd = render(DATASET_AIR_CELLS, DATASET_NDJSON, air, &e);
+	json_t *row = json_loads(nd, 0, NULL);
+	assert_non_null(row);
+	assert_int_equal(json_object_size(row), 32);
+	assert_true(json_real_value(json_object_get(row, "latitude")) == 52.093058);
+	assert_true(json_is_null(json_object_get(row, "no2_mean")));
+	assert_int_equal(json_integer_value(json_object_get(row, "readings")), 8);
+	json_decref(row);
+	char *geo = render(DATASET_AIR_CELLS, DATASET_GEOJSON, air, &e);
+	json_t *doc = json_loads(geo, 0, NULL);
+	assert_non_null(doc);
+	json_t *f = json_array_get(json_object_get(doc, "features"), 0);
+	json_t *g = json_object_get(f, "geometry");
+	assert_string_equal(json_string_value(json_object_get(g, "type")), "Polygon");
+	json_t *ring = json_array_get(json_object_get(g, "coordinates"), 0);
+	assert_int_equal(json_array_size(ring), 5);
+	assert_true(json_equal(json_array_get(ring, 0), json_array_get(ring, 4)));
+	assert_true(json_real_value(json_array_get(json_array_get(ring, 2), 1)) == 52.094186);
+	assert_int_equal(json_object_size(json_object_get(f, "properties")), 32);
+	json_decref(doc);
+	free(csv);
+	free(nd);
+	free(geo);
+
+	/* Experience: a row per cell and theme. */
+	static const char experience[] =
+	    "2025-07-01T00:00:00Z,2025-08-01T00:00:00Z,1000,rd1000-138000-457000,52.1,5.1,3,"
+	    "feeling_safe,3,1.667,1,2,0,0,0,0,0," CORNERS "\n";
+	csv = render(DATASET_EXPERIENCE_CELLS, DATASET_CSV, experience, &e);
+	assert_non_null(csv);
+	assert_non_null(strstr(csv, "sheets,theme,n,mean,score_1,"));
+	assert_non_null(strstr(csv, ",feeling_safe,3,1.667,1,2,0,0,0,0,0\n"));
+	assert_null(strstr(csv, "5.109957"));
+	free(csv);
+	static const char bad_corner[] =
+	    "2025-07-01T00:00:00Z,2025-08-01T00:00:00Z,1000,rd1000-138000-457000,52.1,5.1,3,"
+	    "feeling_safe,3,1.667,1,2,0,0,0,0,0,5.1,x,5.2,52.1,5.2,52.2,5.1,52.2\n";
+	geo = render(DATASET_EXPERIENCE_CELLS, DATASET_GEOJSON, bad_corner, &e);
+	doc = json_loads(geo, 0, NULL);
+	assert_non_null(doc);
+	f = json_array_get(json_object_get(doc, "features"), 0);
+	assert_true(json_is_null(json_object_get(f, "geometry")));
+	json_decref(doc);
+	free(geo);
+	/* Without its corners a cell line is not the layout's. */
+	assert_null(render(DATASET_AIR_CELLS, DATASET_CSV, shown, &e));
+	assert_int_equal(e, SM_ERR_INVALID);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -368,6 +440,7 @@ int main(void)
 	    cmocka_unit_test(test_bad_lines),
 	    cmocka_unit_test(test_heat_layout),
 	    cmocka_unit_test(test_traffic_layout),
+	    cmocka_unit_test(test_cell_layouts),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
