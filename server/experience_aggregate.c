@@ -172,7 +172,7 @@ sm_err experience_aggregate_sql(const struct agg_query *q, const char *theme, st
 	    sql, "WITH args AS (SELECT $1::timestamptz, $2::timestamptz, $3::text,"
 	         " $4::float8, $5::float8, $6::float8, $7::float8, $8::integer, $9::bigint,"
 	         " $10::integer, $11::boolean, $12::text, $13::text, $14::text, $15::text,"
-	         " $16::integer, $17::text, $18::float8, $19::text, $20::text),\n"
+	         " $16::integer, $17::text, $18::float8, $19::text),\n"
 	         " r AS (SELECT ");
 	if (e == SM_OK)
 		e = bucket_start(q, sql);
@@ -186,9 +186,8 @@ sm_err experience_aggregate_sql(const struct agg_query *q, const char *theme, st
 		    " JOIN project pr ON pr.id = d.project_id AND pr.kind = 'experience'"
 		    " JOIN experience_theme th ON th.name = '%s'%s\n"
 		    " WHERE s.observed_at >= $1::timestamptz AND s.observed_at < $2::timestamptz"
-		    " AND s.scores[th.position] IS NOT NULL AND ($3::text IS NULL OR pr.slug = $3)"
-		    " AND ($4::float8 IS NULL OR ST_Intersects(s.position,"
-		    " ST_MakeEnvelope($4::float8, $5::float8, $6::float8, $7::float8, 4326)))),\n",
+		    " AND s.scores[th.position] IS NOT NULL AND ($3::text IS NULL OR pr.slug = "
+		    "$3)),\n",
 		    spaces[q->space].columns, theme, spaces[q->space].join);
 	/* Per bucket and cell; residents are counted for k, not published.
 	 * PARTICIPANTS: open_participants(participants, $8) would go into the
@@ -207,14 +206,18 @@ sm_err experience_aggregate_sql(const struct agg_query *q, const char *theme, st
 		e = buf_printf(
 		    sql,
 		    " FROM r GROUP BY start%s),\n"
-		    " pub AS (SELECT * FROM c WHERE participants >= $8::integer),\n"
+		    /* bbox takes whole cells, as for every family (aggregate.c). */
+		    " boxed AS (SELECT * FROM c AS page WHERE $4::float8 IS NULL OR ST_Intersects("
+		    " ST_SetSRID(ST_GeomFromGeoJSON((%s)::text), 4326),"
+		    " ST_MakeEnvelope($4::float8, $5::float8, $6::float8, $7::float8, 4326))),\n"
+		    " pub AS (SELECT * FROM boxed WHERE participants >= $8::integer),\n"
 		    " page AS (SELECT * FROM pub ORDER BY start, cell OFFSET $9::bigint"
 		    " LIMIT $10::integer),\n"
 		    " items AS (SELECT *, %s AS geometry FROM page),\n"
 		    " meta AS (SELECT (SELECT count(*) FROM pub) AS total,"
-		    " (SELECT count(*) FROM c WHERE participants < $8::integer) AS suppressed,"
+		    " (SELECT count(*) FROM boxed WHERE participants < $8::integer) AS suppressed,"
 		    " 0 AS excluded)\n",
-		    spaces[q->space].group, spaces[q->space].geometry);
+		    spaces[q->space].group, spaces[q->space].geometry, spaces[q->space].geometry);
 	if (e == SM_OK)
 		e = answer(q, sql);
 	return e;

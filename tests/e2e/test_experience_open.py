@@ -201,7 +201,7 @@ def dataset_rows(anon, slug, **params):
     return [dict(zip(DATASET_COLUMNS, line.split(","), strict=True)) for line in lines[1:]]
 
 
-def test_dataset_cells(anon, beleving, cluster, tmp_path):
+def test_dataset_cells(anon, beleving, cluster, tmp_path, researcher):
     import pandas
     slug, _ = beleving
     r = anon.get(f"/v1/datasets/{slug}")
@@ -253,17 +253,18 @@ def test_dataset_cells(anon, beleving, cluster, tmp_path):
                                        "to": "2025-07-21T00:00:00Z"}) == rows
     assert dataset_rows(anon, slug, **{"from": "2025-08-01T00:00:00Z"}) == []
     # No point-level route for experience.
-    r = anon.get(f"/v1/datasets/{slug}/readings")
+    r = researcher.get(f"/v1/datasets/{slug}/readings")
     assert r.status_code == 400 and r.json()["field"] == "slug"
 
 
-def test_remarks_never_reach_open_data(anon, beleving):
+def test_remarks_never_reach_open_data(anon, beleving, researcher):
     slug, marker = beleving
     bodies = [anon.get(path).content for path in
               ("/v1/quantities", "/v1/projects", f"/v1/projects/{slug}")]
     for fmt in ("csv", "ndjson", "geojson"):
         bodies.append(anon.get(f"/v1/datasets/{slug}", params={"format": fmt}).content)
-        bodies.append(anon.get(f"/v1/datasets/{slug}/readings", params={"format": fmt}).content)
+        bodies.append(researcher.get(f"/v1/datasets/{slug}/readings",
+                                     params={"format": fmt}).content)
     for theme in THEMES:
         for space in ("all", "grid:250", "hex:100"):
             for fmt in ("json", "csv", "geojson"):
@@ -274,3 +275,17 @@ def test_remarks_never_reach_open_data(anon, beleving):
     assert len(bodies) > 100
     for body in bodies:
         assert marker.encode() not in body and b"onze straat" not in body
+
+
+def test_bbox_selects_whole_cells(anon, beleving, cluster):
+    """A box that only touches the west edge of X's 250 m cell (none of its sheets inside)
+    selects the whole cell, with all its sheets, as for every family."""
+    slug, _ = beleving
+    x0, y0 = X[0] - 125, X[1] - 125
+    (lat0, lon0), (lat1, lon1) = wgs84(cluster, x0 - 40, y0 + 10), wgs84(cluster, x0 + 20, y0 + 240)
+    params = {**JULY, "quantity": "feeling_safe", "project": slug, "space": "grid:250"}
+    whole = {i["cell"]["id"]: i for i in anon.get("/v1/aggregates", params=params).json()["items"]}
+    boxed = anon.get("/v1/aggregates", params={**params, "bbox": f"{lon0},{lat0},{lon1},{lat1}"})
+    items = boxed.json()["items"]
+    assert [i["cell"]["id"] for i in items] == [f"rd250-{x0}-{y0}"], boxed.text
+    assert items[0] == whole[f"rd250-{x0}-{y0}"] and items[0]["count"] == 5
