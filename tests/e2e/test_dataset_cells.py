@@ -214,7 +214,9 @@ def test_suppressed_hour_cells_go_to_day_cells_once(admin, anon, cluster):
     slug = f"cells-{uuid.uuid4().hex[:10]}"
     assert admin.post("/v1/projects", json={"slug": slug, "name": "x", "kind": "air",
                                             "licence": "CC-BY-4.0", "trim_min_m": 50,
-                                            "k_anonymity": 3}).status_code == 201
+                                            "k_anonymity": 3,
+                                            "privacy_weakened": "test: short rides"}
+                      ).status_code == 201
     riders = {"A": 8, "B": 8, "C": 8, "D": 10, "E": 10, "F": 12, "G": 8}
     for i, (name, hour) in enumerate(riders.items()):
         imei = f"86123456789{i:04d}"
