@@ -13,7 +13,7 @@ FLAVOUR ?= release
 BUILD   := build/$(FLAVOUR)
 CC      ?= cc
 
-PKGS    := libmicrohttpd jansson libsodium libpq
+PKGS    := libmicrohttpd jansson libsodium libpq zlib
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

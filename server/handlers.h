@@ -51,6 +51,8 @@ void handle_dataset(struct request *r);
 /* handlers_areas.c */
 void handle_area_upload(struct request *r);
 void handle_area_delete(struct request *r);
+void handle_area_list(struct request *r);
+void handle_area_get(struct request *r);
 
 /* handlers_stations.c */
 void handle_station_list(struct request *r);
@@ -59,5 +61,11 @@ void handle_station_series(struct request *r);
 /* handlers_segments.c */
 void handle_segment_list(struct request *r);
 void handle_segment_series(struct request *r);
+
+/* handlers_web.c */
+void handle_dashboard(struct request *r);
+void handle_docs(struct request *r);
+void handle_asset(struct request *r);
+void handle_vendor(struct request *r);
 
 #endif
