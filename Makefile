@@ -1,6 +1,8 @@
 # Samen Meten Utrecht platform: plain GNU make.
 #   make            build the server (build/release/samenmeten)
 #   make run        install missing packages, start a local PostGIS + the server
+#   make demo       load the fixtures into a running `make run` (dashboard at /)
+#   make web        the dashboard's libraries from npm into web/vendor/
 #   make test       unit tests (cmocka) + end-to-end tests (pytest, real PostGIS)
 #   make asan       the same tests against an AddressSanitizer+UBSan build
 #   make valgrind   unit tests under valgrind
@@ -45,7 +47,7 @@ UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 BIN := $(BUILD)/samenmeten
 
-.PHONY: all run test unit e2e asan valgrind lint bench clean deps
+.PHONY: all run test unit e2e asan valgrind lint bench clean deps web demo
 all: $(BIN)
 
 $(BIN): $(SERVER_OBJ)
@@ -66,8 +68,19 @@ run:
 deps:
 	tools/deps.sh
 
-test: deps
-	$(MAKE) --no-print-directory $(BIN) $(UNIT_BIN)
+web:
+	tools/web-vendor.sh
+
+demo:
+	tools/demo.sh
+
+# The browser tests' driver (playwright-core), pinned by its lockfile.
+tests/browser/node_modules: tests/browser/package-lock.json
+	cd tests/browser && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
+test: deps web
+	$(MAKE) --no-print-directory $(BIN) $(UNIT_BIN) tests/browser/node_modules
 	tools/test.sh $(BUILD)
 
 asan:
