@@ -5,9 +5,9 @@
 #include <string.h>
 #include <strings.h>
 
-#define CSP_COMMON                                                                                \
-	"default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "           \
-	"font-src 'self'; manifest-src 'self'; base-uri 'none'; form-action 'none'; "             \
+#define CSP_COMMON                                                                                 \
+	"default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "            \
+	"font-src 'self'; manifest-src 'self'; base-uri 'none'; form-action 'none'; "              \
 	"frame-ancestors 'none'"
 
 const char csp_docs[] = CSP_COMMON "; img-src 'self' data:";

@@ -23,7 +23,8 @@ static void serve(struct request *r, const char *path, const char *csp)
 			                "`make web` installs it)",
 			                r->app->cfg->web_dir);
 		else
-			respond_problem(r, PROBLEM_NOT_FOUND, NULL, "there is no file \"%s\"", path);
+			respond_problem(r, PROBLEM_NOT_FOUND, NULL, "there is no file \"%s\"",
+			                path);
 		return;
 	}
 	bool gzip = f->gz && static_accepts_gzip(r->accept_encoding);

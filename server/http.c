@@ -337,8 +337,8 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct exchang
 	if (r->stream_read && r->stream_ctx) {
 		resp = stream_response(x);
 	} else if (r->resp_borrowed) {
-		resp = MHD_create_response_from_buffer(r->resp_len, (void *)(uintptr_t)r->resp_borrowed,
-		                                       MHD_RESPMEM_PERSISTENT);
+		resp = MHD_create_response_from_buffer(
+		    r->resp_len, (void *)(uintptr_t)r->resp_borrowed, MHD_RESPMEM_PERSISTENT);
 		x->bytes_out = r->resp_len;
 	} else {
 		size_t len = r->resp_len;

@@ -132,8 +132,7 @@ void respond_bytes(struct request *r, int status, const char *type, const char *
 	set_body(r, status, type, copy, len);
 }
 
-void respond_borrowed(struct request *r, int status, const char *type, const char *data,
-                      size_t len)
+void respond_borrowed(struct request *r, int status, const char *type, const char *data, size_t len)
 {
 	set_body(r, status, type, NULL, len);
 	r->resp_borrowed = data;

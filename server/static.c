@@ -81,8 +81,7 @@ bool static_accepts_gzip(const char *h)
 			p++;
 		const char *end = p + strcspn(p, ",");
 		size_t tok = strcspn(p, ";, ");
-		if ((tok == 4 && strncasecmp(p, "gzip", 4) == 0) ||
-		    (tok == 1 && p[0] == '*')) {
+		if ((tok == 4 && strncasecmp(p, "gzip", 4) == 0) || (tok == 1 && p[0] == '*')) {
 			const char *q = memchr(p, ';', (size_t)(end - p));
 			if (!q)
 				return true;
@@ -146,7 +145,8 @@ char *static_fill(const char *text, size_t len, const struct static_var *vars, s
 		if (i + 4 < len && text[i] == '{' && text[i + 1] == '{') {
 			for (size_t v = 0; v < nvars; v++) {
 				size_t n = strlen(vars[v].name);
-				if (i + 4 + n <= len && memcmp(text + i + 2, vars[v].name, n) == 0 &&
+				if (i + 4 + n <= len &&
+				    memcmp(text + i + 2, vars[v].name, n) == 0 &&
 				    text[i + 2 + n] == '}' && text[i + 3 + n] == '}') {
 					e = append_escaped(&b, vars[v].value);
 					i += n + 4;
@@ -251,8 +251,8 @@ static sm_err add_file(struct loader *l, int dirfd, const char *name, const char
 {
 	struct static_site *s = l->site;
 	if (s->nfiles == l->max_files) {
-		snprintf(l->err, l->errlen, "more than %zu files to serve (at \"%s\")", l->max_files,
-		         path);
+		snprintf(l->err, l->errlen, "more than %zu files to serve (at \"%s\")",
+		         l->max_files, path);
 		return SM_ERR_TOO_LARGE;
 	}
 	char *body = NULL;
@@ -335,7 +335,8 @@ static sm_err load_folder(struct loader *l, int dirfd, const char *prefix, int d
 		if (n < 0 || (size_t)n >= sizeof(path))
 			continue;
 		if (S_ISDIR(st.st_mode) && depth == 0) {
-			int sub = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			int sub =
+			    openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (sub >= 0)
 				e = load_folder(l, sub, path, depth + 1);
 		} else if (S_ISREG(st.st_mode)) {
@@ -353,9 +354,8 @@ static int by_path(const void *a, const void *b)
 	return strcmp(((const struct static_file *)a)->path, ((const struct static_file *)b)->path);
 }
 
-sm_err static_load(const char *dir, const struct static_var *vars, size_t nvars,
-                   size_t max_files, size_t max_bytes, struct static_site **out, char *err,
-                   size_t errlen)
+sm_err static_load(const char *dir, const struct static_var *vars, size_t nvars, size_t max_files,
+                   size_t max_bytes, struct static_site **out, char *err, size_t errlen)
 {
 	struct static_site *site = calloc(1, sizeof(*site));
 	if (!site)
