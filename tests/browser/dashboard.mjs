@@ -224,8 +224,15 @@ async function bench(url) {
     await page.goto(url);
     await ready(page);
     const wall = Date.now() - t0;
-    const info = await page.evaluate(() => ({ cells: Number(document.getElementById('map').dataset.cells),
-      sinceNavigation: Math.round(performance.now()) }));
+    const info = await page.evaluate(() => {
+      const data = performance.getEntriesByType('resource')
+        .filter((e) => /\/v1\/(aggregates|latest|coverage|exceedances)/.test(e.name));
+      const last = data.length ? data[data.length - 1] : null;
+      return { cells: Number(document.getElementById('map').dataset.cells),
+        sinceNavigation: Math.round(performance.now()),
+        dataRequested: last ? Math.round(last.requestStart) : null,
+        dataReceived: last ? Math.round(last.responseEnd) : null };
+    });
     return { url, ...info, wallMs: wall };
   } finally {
     await close();

@@ -19,8 +19,22 @@ export async function getJSON(url) {
 }
 
 // A paged answer (/v1/aggregates, /v1/coverage, /v1/exceedances) with every
-// page's items, following `next` until it is null.
-export async function getAllPages(url, maxPages = 50) {
+// page's items, following `next` until it is null. The answers of the last
+// few URLs are kept (a prefetch, going back to a view): the same URL is
+// fetched and parsed once.
+const recent = new Map();
+const RECENT_MAX = 6;
+export function getAllPages(url, maxPages = 50) {
+  if (!recent.has(url)) {
+    const p = fetchAllPages(url, maxPages);
+    recent.set(url, p);
+    p.catch(() => recent.delete(url));
+    while (recent.size > RECENT_MAX) recent.delete(recent.keys().next().value);
+  }
+  return recent.get(url);
+}
+
+async function fetchAllPages(url, maxPages) {
   const first = await getJSON(url);
   const items = Array.isArray(first.items) ? first.items.slice() : [];
   let next = first.next;

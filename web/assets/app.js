@@ -40,6 +40,9 @@ async function render() {
     else a.removeAttribute('aria-current');
   }
   document.body.dataset.view = view;
+  // A view whose URL names everything its map needs asks for the data while
+  // the catalogue loads.
+  if (views[view].prefetch) views[view].prefetch(params);
   const previous = current.view === view ? current.params : null;
   current = { view, params };
   const ctx = {

@@ -73,16 +73,20 @@ export function clearData() {
 export function drawFeatures(features, { style, onPick, className, point, fit }) {
   clearData();
   const renderer = features.length > CANVAS_FROM ? L.canvas({ padding: 0.2 }) : L.svg();
-  dataLayer = L.geoJSON({ type: 'FeatureCollection', features }, {
+  const layer = L.geoJSON({ type: 'FeatureCollection', features }, {
     renderer,
-    style: (f) => ({ renderer, className, ...style(f) }),
+    // On a canvas, no outlines: thousands of strokes cost as much as the fills.
+    style: (f) => ({ renderer, className, ...style(f), ...(features.length > CANVAS_FROM ? { stroke: false } : {}) }),
     pointToLayer: (f, latlng) => L.circleMarker(latlng, { renderer, className, radius: 8,
       ...(point ? point(f) : {}) }),
-    onEachFeature: (f, layer) => {
-      if (onPick) layer.on('click', () => onPick(f));
+    onEachFeature: (f, l) => {
+      if (onPick) l.on('click', () => onPick(f));
     },
-  }).addTo(map);
-  if (fit && dataLayer.getBounds().isValid()) map.fitBounds(dataLayer.getBounds(), { maxZoom: 15 });
+  });
+  // The view first, then the shapes: they are projected and drawn once.
+  const bounds = fit && layer.getBounds();
+  if (bounds && bounds.isValid()) map.fitBounds(bounds, { maxZoom: 15, animate: false });
+  dataLayer = layer.addTo(map);
   return dataLayer;
 }
 

@@ -37,6 +37,16 @@ function settings(ctx) {
   };
 }
 
+// Starts the map's request when the URL names quantity, date and the rest
+// (a permalink): getAllPages shares it with drawMap.
+export function prefetch(params) {
+  const s = { qname: params.get('q'), date: params.get('date'), period: params.get('period') || 'day',
+    show: params.get('show') || 'mean', hour: params.get('hour') || '8',
+    space: params.get('space') || 'grid:250', project: params.get('project') || '' };
+  if (!s.qname || !s.date || s.show !== 'mean' || s.period === 'latest') return;
+  getAllPages(mapRequest(s).url).catch(() => {});
+}
+
 // The API request of the map, and how to read an item's value.
 function mapRequest(s) {
   const common = { space: s.space, project: s.project, limit: 10000 };
