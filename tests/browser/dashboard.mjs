@@ -70,6 +70,7 @@ async function seriesInfo(page) {
     const s = document.getElementById('series');
     return {
       items: s ? Number(s.dataset.items) : null,
+      points: s && s.dataset.series ? JSON.parse(s.dataset.series) : null,
       charts: document.querySelectorAll('#panel .uplot').length,
       labels: [...document.querySelectorAll('#panel .u-legend .u-label')].map((e) => e.textContent),
       hash: location.hash,

@@ -240,6 +240,7 @@ def test_a_click_on_a_cell_draws_its_series(seen, api):
             if i["cell"]["id"] == cell]
     assert series["charts"] == 1
     assert series["items"] == len(want) > 0
+    assert series["points"] == [[i["start"], i["mean"]] for i in want]
     assert any("WHO" in label for label in series["labels"])  # the reference line
     # The map stayed as it was.
     assert series["mapAfterClick"]["cells"] == seen["air"]["cells"]

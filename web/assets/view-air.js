@@ -176,6 +176,7 @@ async function series(ctx, s, req, host) {
       ref: ref ? { value: ref.value, label: t('reference') } : null });
   }
   chartHost.dataset.items = String(mine.length);
+  chartHost.dataset.series = JSON.stringify(mine.map((i) => [i.start, i.mean]));
   host.dataset.state = 'ready';
 }
 
