@@ -53,6 +53,7 @@ async function mapInfo(page) {
     const m = document.getElementById('map');
     return {
       hash: location.hash, href: location.href, lang: document.documentElement.lang,
+      tab: document.querySelector('#tabs a[aria-current="page"]').textContent,
       data: { ...m.dataset },
       cells: document.querySelectorAll('#map path.smu-cell').length,
       stations: document.querySelectorAll('#map path.smu-station').length,

@@ -314,7 +314,7 @@ def test_downloads_list_every_dataset_with_its_licence(seen, api):
 
 
 def test_dutch_by_default_english_on_the_switch(seen):
-    assert seen["home"]["lang"] == "nl"
+    assert seen["home"]["lang"] == "nl" and seen["home"]["tab"] == "Lucht"
     assert seen["downloads"]["lang"] == "en" and seen["downloads"]["tab"] == "Downloads"
     assert seen["lang"] == {"lang": "en", "tab": "Air", "hash": "#/air?lang=en"}
 
