@@ -197,6 +197,7 @@ async function scenario(base, dir) {
     await ready(phone);
     out.phone = await phone.evaluate(() => ({ scrollWidth: document.documentElement.scrollWidth,
       innerWidth: window.innerWidth, cells: document.querySelectorAll('#map path.smu-cell').length }));
+    await phone.waitForTimeout(400); // Leaflet's fade-in of the drawn shapes
     await shot(phone, dir, 'phone');
     await phone.close();
 
