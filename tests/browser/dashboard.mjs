@@ -65,8 +65,14 @@ async function mapInfo(page) {
   });
 }
 
+// The series of the cell the URL names, once drawn.
 async function seriesInfo(page) {
-  await page.waitForSelector('#series-panel[data-state="ready"], #panel #series', { state: 'attached' });
+  await page.waitForFunction(() => {
+    const cell = new URLSearchParams(location.hash.split('?')[1]).get('cell');
+    const h = document.querySelector('#panel h2');
+    const s = document.querySelector('#series-panel[data-state="ready"]');
+    return cell && h && h.textContent.endsWith(cell) && s;
+  });
   return page.evaluate(() => {
     const s = document.getElementById('series');
     return {
@@ -142,6 +148,7 @@ async function scenario(base, dir) {
     out.heat = await mapInfo(page);
     await page.locator('#map path.smu-station').first().dispatchEvent('click');
     await page.waitForSelector('#hours-per-category');
+    await page.waitForSelector('#panel #series[data-items]', { state: 'attached' });
     out.heatStation = await page.evaluate(() => ({
       hash: location.hash,
       hours: Object.fromEntries([...document.querySelectorAll('#hours-per-category tr')].map((tr) =>
@@ -155,6 +162,7 @@ async function scenario(base, dir) {
     out.traffic = await mapInfo(page);
     await page.locator('#map path.smu-segment').first().dispatchEvent('click');
     await page.waitForSelector('#modal-split');
+    await page.waitForSelector('#panel #series[data-items]', { state: 'attached' });
     out.segment = await page.evaluate(() => ({
       hash: location.hash,
       split: Object.fromEntries([...document.querySelectorAll('#modal-split tr')].map((tr) =>

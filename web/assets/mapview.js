@@ -25,6 +25,9 @@ export function initMap() {
   if (map) return map;
   map = L.map(el(), { center: [52.09, 5.12], zoom: 12, zoomSnap: 0.5, keyboard: true });
   map.attributionControl.setPrefix(false);
+  // The area backdrop lies in a pane of its own under the data (overlayPane,
+  // z-index 400), whichever of the two arrives first.
+  map.createPane('backdrop').style.zIndex = 350;
   const tiles = meta('smu-tile-url');
   if (tiles) {
     L.tileLayer(tiles, { attribution: meta('smu-tile-attribution'), maxZoom: 19 }).addTo(map);
@@ -43,6 +46,8 @@ export async function showBackdrop(layer) {
     if (backdrop) backdrop.remove();
     backdrop = L.geoJSON(fc, {
       interactive: false,
+      pane: 'backdrop',
+      renderer: L.svg({ pane: 'backdrop' }),
       style: { color: '#5f6b7a', weight: 1.2, fill: true, fillColor: '#eef1f4', fillOpacity: 0.6,
         className: 'smu-area' },
     }).addTo(map);
