@@ -1,6 +1,8 @@
 # Samen Meten Utrecht platform: plain GNU make.
 #   make            build the server (build/release/samenmeten)
 #   make run        install missing packages, start a local PostGIS + the server
+#   make demo       load the fixtures into a running `make run` (dashboard at /)
+#   make web        the dashboard's libraries from npm into web/vendor/
 #   make test       unit tests (cmocka) + end-to-end tests (pytest, real PostGIS)
 #   make asan       the same tests against an AddressSanitizer+UBSan build
 #   make valgrind   unit tests under valgrind
@@ -17,7 +19,7 @@ FLAVOUR ?= release
 BUILD   := build/$(FLAVOUR)
 CC      ?= cc
 
-PKGS    := libmicrohttpd jansson libsodium libpq
+PKGS    := libmicrohttpd jansson libsodium libpq zlib
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -49,7 +51,7 @@ UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 BIN := $(BUILD)/samenmeten
 
-.PHONY: all run test unit e2e asan valgrind lint bench clean deps
+.PHONY: all run test unit e2e asan valgrind lint bench clean deps web demo
 all: $(BIN)
 
 $(BIN): $(SERVER_OBJ)
@@ -70,9 +72,21 @@ run:
 deps:
 	tools/deps.sh
 
+web:
+	tools/web-vendor.sh
+
+demo:
+	tools/demo.sh
+
+# The browser tests' driver (playwright-core), pinned by its lockfile.
+tests/browser/node_modules: tests/browser/package-lock.json
+	cd tests/browser && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
 test:
 	tools/deps.sh test
-	$(MAKE) --no-print-directory $(BIN) $(UNIT_BIN)
+	tools/web-vendor.sh
+	$(MAKE) --no-print-directory $(BIN) $(UNIT_BIN) tests/browser/node_modules
 	tools/test.sh $(BUILD)
 
 asan:

@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "csp.h"
 #include "db.h"
 #include "pseudonym.h"
 #include "ratelimit.h"
@@ -22,6 +23,8 @@ struct app {
 	size_t nroutes;
 	struct ratelimit *limit_address; /* per client address */
 	struct ratelimit *limit_token;   /* per bearer token */
+	struct static_site *web;         /* the dashboard's files; NULL: none installed */
+	char csp_dashboard[CSP_MAX];     /* the dashboard's Content-Security-Policy */
 };
 
 /* Answers a failed database call: 503 with Retry-After when the database

@@ -52,6 +52,9 @@ static const struct key_def keys[] = {
     {"rate_limit_address_per_s", KEY_INT, F(rate_limit_address_per_s), "50", 0, 1000000},
     {"rate_limit_token_per_s", KEY_INT, F(rate_limit_token_per_s), "20", 0, 1000000},
     {"rate_limit_burst_s", KEY_INT, F(rate_limit_burst_s), "5", 1, 3600},
+    {"web_dir", KEY_STRING, F(web_dir), "web", 0, 0},
+    {"tile_url", KEY_STRING, F(tile_url), "", 0, 0},
+    {"tile_attribution", KEY_STRING, F(tile_attribution), "", 0, 0},
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))

@@ -39,6 +39,9 @@ struct config {
 	int rate_limit_address_per_s; /* requests a second per client address; 0: none */
 	int rate_limit_token_per_s;   /* the same per bearer token */
 	int rate_limit_burst_s;       /* a burst may take this many seconds' worth at once */
+	char *web_dir;                /* the dashboard's files, served at / and /docs */
+	char *tile_url;         /* a base map's tile URL template; empty: none (the default) */
+	char *tile_attribution; /* its attribution, shown on the map */
 };
 
 /* Sets every field to its default. Strings are owned by the config. */

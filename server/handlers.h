@@ -65,6 +65,8 @@ MUST_CHECK sm_err researcher_audit_download(struct request *r, const char *slug,
 /* handlers_areas.c */
 void handle_area_upload(struct request *r);
 void handle_area_delete(struct request *r);
+void handle_area_list(struct request *r);
+void handle_area_get(struct request *r);
 
 /* handlers_stations.c */
 void handle_station_list(struct request *r);
@@ -73,5 +75,11 @@ void handle_station_series(struct request *r);
 /* handlers_segments.c */
 void handle_segment_list(struct request *r);
 void handle_segment_series(struct request *r);
+
+/* handlers_web.c */
+void handle_dashboard(struct request *r);
+void handle_docs(struct request *r);
+void handle_asset(struct request *r);
+void handle_vendor(struct request *r);
 
 #endif

@@ -188,3 +188,64 @@ void handle_area_delete(struct request *r)
 	}
 	respond_bytes(r, 204, NULL, "", 0);
 }
+
+/* The layers, for maps that draw one as a backdrop. */
+static const struct db_stmt layer_list = {
+    "areas_layer_list",
+    "SELECT json_build_object('items', coalesce(json_agg(json_build_object("
+    " 'layer', l.name, 'areas', (SELECT count(*) FROM area a WHERE a.layer = l.name),"
+    " 'uploaded_at', to_char(l.uploaded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'))"
+    " ORDER BY l.name), '[]'::json))::text FROM area_layer l",
+    0,
+};
+
+/* One layer's areas as GeoJSON (6 decimals, about 0.1 m); NULL when the
+ * layer does not exist. */
+static const struct db_stmt layer_get = {
+    "areas_layer_get",
+    "SELECT json_build_object('type', 'FeatureCollection', 'layer', l.name, 'features',"
+    " coalesce((SELECT json_agg(json_build_object('type', 'Feature', 'id', a.code,"
+    " 'properties', json_build_object('code', a.code, 'name', a.name),"
+    " 'geometry', ST_AsGeoJSON(a.geom, 6)::json) ORDER BY a.code) FROM area a"
+    " WHERE a.layer = l.name), '[]'::json))::text FROM area_layer l WHERE l.name = $1",
+    1,
+};
+
+/* Area layers change rarely; maps may keep them a while. */
+#define AREA_MAX_AGE_S 300
+
+void handle_area_list(struct request *r)
+{
+	char *text = NULL;
+	size_t len = 0;
+	sm_err e = dbjson_text(r->app->db_read, &layer_list, NULL, &text, &len);
+	if (e != SM_OK) {
+		respond_db_error(r, e);
+		return;
+	}
+	respond_cacheable(r, "application/json", text, len, AREA_MAX_AGE_S);
+}
+
+void handle_area_get(struct request *r)
+{
+	const char *layer = r->nparams ? r->params[0] : "";
+	if (!layer_valid(layer)) {
+		respond_problem(r, PROBLEM_INVALID_PARAMETER, "layer",
+		                "a layer name is 1 to 63 lower-case letters, digits, '-' and '_'");
+		return;
+	}
+	const char *params[] = {layer};
+	char *text = NULL;
+	size_t len = 0;
+	sm_err e = dbjson_text(r->app->db_read, &layer_get, params, &text, &len);
+	if (e == SM_ERR_NOT_FOUND) {
+		respond_problem(r, PROBLEM_NOT_FOUND, "layer", "there is no area layer \"%s\"",
+		                layer);
+		return;
+	}
+	if (e != SM_OK) {
+		respond_db_error(r, e);
+		return;
+	}
+	respond_cacheable(r, "application/geo+json", text, len, AREA_MAX_AGE_S);
+}

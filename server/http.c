@@ -4,6 +4,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <sodium.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -213,6 +214,7 @@ static struct exchange *exchange_new(struct http_server *srv, struct MHD_Connect
 	r->if_none_match = dup_header(conn, MHD_HTTP_HEADER_IF_NONE_MATCH);
 	r->webhook_secret = dup_header(conn, WEBHOOK_SECRET_HEADER);
 	r->accept = dup_header(conn, MHD_HTTP_HEADER_ACCEPT);
+	r->accept_encoding = dup_header(conn, MHD_HTTP_HEADER_ACCEPT_ENCODING);
 	set_request_id(r, MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-Id"));
 	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_query, r);
 	__atomic_fetch_add(&srv->in_flight, 1, __ATOMIC_SEQ_CST);
@@ -336,6 +338,10 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct exchang
 	struct MHD_Response *resp;
 	if (r->stream_read && r->stream_ctx) {
 		resp = stream_response(x);
+	} else if (r->resp_borrowed) {
+		resp = MHD_create_response_from_buffer(
+		    r->resp_len, (void *)(uintptr_t)r->resp_borrowed, MHD_RESPMEM_PERSISTENT);
+		x->bytes_out = r->resp_len;
 	} else {
 		size_t len = r->resp_len;
 		char *body = r->resp_body;

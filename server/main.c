@@ -25,11 +25,16 @@
 #include "pseudonym.h"
 #include "refresher.h"
 #include "routes.h"
+#include "static.h"
 
 #define START_WAIT_S 30
 #define OPENAPI_MAX_BYTES (4u << 20)
 /* Rate-limit buckets per limiter: many more than the clients busy at once. */
 #define RATE_LIMIT_SLOTS 8192
+/* The dashboard's files: at most this many, of this many bytes together
+ * (bodies and their gzip copies). */
+#define WEB_MAX_FILES 256
+#define WEB_MAX_BYTES (64u << 20)
 /* How often the refresher looks for changed days when none waited. */
 #define REFRESH_IDLE_MS 1000
 
@@ -93,6 +98,35 @@ static sm_err read_whole_file(const char *path, char **out, size_t *len)
 	}
 	*out = buf_steal(&b, len);
 	return *out ? SM_OK : SM_ERR_IO;
+}
+
+/* Loads the dashboard's files and makes its Content-Security-Policy. A
+ * missing web_dir is no error: the service runs without a dashboard. */
+static sm_err load_web(struct app *app, char *err, size_t errlen)
+{
+	const struct config *cfg = app->cfg;
+	char origin[256] = "";
+	if (cfg->tile_url[0] && !csp_origin(cfg->tile_url, origin, sizeof(origin))) {
+		snprintf(err, errlen,
+		         "invalid value \"%s\" for \"tile_url\": expected an http or https URL "
+		         "template such as https://host/{z}/{x}/{y}.png",
+		         cfg->tile_url);
+		return SM_ERR_INVALID;
+	}
+	csp_dashboard(origin, app->csp_dashboard, sizeof(app->csp_dashboard));
+	const struct static_var vars[] = {{"tile_url", cfg->tile_url},
+	                                  {"tile_attribution", cfg->tile_attribution}};
+	sm_err e = static_load(cfg->web_dir, vars, sizeof(vars) / sizeof(vars[0]), WEB_MAX_FILES,
+	                       WEB_MAX_BYTES, &app->web, err, errlen);
+	if (e == SM_ERR_NOT_FOUND) {
+		log_warn("%s: serving no dashboard (`make web` installs it)", err);
+		err[0] = '\0';
+		return SM_OK;
+	}
+	if (e == SM_OK)
+		log_info("serving the dashboard from %s (%zu files, %zu bytes with gzip copies)",
+		         cfg->web_dir, app->web->nfiles, app->web->bytes);
+	return e;
 }
 
 /* Applies the migrations, waiting up to START_WAIT_S for the database to
@@ -205,6 +239,11 @@ int main(int argc, char **argv)
 		log_error("could not read the API description \"%s\"", cfg.openapi_file);
 		goto out;
 	}
+	e = load_web(&app, err, sizeof(err));
+	if (e != SM_OK) {
+		log_error("%s", err);
+		goto out;
+	}
 	double burst_s = cfg.rate_limit_burst_s;
 	if (ratelimit_new(cfg.rate_limit_address_per_s, burst_s * cfg.rate_limit_address_per_s,
 	                  RATE_LIMIT_SLOTS, &app.limit_address) != SM_OK ||
@@ -281,6 +320,7 @@ out:
 	free(app.openapi);
 	ratelimit_free(app.limit_address);
 	ratelimit_free(app.limit_token);
+	static_free(app.web);
 	pseudonym_keys_cleanup();
 	config_cleanup(&cfg);
 	return status;

@@ -18,6 +18,7 @@ static void clear_response(struct request *r)
 {
 	free(r->resp_body);
 	r->resp_body = NULL;
+	r->resp_borrowed = NULL;
 	r->resp_len = 0;
 	for (size_t i = 0; i < r->nheaders; i++)
 		free(r->headers[i].value);
@@ -40,6 +41,8 @@ void request_cleanup(struct request *r)
 	free(r->webhook_secret);
 	free(r->accept);
 	r->accept = NULL;
+	free(r->accept_encoding);
+	r->accept_encoding = NULL;
 	r->path = r->content_type = r->authorization = r->if_none_match = r->webhook_secret = NULL;
 	for (size_t i = 0; i < r->nparams; i++)
 		free(r->params[i]);
@@ -102,6 +105,7 @@ void respond_header(struct request *r, const char *name, const char *value)
 static void set_body(struct request *r, int status, const char *type, char *body, size_t len)
 {
 	free(r->resp_body);
+	r->resp_borrowed = NULL;
 	r->status = status;
 	r->resp_type = type;
 	r->resp_body = body;
@@ -138,6 +142,12 @@ void respond_bytes(struct request *r, int status, const char *type, const char *
 	memcpy(copy, data, len);
 	copy[len] = '\0';
 	set_body(r, status, type, copy, len);
+}
+
+void respond_borrowed(struct request *r, int status, const char *type, const char *data, size_t len)
+{
+	set_body(r, status, type, NULL, len);
+	r->resp_borrowed = data;
 }
 
 /* True when an If-None-Match header lists `etag` (or is "*"). */

@@ -13,7 +13,7 @@
 
 #define REQUEST_MAX_PARAMS 4
 #define REQUEST_MAX_QUERY 32
-#define REQUEST_MAX_HEADERS 8
+#define REQUEST_MAX_HEADERS 12
 
 struct app;
 struct route;
@@ -48,6 +48,7 @@ struct request {
 	char *if_none_match;
 	char *webhook_secret; /* X-Samenmeten-Secret, for LoRaWAN webhooks */
 	char *accept;
+	char *accept_encoding;
 	char request_id[48];
 	char *params[REQUEST_MAX_PARAMS]; /* owned; path parameters in pattern order */
 	size_t nparams;
@@ -62,6 +63,8 @@ struct request {
 	const char *resp_type; /* static */
 	char *resp_body;       /* owned */
 	size_t resp_len;
+	const char *resp_borrowed; /* instead of resp_body: a body that outlives the server's
+	                              requests (static files), never freed here */
 	struct header headers[REQUEST_MAX_HEADERS];
 	size_t nheaders;
 
@@ -89,6 +92,10 @@ void respond_header(struct request *r, const char *name, const char *value);
 void respond_json(struct request *r, int status, json_t *body);
 /* Sets the response to a copy of `len` bytes of `data`. */
 void respond_bytes(struct request *r, int status, const char *type, const char *data, size_t len);
+/* Sets `len` bytes at `data` as the body without copying them: data must
+ * stay valid until the server stops (files loaded at start). */
+void respond_borrowed(struct request *r, int status, const char *type, const char *data,
+                      size_t len);
 /* Sets an RFC 9457 problem response. `field` may be NULL. The detail is
  * printf-formatted; user values in it are the caller's to quote. */
 void respond_problem(struct request *r, enum problem_kind kind, const char *field, const char *fmt,

@@ -46,6 +46,14 @@ const struct route routes[] = {
     {"GET", "/v1/exceedances", handle_exceedances, AUTH_PUBLIC, NULL, false},
     {"GET", "/v1/traffic/segments", handle_segment_list, AUTH_PUBLIC, NULL, false},
     {"GET", "/v1/traffic/segments/{id}", handle_segment_series, AUTH_PUBLIC, NULL, false},
+    {"GET", "/v1/areas", handle_area_list, AUTH_PUBLIC, NULL, false},
+    {"GET", "/v1/areas/{layer}", handle_area_get, AUTH_PUBLIC, NULL, false},
+
+    /* The dashboard and the API docs (handlers_web.c). */
+    {"GET", "/", handle_dashboard, AUTH_PUBLIC, NULL, false},
+    {"GET", "/docs", handle_docs, AUTH_PUBLIC, NULL, false},
+    {"GET", "/assets/{file}", handle_asset, AUTH_PUBLIC, NULL, false},
+    {"GET", "/vendor/{file}", handle_vendor, AUTH_PUBLIC, NULL, false},
 };
 
 const size_t nroutes = sizeof(routes) / sizeof(routes[0]);

@@ -14,7 +14,7 @@ set -euo pipefail
 run_pkgs=(gcc make pkg-config libmicrohttpd-dev libjansson-dev libsodium-dev libpq-dev
           postgresql-15 postgresql-15-postgis-3 postgresql-client-15 curl)
 test_pkgs=(libcmocka-dev python3 python3-pytest python3-requests python3-psycopg2
-           python3-jsonschema python3-yaml python3-pandas gdal-bin)
+           python3-jsonschema python3-yaml python3-pandas gdal-bin chromium)
 bench_pkgs=(wrk)
 fuzz_pkgs=(clang libclang-rt-14-dev)
 lint_pkgs=(clang-format cppcheck)

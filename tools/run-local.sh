@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 tools/deps.sh run
+tools/web-vendor.sh # the dashboard's libraries, from npm
 make -s
 mkdir -p var
 chmod 711 var # the key files in it are 0600; the database user may pass through

@@ -65,6 +65,9 @@ static void test_defaults(void **state)
 	assert_int_equal(c->shutdown_timeout_s, 30);
 	assert_string_equal(c->log_level, "info");
 	assert_string_equal(c->cors_allow_origin, "*");
+	assert_string_equal(c->web_dir, "web");
+	assert_string_equal(c->tile_url, "");
+	assert_string_equal(c->tile_attribution, "");
 }
 
 /* Integer keys: the limits of each range are inclusive; anything outside,
@@ -524,7 +527,7 @@ static void test_each_key(void **state)
 	(void)state;
 	size_t n = 0;
 	config_each_key(count_key, &n);
-	assert_int_equal(n, 28); /* the fields of struct config */
+	assert_int_equal(n, 31); /* the fields of struct config */
 }
 
 /* config_cleanup frees every string, leaves NULLs, and may run twice. */
