@@ -5,6 +5,7 @@
 //   node tools/demo-data.mjs telraam SEGMENTS.geojson FROM_DAY DAYS  > reports.json
 //   node tools/demo-data.mjs heat FROM_DAY DAYS                      > observations.json
 //   node tools/demo-data.mjs stations                                 > stations (tab-separated)
+//   node tools/demo-data.mjs beleving MONTH                           > sheets.json
 import { readFileSync } from 'node:fs';
 
 let seed = 20241111;
@@ -72,13 +73,38 @@ function heat(fromDay, days) {
   return out;
 }
 
+// Leefplekmeter sheets: eight residents around each station's neighbourhood,
+// two sheets each in MONTH (YYYY-MM), scoring all 14 themes; no remarks.
+const THEMES = ['moving_around', 'public_transport', 'traffic_and_parking', 'streets_and_spaces',
+  'natural_space', 'play_and_recreation', 'facilities_and_services', 'work_and_economy', 'housing',
+  'social_contact', 'identity_and_belonging', 'feeling_safe', 'care_and_maintenance',
+  'influence_and_control'];
+function beleving(month) {
+  const out = [];
+  STATIONS.forEach(([, , lat, lon], s) => {
+    for (let r = 0; r < 8; r++) {
+      const device = `leefplek-${s}-${r}`;
+      const home = [lat + (random() - 0.5) * 0.012, lon + (random() - 0.5) * 0.02];
+      for (let sheet = 0; sheet < 2; sheet++) {
+        const scores = {};
+        for (const theme of THEMES) scores[theme] = 1 + Math.floor(random() * 7);
+        const day = String(1 + Math.floor(random() * 27)).padStart(2, '0');
+        out.push({ device, time: `${month}-${day}T1${sheet}:00:00Z`, lat: round(home[0], 5),
+          lon: round(home[1], 5), scores });
+      }
+    }
+  });
+  return out;
+}
+
 const [what, ...args] = process.argv.slice(2);
 if (what === 'telraam') process.stdout.write(JSON.stringify(telraam(args[0], args[1], +args[2])));
 else if (what === 'heat') process.stdout.write(JSON.stringify(heat(args[0], +args[1])));
+else if (what === 'beleving') process.stdout.write(JSON.stringify(beleving(args[0])));
 else if (what === 'stations') {
   for (const s of STATIONS) process.stdout.write(JSON.stringify({ external_id: s[0], participant: s[1],
     lat: s[2], lon: s[3], exact_position_consent: s[4] }) + '\n');
 } else {
-  process.stderr.write('usage: demo-data.mjs telraam FILE DAY DAYS | heat DAY DAYS | stations\n');
+  process.stderr.write('usage: demo-data.mjs telraam FILE DAY DAYS | heat DAY DAYS | stations | beleving MONTH\n');
   process.exit(2);
 }

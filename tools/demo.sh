@@ -7,7 +7,9 @@
 #   - the 114 real Telraam segments in project "telraam", with two days of
 #     synthetic hourly reports (the real snapshot has no counts);
 #   - six heat stations in project "hitte" with three days of synthetic
-#     observations (there is no public heat fixture).
+#     observations (there is no public heat fixture);
+#   - 48 synthetic residents' Leefplekmeter sheets (June 2025) in project
+#     "beleving" (experience).
 # Runs again without harm: projects that exist are kept, uploads store
 # nothing twice. SAMENMETEN_URL (default http://127.0.0.1:${PORT:-8080}) and
 # SAMENMETEN_ADMIN_TOKEN (default: var/admin.token) choose the server.
@@ -70,5 +72,10 @@ done < <(node tools/demo-data.mjs stations)
 say "heat: stations registered" "$n"
 node tools/demo-data.mjs heat 2025-07-01 3 >"$tmp/heat.json"
 say "heat: synthetic observations" "$(json '/v1/ingest/heat?project=hitte' --data-binary @"$tmp/heat.json")"
+
+project beleving "Leefplekmeter" experience
+node tools/demo-data.mjs beleving 2025-06 >"$tmp/sheets.json"
+say "beleving: synthetic Leefplekmeter sheets" "$(json '/v1/ingest/experience?project=beleving' \
+  --data-binary @"$tmp/sheets.json")"
 
 echo "open $base/ (the dashboard) and $base/docs (the API)"

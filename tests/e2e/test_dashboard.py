@@ -42,6 +42,7 @@ def site(workdir, cluster, admin_token):
                          text=True, timeout=300)
     assert out.returncode == 0, out.stderr + out.stdout
     assert '"accepted":5704' in out.stdout, out.stdout
+    assert '"accepted":96' in out.stdout, out.stdout  # the Leefplekmeter sheets
     yield s
     assert s.stop() == 0, s.log_text()[-4000:]
 
@@ -292,17 +293,26 @@ def test_traffic_view_shows_the_segments_of_the_api(seen, api):
     assert seen["segment"]["series"] == totals["reports"] > 0  # hourly, one report an hour
 
 
-def test_beleving_degrades_without_experience_data(seen, api):
-    families = {q["family"] for q in api.get("/v1/quantities").json()["items"]}
-    assert "experience" not in families
-    assert seen["beleving"]["none"] == 1
-    assert "Nog geen belevingsgegevens" in seen["beleving"]["text"]
+def test_beleving_shows_what_the_api_holds(seen, api):
+    """The first theme's latest month per wijk, as /v1/aggregates gives it (k residents)."""
+    themes = [q["name"] for q in api.get("/v1/quantities").json()["items"]
+              if q["family"] == "experience"]
+    assert themes and seen["beleving"]["none"] == 0
+    agg = api.get("/v1/aggregates", params={
+        "quantity": themes[0], "space": "area:wijken", "bucket": "month",
+        "from": "2024-07-01T00:00:00Z", "to": "2025-07-01T00:00:00Z", "limit": 10000}).json()
+    latest = {}
+    for i in agg["items"]:
+        if i["cell"]["geometry"] and i["start"] >= latest.get(i["cell"]["id"], {"start": ""})["start"]:
+            latest[i["cell"]["id"]] = i
+    assert seen["beleving"]["cells"] == len(latest) > 0
 
 
 def test_downloads_list_every_dataset_with_its_licence(seen, api):
     projects = api.get("/v1/projects").json()["items"]
     rows = {r["slug"]: r for r in seen["downloads"]["rows"]}
-    assert set(rows) == {p["slug"] for p in projects} == {"snuffelfiets", "telraam", "hitte"}
+    assert set(rows) == {p["slug"] for p in projects} == {"snuffelfiets", "telraam", "hitte",
+                                                          "beleving"}
     for p in projects:
         row = rows[p["slug"]]
         assert p["licence"] in row["cells"]

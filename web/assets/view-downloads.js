@@ -5,7 +5,7 @@ import { setState, clearData } from './mapview.js';
 import { heading, message } from './controls.js';
 
 const FORMATS = [['csv', 'CSV'], ['ndjson', 'NDJSON'], ['geojson', 'GeoJSON']];
-const WITH_DATASET = new Set(['air', 'traffic', 'heat']);
+const WITH_DATASET = new Set(['air', 'traffic', 'heat', 'experience']);
 
 export async function render(ctx) {
   ctx.controls.replaceChildren();
