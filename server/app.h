@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 
+#include "catalogue.h"
 #include "config.h"
 #include "db.h"
 #include "pseudonym.h"
@@ -22,6 +23,7 @@ struct app {
 	size_t nroutes;
 	struct ratelimit *limit_address; /* per client address */
 	struct ratelimit *limit_token;   /* per bearer token */
+	struct catalogue *catalogue;     /* the rendered project catalogue */
 };
 
 /* Answers a failed database call: 503 with Retry-After when the database

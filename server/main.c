@@ -32,6 +32,8 @@
 #define RATE_LIMIT_SLOTS 8192
 /* How often the refresher looks for changed days when none waited. */
 #define REFRESH_IDLE_MS 1000
+/* How often the cached project catalogue asks whether it changed. */
+#define CATALOGUE_CHECK_MS 1000
 
 static const char *env_lookup(const char *name)
 {
@@ -226,6 +228,8 @@ int main(int argc, char **argv)
 	                 cfg.database_read_url[0] ? cfg.database_read_url : cfg.database_url,
 	                 &reads) != SM_OK)
 		goto out;
+	if (catalogue_new(app.db_read, CATALOGUE_CHECK_MS, &app.catalogue) != SM_OK)
+		goto out;
 
 	methods = calloc(nroutes, sizeof(*methods));
 	patterns = calloc(nroutes, sizeof(*patterns));
@@ -272,6 +276,7 @@ int main(int argc, char **argv)
 out:
 	http_stop(srv, 0);
 	refresher_stop(refresher);
+	catalogue_free(app.catalogue);
 	db_pool_close(app.db_read);
 	db_pool_close(app.db);
 	if (metrics_ready)

@@ -133,3 +133,14 @@ def wait_refreshed(cluster, slug, timeout_s=60):
         assert time.monotonic() < deadline, "the refresher did not catch up"
         time.sleep(0.2)
     assert cluster.psql(f"SELECT count(*) > 0 FROM air_cell_period WHERE project_id = {pid}") == "t"
+
+
+def poll_until(get, done, timeout_s=60, every_s=0.3):
+    """get() until done(value) holds; the last value when it never did (the caller's
+    assertion then shows it)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = get()
+        if done(value) or time.monotonic() > deadline:
+            return value
+        time.sleep(every_s)
