@@ -206,7 +206,7 @@ sm_err refresher_start(const char *url, int idle_ms, struct refresher **out)
 	if (!r)
 		return SM_ERR_NOMEM;
 	r->idle_ms = idle_ms;
-	const struct db_pool_options one = {1, idle_ms, DB_FOR_BACKGROUND, 0};
+	const struct db_pool_options one = {1, idle_ms, DB_FOR_BACKGROUND, 0, NULL};
 	sm_err e = db_pool_open(&r->pool, url, &one);
 	if (e != SM_OK) {
 		free(r);
