@@ -206,6 +206,8 @@ static sm_err ensure(struct catalogue *c)
 	long long version = have ? c->snap->version : 0;
 	pthread_mutex_unlock(&c->mu);
 	sm_err e = due ? check(c, version, have) : SM_OK;
+	if (e == SM_ERR_UNAVAILABLE) /* once more: a lost replica is left for the primary */
+		e = check(c, version, have);
 	if (e != SM_OK && have) {
 		/* Serve what we have; try again after check_ms. */
 		log_warn("could not read the project catalogue's version (%s); serving the last "

@@ -129,13 +129,16 @@ void db_pool_close(struct db_pool *p)
 }
 
 /* A connection is usable when libpq still thinks so after reading whatever
- * the server sent while it sat idle (a restart sends a FATAL and closes). */
+ * the server sent while it sat idle (a restart sends a FATAL and closes).
+ * Twice: the first read may take the FATAL message, and only the second
+ * sees the end of the stream behind it (a stopped standby). */
 static bool conn_alive(struct db_conn *c)
 {
 	if (!c->pg || PQstatus(c->pg) != CONNECTION_OK)
 		return false;
-	if (!PQconsumeInput(c->pg) || PQstatus(c->pg) != CONNECTION_OK)
-		return false;
+	for (int i = 0; i < 2; i++)
+		if (!PQconsumeInput(c->pg) || PQstatus(c->pg) != CONNECTION_OK)
+			return false;
 	return true;
 }
 

@@ -237,8 +237,7 @@ int main(int argc, char **argv)
 	if (cfg.database_read_url[0]) {
 		struct db_pool_options replica_reads = reads;
 		replica_reads.fallback = primary_reads;
-		if (db_pool_open(&app.db_read, cfg.database_read_url, &replica_reads) != SM_OK ||
-		    replica_start(app.db_read, REPLICA_CHECK_MS, &replica) != SM_OK)
+		if (db_pool_open(&app.db_read, cfg.database_read_url, &replica_reads) != SM_OK)
 			goto out;
 	} else {
 		app.db_read = primary_reads;
@@ -266,6 +265,11 @@ int main(int argc, char **argv)
 	sigaddset(&stop_signals, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
 
+	if (cfg.database_read_url[0] &&
+	    replica_start(app.db_read, REPLICA_CHECK_MS, &replica) != SM_OK) {
+		log_error("could not start the read replica's health check");
+		goto out;
+	}
 	if (refresher_start(cfg.database_url, REFRESH_IDLE_MS, &refresher) != SM_OK) {
 		log_error("could not start the refresher");
 		goto out;

@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 from contract import Client
-from ingest_data import SNUFFEL_CSV, device_csv, poll_until, read
+from ingest_data import SNUFFEL_CSV, device_csv, poll_until, read, ride
 
 POLL_S = 60
 STRONG_ETAG = re.compile(r'^"[0-9a-f]{32}"$')
@@ -26,17 +26,6 @@ def entry(anon, slug):
     r = anon.get(f"/v1/projects/{slug}")
     assert r.status_code == 200, r.text
     return r.json()
-
-
-def ride(start, minutes, step_s=10):
-    """A ride north from `start` (UTC) at 2 km/h, a reading every step_s seconds (5.5 m
-    apart): the last 200 m, which an end zone always hides, are its last 6 minutes."""
-    rows = []
-    for i in range(minutes * 60 // step_s + 1):
-        t = start + dt.timedelta(seconds=i * step_s)
-        rows.append((t.strftime("%Y-%m-%dT%H:%M:%SZ"), round(52.05 + i * 0.00005, 6), 5.12,
-                     10 + i % 7))
-    return rows
 
 
 def round_down(n):
