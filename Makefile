@@ -7,6 +7,7 @@
 #   make lint       clang-format check, cppcheck
 #   make fuzz       every parser under libFuzzer for FUZZ_SECONDS (default 30)
 #   make bench      benchmarks that print figures
+#   make schema     sql/schema.sql: the schema the migrations make, in one file
 #   make clean
 
 FLAVOUR ?= release
@@ -45,7 +46,7 @@ UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 BIN := $(BUILD)/samenmeten
 
-.PHONY: all run test unit e2e asan valgrind lint bench clean deps
+.PHONY: all run test unit e2e asan valgrind lint bench clean deps schema
 all: $(BIN)
 
 $(BIN): $(SERVER_OBJ)
@@ -84,6 +85,9 @@ lint:
 
 bench: $(BIN)
 	bench/run.sh $(BUILD)
+
+schema: $(BIN)
+	SAMENMETEN_BIN=$(BIN) tools/schema-dump.sh sql/schema.sql
 
 # make fuzz: each parser under libFuzzer (clang, ASan+UBSan) for FUZZ_SECONDS
 # seconds; a crash fails the make and leaves its input in build/fuzz/.
