@@ -7,7 +7,7 @@
 #   make lint       clang-format check, cppcheck
 #   make fuzz       every parser under libFuzzer for FUZZ_SECONDS (default 30)
 #   make bench      benchmarks that print figures
-#   make schema     sql/schema.sql: the schema the migrations make, in one file
+#   make schema     sql/schema/current.sql: the schema the migrations make, in one file
 #   make clean
 
 FLAVOUR ?= release
@@ -87,7 +87,7 @@ bench: $(BIN)
 	bench/run.sh $(BUILD)
 
 schema: $(BIN)
-	SAMENMETEN_BIN=$(BIN) tools/schema-dump.sh sql/schema.sql
+	SAMENMETEN_BIN=$(BIN) tools/schema-dump.sh sql/schema/current.sql
 
 # make fuzz: each parser under libFuzzer (clang, ASan+UBSan) for FUZZ_SECONDS
 # seconds; a crash fails the make and leaves its input in build/fuzz/.

@@ -225,6 +225,7 @@ sm_err db_acquire_own(struct db_pool *p, struct db_conn **out)
 				db_pool_mark(p, false);
 			return e;
 		}
+		c->session++;
 	}
 	c->sqlstate[0] = '\0';
 	*out = c;

@@ -31,6 +31,9 @@ struct db_pool;
 struct db_conn {
 	struct db_pool *owner; /* the pool it belongs to (a fallback's, maybe) */
 	PGconn *pg;
+	/* Counts the connections made in this slot: session state (an advisory
+	 * lock) held by one value is gone when it changes. */
+	unsigned long session;
 	enum db_work work;
 	const struct db_stmt *prepared[DB_MAX_PREPARED];
 	size_t nprepared;

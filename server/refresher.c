@@ -15,7 +15,7 @@
 struct refresher {
 	struct db_pool *pool; /* one connection, reconnected when lost */
 	int idle_ms;
-	int leader_pid; /* the backend holding the leader lock for us; 0: none */
+	unsigned long leader_session; /* the connection that holds the lock; 0: none */
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
@@ -29,8 +29,7 @@ struct refresher {
  * next try of another server takes it. */
 static const struct db_stmt lead_try = {
     "refresher_lead",
-    "SELECT pg_try_advisory_lock(hashtextextended('samenmeten refresher', 0)), "
-    "pg_backend_pid()",
+    "SELECT pg_try_advisory_lock(hashtextextended('samenmeten refresher', 0))",
     0,
 };
 
@@ -61,22 +60,21 @@ static const struct db_stmt catalogue_one = {
  * lock again. */
 static bool lead(struct refresher *r, struct db_conn *conn)
 {
-	int pid = PQbackendPID(conn->pg);
-	if (r->leader_pid != 0 && r->leader_pid == pid)
+	if (r->leader_session != 0 && r->leader_session == conn->session)
 		return true;
-	bool was = r->leader_pid != 0;
-	r->leader_pid = 0;
+	bool was = r->leader_session != 0;
+	r->leader_session = 0;
 	PGresult *res = NULL;
 	if (db_exec(conn, &lead_try, NULL, &res) == SM_OK &&
 	    strcmp(PQgetvalue(res, 0, 0), "t") == 0)
-		r->leader_pid = pid;
+		r->leader_session = conn->session;
 	PQclear(res);
-	if (r->leader_pid != 0)
+	if (r->leader_session != 0)
 		log_info("this server now runs the refresher");
 	else if (was)
 		log_warn("this server no longer runs the refresher (its connection was lost)");
-	metrics_refresher_leader(r->leader_pid != 0);
-	return r->leader_pid != 0;
+	metrics_refresher_leader(r->leader_session != 0);
+	return r->leader_session != 0;
 }
 
 /* Refreshes one waiting day: SM_OK when it did, SM_ERR_NOT_FOUND when no
@@ -179,8 +177,8 @@ static void *run(void *arg)
 			else
 				e = SM_ERR_CONFLICT; /* another server refreshes */
 			db_release(r->pool, conn);
-		} else if (r->leader_pid != 0) {
-			r->leader_pid = 0;
+		} else if (r->leader_session != 0) {
+			r->leader_session = 0;
 			metrics_refresher_leader(false);
 		}
 		if (e == SM_OK) {

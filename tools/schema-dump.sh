@@ -8,7 +8,7 @@
 #   tools/schema-dump.sh [OUT]      migrates a throwaway cluster with the server
 #                                   binary (SAMENMETEN_BIN, default
 #                                   build/release/samenmeten) and writes its schema
-#                                   to OUT (default sql/schema.sql): `make schema`
+#                                   to OUT (default sql/schema/current.sql): `make schema`
 #   tools/schema-dump.sh --dump URL prints the schema of the (migrated) database at
 #                                   URL, normalised as in OUT (the up-to-date test)
 #
@@ -30,7 +30,7 @@ if [ "${1:-}" = "--dump" ]; then
   exit 0
 fi
 
-out=${1:-sql/schema.sql}
+out=${1:-sql/schema/current.sql}
 bin=${SAMENMETEN_BIN:-build/release/samenmeten}
 [ -x "$bin" ] || { echo "no server binary at $bin: run make first" >&2; exit 1; }
 folder=$(mktemp -d /tmp/smu-schema.XXXXXX)

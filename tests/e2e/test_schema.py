@@ -1,4 +1,4 @@
-"""sql/schema.sql, the current schema in one file, is what the migrations make
+"""sql/schema/current.sql, the current schema in one file, is what the migrations make
 (tools/schema-dump.sh, `make schema`), and the server never applies it."""
 import difflib
 import os
@@ -7,7 +7,7 @@ import uuid
 
 from cluster import ROOT, run_binary
 
-SCHEMA = os.path.join(ROOT, "sql", "schema.sql")
+SCHEMA = os.path.join(ROOT, "sql", "schema", "current.sql")
 TOOL = os.path.join(ROOT, "tools", "schema-dump.sh")
 HEADER_LINES = 3  # the generated file's own comment
 
@@ -33,12 +33,13 @@ def test_schema_sql_is_up_to_date(cluster, workdir):
         stored = f.read().split("\n", HEADER_LINES)[HEADER_LINES]
     if stored != dumped:
         diff = "".join(list(difflib.unified_diff(
-            stored.splitlines(True), dumped.splitlines(True), "sql/schema.sql",
+            stored.splitlines(True), dumped.splitlines(True), "sql/schema/current.sql",
             "the migrations"))[:60])
-        raise AssertionError("sql/schema.sql is out of date: run make schema\n" + diff)
+        raise AssertionError("sql/schema/current.sql is out of date: run make schema\n" + diff)
 
 
 def test_schema_sql_is_never_applied_as_a_migration(cluster, server):
-    """The loader takes NNN_name.sql only: schema.sql sits in sql/ unapplied."""
+    """The loader takes sql/NNN_name.sql only; the generated file is in a folder of its
+    own, so that sql/*.sql stays the set of migrations."""
     applied = cluster.psql("SELECT string_agg(version, ',') FROM schema_migrations")
-    assert "schema.sql" not in applied and "023_catalogue.sql" in applied
+    assert "current" not in applied and "023_catalogue.sql" in applied

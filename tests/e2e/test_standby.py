@@ -42,6 +42,7 @@ def standby(folder, primary):
 def server(folder, primary, standby, admin_token):
     """Writes go to the primary, open-data reads to the standby."""
     s = Server(folder, primary.url, admin_token, database_read_url=standby.url).start()
+    caught_up(primary, standby)  # the migrations the server just applied
     yield s
     s.stop()
 
