@@ -217,7 +217,11 @@ sm_err db_acquire_own(struct db_pool *p, struct db_conn **out)
 		if (e == SM_OK && p->statement_timeout_ms > 0)
 			e = set_statement_timeout(c->pg, p->statement_timeout_ms, why, sizeof(why));
 		if (e != SM_OK) {
-			log_warn("%s", why);
+			/* A replica known to be down is tried every second: say it once. */
+			if (p->fallback && !db_pool_up(p))
+				log_debug("%s", why);
+			else
+				log_warn("%s", why);
 			metrics_db_error();
 			conn_drop(c); /* never a connection without the pool's settings */
 			db_release(p, c);
