@@ -44,7 +44,8 @@ def server(folder, primary, standby, admin_token):
     s = Server(folder, primary.url, admin_token, database_read_url=standby.url).start()
     caught_up(primary, standby)  # the migrations the server just applied
     yield s
-    s.stop()
+    if s.proc.poll() is None:  # not the refresher the last test kills
+        assert s.stop() == 0, s.log_text()[-4000:]
 
 
 def metric(server, name):
@@ -202,4 +203,5 @@ def test_one_refresher_among_servers_and_another_takes_over(folder, primary, ser
         assert metric(taken_over, "samenmeten_refresher_days_total") >= 1
     finally:
         for s in others:
-            s.stop()
+            if s.proc.poll() is None:
+                assert s.stop() == 0, s.log_text()[-4000:]
