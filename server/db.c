@@ -159,7 +159,8 @@ void db_pool_mark(struct db_pool *p, bool up)
 	p->down = !up;
 	pthread_mutex_unlock(&p->mu);
 	if (was && !up)
-		log_warn("the read database cannot be reached: open-data reads go to the primary");
+		log_warn("open-data reads go to the primary: the read database cannot be reached "
+		         "or is too far behind");
 	else if (!was && up)
 		log_info("the read database is back: open-data reads go to it again");
 }

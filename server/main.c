@@ -266,7 +266,8 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
 
 	if (cfg.database_read_url[0] &&
-	    replica_start(app.db_read, REPLICA_CHECK_MS, &replica) != SM_OK) {
+	    replica_start(app.db_read, REPLICA_CHECK_MS, cfg.database_read_max_lag_s, &replica) !=
+	        SM_OK) {
 		log_error("could not start the read replica's health check");
 		goto out;
 	}

@@ -13,6 +13,7 @@
 struct replica {
 	struct db_pool *pool;
 	int interval_ms;
+	int max_lag_s; /* 0: no limit */
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
@@ -31,8 +32,8 @@ static const struct db_stmt lag_stmt = {
 };
 
 /* One check. A failure to connect marks the pool down (db_acquire_own);
- * so does a connection lost during the check; all connections being busy
- * changes nothing. */
+ * so does a connection lost during the check, or a lag beyond the limit;
+ * all connections being busy changes nothing. */
 static void check(struct replica *r)
 {
 	struct db_conn *conn;
@@ -45,7 +46,12 @@ static void check(struct replica *r)
 			lag = strtod(PQgetvalue(res, 0, 0), NULL);
 		PQclear(res);
 		db_release(r->pool, conn);
-		db_pool_mark(r->pool, e == SM_OK || e == SM_ERR_TIMEOUT);
+		bool behind = e == SM_OK && r->max_lag_s > 0 && lag > r->max_lag_s;
+		if (behind && db_pool_up(r->pool))
+			log_warn("the read replica is %.1f s behind, more than "
+			         "database_read_max_lag_s (%d)",
+			         lag, r->max_lag_s);
+		db_pool_mark(r->pool, (e == SM_OK && !behind) || e == SM_ERR_TIMEOUT);
 	}
 	metrics_read_replica(true, db_pool_up(r->pool), lag);
 }
@@ -78,7 +84,7 @@ static void *run(void *arg)
 	return NULL;
 }
 
-sm_err replica_start(struct db_pool *pool, int interval_ms, struct replica **out)
+sm_err replica_start(struct db_pool *pool, int interval_ms, int max_lag_s, struct replica **out)
 {
 	*out = NULL;
 	struct replica *r = calloc(1, sizeof(*r));
@@ -86,6 +92,7 @@ sm_err replica_start(struct db_pool *pool, int interval_ms, struct replica **out
 		return SM_ERR_NOMEM;
 	r->pool = pool;
 	r->interval_ms = interval_ms;
+	r->max_lag_s = max_lag_s;
 	pthread_mutex_init(&r->lock, NULL);
 	pthread_cond_init(&r->wake, NULL);
 	if (pthread_create(&r->thread, NULL, run, r) != 0) {

@@ -168,6 +168,30 @@ def test_reads_fall_back_to_the_primary_and_return(admin, anon, server, primary,
     served_by_standby(admin, anon, primary, standby)
 
 
+def test_a_standby_too_far_behind_is_not_read(folder, primary, standby, admin_token):
+    s = Server(folder, primary.url, admin_token, database_read_url=standby.url,
+               database_read_max_lag_s=1).start()
+    try:
+        admin, anon = Client(s.base, admin_token), Client(s.base)
+        wait_metric(s, "samenmeten_read_replica_up", lambda v: v == 1)
+        caught_up(primary, standby)
+        standby.psql("SELECT pg_wal_replay_pause()")
+        try:
+            slug = new_air_project(admin)
+            # Read from the standby (404) until the lag passes a second; then from the
+            # primary, which has it.
+            r = poll_until(lambda: anon.get(f"/v1/projects/{slug}"),
+                           lambda r: r.status_code == 200, WAIT_S)
+            assert r.status_code == 200
+            assert metric(s, "samenmeten_read_replica_up") == 0
+            assert metric(s, "samenmeten_read_replica_lag_seconds") > 1
+        finally:
+            standby.psql("SELECT pg_wal_replay_resume()")
+        wait_metric(s, "samenmeten_read_replica_up", lambda v: v == 1)
+    finally:
+        assert s.stop() == 0, s.log_text()[-4000:]
+
+
 def leaders(servers):
     return [metric(s, "samenmeten_refresher_leader") for s in servers]
 
