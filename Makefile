@@ -9,6 +9,7 @@
 #   make lint       clang-format check, cppcheck, @redocly/cli lint of api/openapi.yaml
 #   make fuzz       every parser under libFuzzer for FUZZ_SECONDS (default 30)
 #   make bench      benchmarks that print figures
+#   make schema     sql/schema/current.sql: the schema the migrations make, in one file
 #   make clean
 # Every target that needs packages installs its own set first (tools/deps.sh:
 # as root it installs them, as anyone else it prints the apt-get line and
@@ -51,7 +52,7 @@ UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 BIN := $(BUILD)/samenmeten
 
-.PHONY: all run test unit e2e asan valgrind lint bench clean deps web demo
+.PHONY: all run test unit e2e asan valgrind lint bench clean deps web demo schema
 all: $(BIN)
 
 $(BIN): $(SERVER_OBJ)
@@ -108,6 +109,9 @@ bench:
 	tools/deps.sh bench
 	$(MAKE) --no-print-directory $(BIN)
 	bench/run.sh $(BUILD)
+
+schema: $(BIN)
+	SAMENMETEN_BIN=$(BIN) tools/schema-dump.sh sql/schema/current.sql
 
 # make fuzz: each parser under libFuzzer (clang, ASan+UBSan) for FUZZ_SECONDS
 # seconds; a crash fails the make and leaves its input in build/fuzz/.

@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 
+#include "catalogue.h"
 #include "config.h"
 #include "csp.h"
 #include "db.h"
@@ -25,6 +26,7 @@ struct app {
 	struct ratelimit *limit_token;   /* per bearer token */
 	struct static_site *web;         /* the dashboard's files; NULL: none installed */
 	char csp_dashboard[CSP_MAX];     /* the dashboard's Content-Security-Policy */
+	struct catalogue *catalogue;     /* the rendered project catalogue */
 };
 
 /* Answers a failed database call: 503 with Retry-After when the database

@@ -28,6 +28,7 @@ static const struct key_def keys[] = {
     {"port", KEY_INT, F(port), "8080", 1, 65535},
     {"database_url", KEY_STRING, F(database_url), "", 0, 0},
     {"database_read_url", KEY_STRING, F(database_read_url), "", 0, 0},
+    {"database_read_max_lag_s", KEY_INT, F(database_read_max_lag_s), "0", 0, 86400},
     {"database_pool_size", KEY_INT, F(database_pool_size), "8", 1, 256},
     {"database_pool_wait_ms", KEY_INT, F(database_pool_wait_ms), "2000", 1, 600000},
     {"database_retry_after_s", KEY_INT, F(database_retry_after_s), "5", 1, 3600},

@@ -14,7 +14,8 @@ struct config {
 	char *listen_address;
 	int port;
 	char *database_url;
-	char *database_read_url; /* empty: reads go to the primary */
+	char *database_read_url;     /* empty: reads go to the primary */
+	int database_read_max_lag_s; /* a replica further behind is not read; 0: no limit */
 	int database_pool_size;
 	int database_pool_wait_ms;
 	int database_retry_after_s;

@@ -15,6 +15,8 @@ struct db_pool {
 	int size;
 	int wait_ms;
 	int statement_timeout_ms; /* set on each new connection; 0: none */
+	struct db_pool *fallback; /* borrowed; NULL: none */
+	bool down;                /* under mu; only with a fallback */
 	struct db_conn *conns;
 	bool *busy;
 	pthread_mutex_t mu;
@@ -87,8 +89,11 @@ sm_err db_pool_open(struct db_pool **out, const char *url, const struct db_pool_
 	p->size = opt->size;
 	p->wait_ms = opt->wait_ms;
 	p->statement_timeout_ms = opt->statement_timeout_ms;
-	for (int i = 0; i < opt->size; i++)
+	p->fallback = opt->fallback;
+	for (int i = 0; i < opt->size; i++) {
 		p->conns[i].work = opt->work;
+		p->conns[i].owner = p;
+	}
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_condattr_t attr;
 	pthread_condattr_init(&attr);
@@ -124,17 +129,53 @@ void db_pool_close(struct db_pool *p)
 }
 
 /* A connection is usable when libpq still thinks so after reading whatever
- * the server sent while it sat idle (a restart sends a FATAL and closes). */
+ * the server sent while it sat idle (a restart sends a FATAL and closes).
+ * Twice: the first read may take the FATAL message, and only the second
+ * sees the end of the stream behind it (a stopped standby). */
 static bool conn_alive(struct db_conn *c)
 {
 	if (!c->pg || PQstatus(c->pg) != CONNECTION_OK)
 		return false;
-	if (!PQconsumeInput(c->pg) || PQstatus(c->pg) != CONNECTION_OK)
-		return false;
+	for (int i = 0; i < 2; i++)
+		if (!PQconsumeInput(c->pg) || PQstatus(c->pg) != CONNECTION_OK)
+			return false;
 	return true;
 }
 
+bool db_pool_up(struct db_pool *p)
+{
+	pthread_mutex_lock(&p->mu);
+	bool up = !p->down;
+	pthread_mutex_unlock(&p->mu);
+	return up;
+}
+
+void db_pool_mark(struct db_pool *p, bool up)
+{
+	if (!p->fallback)
+		return;
+	pthread_mutex_lock(&p->mu);
+	bool was = !p->down;
+	p->down = !up;
+	pthread_mutex_unlock(&p->mu);
+	if (was && !up)
+		log_warn("open-data reads go to the primary: the read database cannot be reached "
+		         "or is too far behind");
+	else if (!was && up)
+		log_info("the read database is back: open-data reads go to it again");
+}
+
 sm_err db_acquire(struct db_pool *p, struct db_conn **out)
+{
+	if (p->fallback && !db_pool_up(p))
+		return db_acquire(p->fallback, out);
+	sm_err e = db_acquire_own(p, out);
+	if (e == SM_ERR_UNAVAILABLE && p->fallback && !db_pool_up(p))
+		return db_acquire(p->fallback, out);
+	return e;
+}
+
+sm_err db_acquire_own(struct db_pool *p, struct db_conn **out)
 {
 	struct timespec deadline;
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
@@ -177,20 +218,29 @@ sm_err db_acquire(struct db_pool *p, struct db_conn **out)
 		if (e == SM_OK && p->statement_timeout_ms > 0)
 			e = set_statement_timeout(c->pg, p->statement_timeout_ms, why, sizeof(why));
 		if (e != SM_OK) {
-			log_warn("%s", why);
+			/* A replica known to be down is tried every second: say it once. */
+			if (p->fallback && !db_pool_up(p))
+				log_debug("%s", why);
+			else
+				log_warn("%s", why);
 			metrics_db_error();
 			conn_drop(c); /* never a connection without the pool's settings */
 			db_release(p, c);
+			if (e == SM_ERR_UNAVAILABLE)
+				db_pool_mark(p, false);
 			return e;
 		}
+		c->session++;
 	}
 	c->sqlstate[0] = '\0';
 	*out = c;
 	return SM_OK;
 }
 
-void db_release(struct db_pool *p, struct db_conn *c)
+void db_release(struct db_pool *pool, struct db_conn *c)
 {
+	(void)pool; /* the connection knows its own */
+	struct db_pool *p = c->owner;
 	if (c->pg && PQtransactionStatus(c->pg) != PQTRANS_IDLE) {
 		PGresult *r = PQexec(c->pg, "ROLLBACK");
 		if (PQresultStatus(r) != PGRES_COMMAND_OK)

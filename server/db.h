@@ -26,21 +26,30 @@ struct db_stmt {
  * task's (the refresher), which /metrics counts apart. */
 enum db_work { DB_FOR_REQUESTS, DB_FOR_BACKGROUND };
 
+struct db_pool;
+
 struct db_conn {
+	struct db_pool *owner; /* the pool it belongs to (a fallback's, maybe) */
 	PGconn *pg;
+	/* Counts the connections made in this slot: session state (an advisory
+	 * lock) held by one value is gone when it changes. */
+	unsigned long session;
 	enum db_work work;
 	const struct db_stmt *prepared[DB_MAX_PREPARED];
 	size_t nprepared;
 	char sqlstate[6]; /* of the last failure; "" when none */
 };
 
-struct db_pool;
-
 struct db_pool_options {
 	int size;                 /* connections */
 	int wait_ms;              /* how long db_acquire waits for a free one */
 	enum db_work work;        /* whose statements, for /metrics */
 	int statement_timeout_ms; /* each statement's limit (SM_ERR_TIMEOUT past it); 0: none */
+	/* Borrowed, may be NULL: where db_acquire goes while this pool's
+	 * database cannot be reached (a read replica's: the primary's reads).
+	 * The pool is marked down when a connection to it fails, and up again
+	 * by db_pool_mark (a health check: server/replica.c). */
+	struct db_pool *fallback;
 };
 
 /* Opens a pool of connections to `url`, connecting lazily. Owned by the
@@ -50,11 +59,22 @@ MUST_CHECK sm_err db_pool_open(struct db_pool **out, const char *url,
 void db_pool_close(struct db_pool *pool);
 
 /* Takes a connection, waiting up to the pool's wait time, (re)connecting
- * when needed. SM_ERR_UNAVAILABLE when none can be had. The connection is
- * borrowed until db_release. */
+ * when needed; from the fallback pool while this one is down, or when
+ * connecting to its database fails. SM_ERR_UNAVAILABLE when none can be
+ * had. The connection is borrowed until db_release. */
 MUST_CHECK sm_err db_acquire(struct db_pool *pool, struct db_conn **out);
-/* Gives the connection back; one left inside a transaction is rolled back. */
+/* As db_acquire, from this pool only, whether marked down or not (health
+ * checks); a failure to connect marks the pool down. */
+MUST_CHECK sm_err db_acquire_own(struct db_pool *pool, struct db_conn **out);
+/* Gives the connection back to the pool it came from (conn->owner, which
+ * may be `pool`'s fallback); one left inside a transaction is rolled back. */
 void db_release(struct db_pool *pool, struct db_conn *conn);
+
+/* Whether db_acquire takes this pool's own connections (true) or its
+ * fallback's; and setting it (a health check found the database back, or
+ * gone). Without a fallback, a pool is never down. */
+bool db_pool_up(struct db_pool *pool);
+void db_pool_mark(struct db_pool *pool, bool up);
 
 /* Runs a statement with text parameters (NULL = SQL NULL). On SM_OK, *res
  * (owned; PQclear) holds the rows. Errors: SM_ERR_CONFLICT (unique

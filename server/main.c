@@ -24,6 +24,7 @@
 #include "migrate.h"
 #include "pseudonym.h"
 #include "refresher.h"
+#include "replica.h"
 #include "routes.h"
 #include "static.h"
 
@@ -37,6 +38,10 @@
 #define WEB_MAX_BYTES (64u << 20)
 /* How often the refresher looks for changed days when none waited. */
 #define REFRESH_IDLE_MS 1000
+/* How often the cached project catalogue asks whether it changed. */
+#define CATALOGUE_CHECK_MS 1000
+/* How often the read replica's health and lag are checked. */
+#define REPLICA_CHECK_MS 1000
 
 static const char *env_lookup(const char *name)
 {
@@ -189,6 +194,8 @@ int main(int argc, char **argv)
 	struct app app = {.cfg = &cfg, .routes = routes, .nroutes = nroutes};
 	struct http_server *srv = NULL;
 	struct refresher *refresher = NULL;
+	struct db_pool *primary_reads = NULL; /* open-data reads on the primary */
+	struct replica *replica = NULL;
 	bool metrics_ready = false;
 	const char **methods = NULL, **patterns = NULL; /* route labels for the metrics */
 
@@ -256,14 +263,25 @@ int main(int argc, char **argv)
 	 * server: a crowd of maps cannot take the connections that uploads
 	 * need, and a read that runs away is stopped at query_timeout_ms
 	 * (downloads lift it for their own transaction). */
+	/* With a read replica, open-data reads go to it while it answers, and
+	 * to a pool of reads on the primary while it does not (server/replica.c
+	 * checks it every second). */
 	const struct db_pool_options writes = {cfg.database_pool_size, cfg.database_pool_wait_ms,
-	                                       DB_FOR_REQUESTS, 0};
+	                                       DB_FOR_REQUESTS, 0, NULL};
 	const struct db_pool_options reads = {cfg.database_pool_size, cfg.database_pool_wait_ms,
-	                                      DB_FOR_REQUESTS, cfg.query_timeout_ms};
+	                                      DB_FOR_REQUESTS, cfg.query_timeout_ms, NULL};
 	if (db_pool_open(&app.db, cfg.database_url, &writes) != SM_OK ||
-	    db_pool_open(&app.db_read,
-	                 cfg.database_read_url[0] ? cfg.database_read_url : cfg.database_url,
-	                 &reads) != SM_OK)
+	    db_pool_open(&primary_reads, cfg.database_url, &reads) != SM_OK)
+		goto out;
+	if (cfg.database_read_url[0]) {
+		struct db_pool_options replica_reads = reads;
+		replica_reads.fallback = primary_reads;
+		if (db_pool_open(&app.db_read, cfg.database_read_url, &replica_reads) != SM_OK)
+			goto out;
+	} else {
+		app.db_read = primary_reads;
+	}
+	if (catalogue_new(app.db_read, CATALOGUE_CHECK_MS, &app.catalogue) != SM_OK)
 		goto out;
 
 	methods = calloc(nroutes, sizeof(*methods));
@@ -286,6 +304,12 @@ int main(int argc, char **argv)
 	sigaddset(&stop_signals, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
 
+	if (cfg.database_read_url[0] &&
+	    replica_start(app.db_read, REPLICA_CHECK_MS, cfg.database_read_max_lag_s, &replica) !=
+	        SM_OK) {
+		log_error("could not start the read replica's health check");
+		goto out;
+	}
 	if (refresher_start(cfg.database_url, REFRESH_IDLE_MS, &refresher) != SM_OK) {
 		log_error("could not start the refresher");
 		goto out;
@@ -311,7 +335,11 @@ int main(int argc, char **argv)
 out:
 	http_stop(srv, 0);
 	refresher_stop(refresher);
-	db_pool_close(app.db_read);
+	replica_stop(replica);
+	catalogue_free(app.catalogue);
+	if (app.db_read != primary_reads)
+		db_pool_close(app.db_read);
+	db_pool_close(primary_reads);
 	db_pool_close(app.db);
 	if (metrics_ready)
 		metrics_cleanup();

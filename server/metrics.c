@@ -28,6 +28,10 @@ static struct {
 	uint64_t db_errors;
 	uint64_t db_calls, db_prepares, db_background_calls;
 	int64_t in_flight;
+	int refresher_leader;
+	uint64_t refresher_days;
+	int replica_configured, replica_up;
+	uint64_t replica_lag_us;
 } m;
 
 sm_err metrics_init(const char *const *methods, const char *const *patterns, size_t nroutes)
@@ -91,6 +95,24 @@ void metrics_db_call(bool background, bool prepare)
 void metrics_in_flight(int delta)
 {
 	__atomic_fetch_add(&m.in_flight, delta, __ATOMIC_RELAXED);
+}
+
+void metrics_refresher_leader(bool leader)
+{
+	__atomic_store_n(&m.refresher_leader, leader ? 1 : 0, __ATOMIC_RELAXED);
+}
+
+void metrics_refresher_day(void)
+{
+	add(&m.refresher_days, 1);
+}
+
+void metrics_read_replica(bool configured, bool up, double lag_s)
+{
+	__atomic_store_n(&m.replica_configured, configured ? 1 : 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&m.replica_up, up ? 1 : 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&m.replica_lag_us, (uint64_t)(lag_s > 0 ? lag_s * 1e6 : 0),
+	                 __ATOMIC_RELAXED);
 }
 
 static void route_labels(size_t i, const char **method, const char **route)
@@ -176,5 +198,31 @@ sm_err metrics_render(struct buf *out)
 		    (unsigned long long)get(&m.db_background_calls),
 		    (unsigned long long)get(&m.db_prepares),
 		    (long long)__atomic_load_n(&m.in_flight, __ATOMIC_RELAXED));
+	if (e == SM_OK)
+		e = buf_printf(
+		    out,
+		    "# HELP samenmeten_refresher_leader 1 when this process is the elected "
+		    "refresher of its database.\n"
+		    "# TYPE samenmeten_refresher_leader gauge\n"
+		    "samenmeten_refresher_leader %d\n"
+		    "# HELP samenmeten_refresher_days_total Changed days this process brought up "
+		    "to date.\n"
+		    "# TYPE samenmeten_refresher_days_total counter\n"
+		    "samenmeten_refresher_days_total %llu\n",
+		    __atomic_load_n(&m.refresher_leader, __ATOMIC_RELAXED),
+		    (unsigned long long)get(&m.refresher_days));
+	if (e == SM_OK && __atomic_load_n(&m.replica_configured, __ATOMIC_RELAXED))
+		e = buf_printf(
+		    out,
+		    "# HELP samenmeten_read_replica_up 1 when open-data reads go to the read "
+		    "replica, 0 while they fall back to the primary.\n"
+		    "# TYPE samenmeten_read_replica_up gauge\n"
+		    "samenmeten_read_replica_up %d\n"
+		    "# HELP samenmeten_read_replica_lag_seconds How far the replica's replay is "
+		    "behind (0 when it has replayed all it received).\n"
+		    "# TYPE samenmeten_read_replica_lag_seconds gauge\n"
+		    "samenmeten_read_replica_lag_seconds %.3f\n",
+		    __atomic_load_n(&m.replica_up, __ATOMIC_RELAXED),
+		    (double)__atomic_load_n(&m.replica_lag_us, __ATOMIC_RELAXED) / 1e6);
 	return e;
 }

@@ -21,6 +21,13 @@ void metrics_db_error(void);
  * request or by a background task. */
 void metrics_db_call(bool background, bool prepare);
 void metrics_in_flight(int delta);
+/* Whether this process runs the refresher (elected among the servers of a
+ * database), and each changed day it brought up to date. */
+void metrics_refresher_leader(bool leader);
+void metrics_refresher_day(void);
+/* The read replica (database_read_url): reachable or not, and how far its
+ * replay is behind the primary; `configured` false when there is none. */
+void metrics_read_replica(bool configured, bool up, double lag_s);
 
 /* Appends the text exposition format to out. */
 MUST_CHECK sm_err metrics_render(struct buf *out);

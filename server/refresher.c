@@ -1,6 +1,7 @@
 #include "refresher.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -9,14 +10,27 @@
 
 #include "db.h"
 #include "log.h"
+#include "metrics.h"
 
 struct refresher {
 	struct db_pool *pool; /* one connection, reconnected when lost */
 	int idle_ms;
+	unsigned long leader_session; /* the connection that holds the lock; 0: none */
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
 	bool stopping;
+};
+
+/* One refresher among all the servers on a database: the one whose
+ * connection holds this session-level advisory lock. The others try again
+ * every idle_ms; when the leader's connection goes (the process stopped or
+ * died, or the database closed it), PostgreSQL releases the lock and the
+ * next try of another server takes it. */
+static const struct db_stmt lead_try = {
+    "refresher_lead",
+    "SELECT pg_try_advisory_lock(hashtextextended('samenmeten refresher', 0))",
+    0,
 };
 
 /* A day is due when left alone for 2 s, or at the latest 15 minutes after
@@ -30,30 +44,71 @@ static const struct db_stmt refresh_one = {
     0,
 };
 
+/* The project catalogue's figures (sql/023_catalogue.sql). */
+static const struct db_stmt catalogue_one = {
+    "refresh_catalogue",
+    "SELECT catalogue_refresh()",
+    0,
+};
+
+/* While days keep coming (a bulk load), the catalogue is still refreshed
+ * this often. */
+#define CATALOGUE_BUSY_MS 10000
+
+/* True when this process is the leader on conn, taking the lock when
+ * nobody holds it. A new connection (the old one was lost) must take the
+ * lock again. */
+static bool lead(struct refresher *r, struct db_conn *conn)
+{
+	if (r->leader_session != 0 && r->leader_session == conn->session)
+		return true;
+	bool was = r->leader_session != 0;
+	r->leader_session = 0;
+	PGresult *res = NULL;
+	if (db_exec(conn, &lead_try, NULL, &res) == SM_OK &&
+	    strcmp(PQgetvalue(res, 0, 0), "t") == 0)
+		r->leader_session = conn->session;
+	PQclear(res);
+	if (r->leader_session != 0)
+		log_info("this server now runs the refresher");
+	else if (was)
+		log_warn("this server no longer runs the refresher (its connection was lost)");
+	metrics_refresher_leader(r->leader_session != 0);
+	return r->leader_session != 0;
+}
+
 /* Refreshes one waiting day: SM_OK when it did, SM_ERR_NOT_FOUND when no
  * day is due. The transaction is REPEATABLE READ: the function removes the
  * changes its snapshot sees, and reads the rollups as of that snapshot. */
-static sm_err refresh_day(struct db_pool *pool)
+static sm_err refresh_day(struct db_conn *conn)
 {
-	struct db_conn *conn;
-	sm_err e = db_acquire(pool, &conn);
-	if (e != SM_OK)
-		return e;
 	PGresult *res = NULL;
-	e = db_command(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ");
+	sm_err e = db_command(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ");
 	if (e == SM_OK)
 		e = db_exec(conn, &refresh_one, NULL, &res);
 	bool refreshed = e == SM_OK && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
 	PQclear(res);
 	if (e == SM_OK)
 		e = db_command(conn, "COMMIT");
-	/* Another server's refresher took the same day first (40001): it is
-	 * done, and the next round finds what is left. */
+	/* A server of an older version (without the election) took the same
+	 * day first (40001): it is done, and the next round finds what is
+	 * left. */
 	if (e != SM_OK && strcmp(conn->sqlstate, "40001") == 0)
 		e = SM_OK;
-	db_release(pool, conn); /* rolls back what failed */
+	if (conn->pg && PQtransactionStatus(conn->pg) != PQTRANS_IDLE &&
+	    db_command(conn, "ROLLBACK") != SM_OK && e == SM_OK)
+		e = SM_ERR_UNAVAILABLE;
 	if (e == SM_OK && !refreshed)
 		return SM_ERR_NOT_FOUND;
+	return e;
+}
+
+/* Recounts the catalogue's figures of what changed (one transaction). */
+static sm_err refresh_catalogue(struct db_conn *conn)
+{
+	PGresult *res = NULL;
+	sm_err e = db_exec(conn, &catalogue_one, NULL, &res);
+	PQclear(res);
 	return e;
 }
 
@@ -76,17 +131,56 @@ static bool wait_or_stop(struct refresher *r, int ms)
 	return stopping;
 }
 
+static int64_t now_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* One round on a connection: a waiting day (SM_OK), or none due
+ * (SM_ERR_NOT_FOUND) and then the catalogue; the catalogue also now and
+ * then during a long run of days. */
+static sm_err round_on(struct db_conn *conn, int64_t *catalogue_at)
+{
+	sm_err e = refresh_day(conn);
+	if (e == SM_OK)
+		metrics_refresher_day();
+	bool catalogue =
+	    e == SM_ERR_NOT_FOUND || (e == SM_OK && now_ms() - *catalogue_at >= CATALOGUE_BUSY_MS);
+	if (catalogue && conn->pg) {
+		sm_err ce = refresh_catalogue(conn);
+		*catalogue_at = now_ms();
+		if (ce != SM_OK)
+			log_warn("could not refresh the project catalogue (%s); trying again later",
+			         sm_err_str(ce));
+	}
+	return e;
+}
+
 static void *run(void *arg)
 {
 	struct refresher *r = arg;
 	size_t days = 0;
+	int64_t catalogue_at = 0;
 	for (;;) {
 		pthread_mutex_lock(&r->lock);
 		bool stopping = r->stopping;
 		pthread_mutex_unlock(&r->lock);
 		if (stopping)
 			break;
-		sm_err e = refresh_day(r->pool);
+		struct db_conn *conn;
+		sm_err e = db_acquire(r->pool, &conn);
+		if (e == SM_OK) {
+			if (lead(r, conn))
+				e = round_on(conn, &catalogue_at);
+			else
+				e = SM_ERR_CONFLICT; /* another server refreshes */
+			db_release(r->pool, conn);
+		} else if (r->leader_session != 0) {
+			r->leader_session = 0;
+			metrics_refresher_leader(false);
+		}
 		if (e == SM_OK) {
 			days++;
 			continue;
@@ -94,7 +188,7 @@ static void *run(void *arg)
 		if (days > 0)
 			log_debug("recounted the cells of %zu changed days", days);
 		days = 0;
-		if (e != SM_ERR_NOT_FOUND)
+		if (e != SM_ERR_NOT_FOUND && e != SM_ERR_CONFLICT)
 			log_warn("could not recount the cells (%s); trying again later",
 			         sm_err_str(e));
 		if (wait_or_stop(r, r->idle_ms))
@@ -110,7 +204,7 @@ sm_err refresher_start(const char *url, int idle_ms, struct refresher **out)
 	if (!r)
 		return SM_ERR_NOMEM;
 	r->idle_ms = idle_ms;
-	const struct db_pool_options one = {1, idle_ms, DB_FOR_BACKGROUND, 0};
+	const struct db_pool_options one = {1, idle_ms, DB_FOR_BACKGROUND, 0, NULL};
 	sm_err e = db_pool_open(&r->pool, url, &one);
 	if (e != SM_OK) {
 		free(r);

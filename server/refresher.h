@@ -3,9 +3,12 @@
  * (sql/016_air_cell_period.sql) and the rendered hours of the open air
  * datasets (sql/017_dataset_hours.sql). It brings one waiting day up to
  * date per transaction, on a connection of its own, and waits a while when
- * none waits. Queries never depend on it being done: a waiting day is read
- * from the rollups, or rendered live. Several servers may run it at once: a
- * day is refreshed by one at a time. */
+ * none waits; then it recounts the project catalogue's figures
+ * (sql/023_catalogue.sql). Queries never depend on it being done: a waiting
+ * day is read from the rollups, or rendered live. Several servers on one
+ * database elect one refresher: the one whose connection holds an advisory
+ * lock; the others try to take it every idle_ms, and one of them does once
+ * the leader's connection is gone. */
 #ifndef SAMENMETEN_REFRESHER_H
 #define SAMENMETEN_REFRESHER_H
 

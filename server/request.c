@@ -150,14 +150,17 @@ void respond_borrowed(struct request *r, int status, const char *type, const cha
 	r->resp_borrowed = data;
 }
 
-/* True when an If-None-Match header lists `etag` (or is "*"). */
+/* True when an If-None-Match header lists `etag` (or is "*"). The
+ * comparison is weak (RFC 9110 13.1.2): W/ prefixes do not count. */
 static bool etag_listed(const char *header, const char *etag)
 {
 	if (!header)
 		return false;
 	if (strcmp(header, "*") == 0)
 		return true;
-	const char *bare = etag + 2; /* compare without the weak prefix W/ */
+	const char *bare = strchr(etag, '"'); /* the opaque tag, quotes included */
+	if (!bare)
+		return false;
 	size_t n = strlen(bare);
 	for (const char *p = header; (p = strstr(p, bare)) != NULL; p += n)
 		if (p[n] == '\0' || p[n] == ',' || p[n] == ' ')
@@ -172,6 +175,21 @@ void respond_cacheable(struct request *r, const char *type, char *body, size_t l
 	crypto_generichash(digest, sizeof(digest), (const unsigned char *)body, len, NULL, 0);
 	sodium_bin2hex(hex, sizeof(hex), digest, sizeof(digest));
 	snprintf(etag, sizeof(etag), "W/\"%s\"", hex);
+	snprintf(cache, sizeof(cache), "public, max-age=%d", max_age_s);
+	respond_header(r, "ETag", etag);
+	respond_header(r, "Cache-Control", cache);
+	if (etag_listed(r->if_none_match, etag)) {
+		free(body);
+		set_body(r, 304, NULL, NULL, 0);
+		return;
+	}
+	set_body(r, 200, type, body, len);
+}
+
+void respond_cached(struct request *r, const char *type, char *body, size_t len, const char *etag,
+                    int max_age_s)
+{
+	char cache[48];
 	snprintf(cache, sizeof(cache), "public, max-age=%d", max_age_s);
 	respond_header(r, "ETag", etag);
 	respond_header(r, "Cache-Control", cache);

@@ -104,6 +104,10 @@ void respond_problem(struct request *r, enum problem_kind kind, const char *fiel
  * answer: an ETag from the body's hash, Cache-Control with max_age_s, and
  * 304 without a body when the request's If-None-Match names that ETag. */
 void respond_cacheable(struct request *r, const char *type, char *body, size_t len, int max_age_s);
+/* As respond_cacheable, with the caller's `etag` (quotes included; a strong
+ * tag for an answer the caller keeps rendered). */
+void respond_cached(struct request *r, const char *type, char *body, size_t len, const char *etag,
+                    int max_age_s);
 
 /* Sets a streamed 200 response of `type`; ctx is owned by the stream from
  * here on (stream_free frees it, also when the client goes away). */

@@ -7,6 +7,11 @@
 #                                       database "samenmeten"; prints its libpq URL
 #   tools/pg-cluster.sh stop DATADIR    stops it (fast shutdown)
 #   tools/pg-cluster.sh url DATADIR     prints the URL
+#   tools/pg-cluster.sh standby DATADIR PRIMARY_DATADIR
+#                                       a hot standby of the (running) cluster in
+#                                       PRIMARY_DATADIR: copied with pg_basebackup -R when
+#                                       missing (streaming replication over the primary's
+#                                       socket), then started as `start` does; prints its URL
 #
 # PostgreSQL refuses to run as root: as root, the cluster runs as the
 # "postgres" system user, which must be able to reach DATADIR.
@@ -14,7 +19,7 @@
 set -euo pipefail
 
 bindir=/usr/lib/postgresql/15/bin
-cmd=${1:?usage: $0 start|stop|url DATADIR}
+cmd=${1:?usage: $0 start|stop|url|standby DATADIR [PRIMARY_DATADIR]}
 datadir=${2:?usage: $0 start|stop|url DATADIR}
 mkdir -p "$(dirname "$datadir")"
 datadir=$(cd "$(dirname "$datadir")" && pwd)/$(basename "$datadir")
@@ -59,6 +64,28 @@ start() {
   echo "$url"
 }
 
+# The socket folder of a cluster's data folder (each cluster has its own).
+sockdir_of() {
+  local d
+  d=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+  echo "/tmp/smu-pg-$(printf '%s' "$d" | cksum | cut -d' ' -f1)"
+}
+
+standby() {
+  local primary=${1:?usage: $0 standby DATADIR PRIMARY_DATADIR}
+  if [ ! -s "$datadir/PG_VERSION" ]; then
+    mkdir -p "$datadir"
+    [ "$(id -u)" -eq 0 ] && chown postgres: "$datadir"
+    chmod 700 "$datadir"
+    # The primary's defaults allow it: wal_level replica, max_wal_senders 10,
+    # and initdb --auth=trust's "local replication all trust" in pg_hba.conf.
+    as_owner "$bindir/pg_basebackup" -h "$(sockdir_of "$primary")" -U samenmeten \
+      -D "$datadir" -R -X stream -c fast >"$datadir.basebackup.log" 2>&1 ||
+      { cat "$datadir.basebackup.log" >&2; exit 1; }
+  fi
+  start
+}
+
 stop() {
   if [ -s "$datadir/PG_VERSION" ]; then
     as_owner "$bindir/pg_ctl" -D "$datadir" -m fast -w stop >/dev/null 2>&1 || true
@@ -70,5 +97,6 @@ case "$cmd" in
   start) start ;;
   stop) stop ;;
   url) echo "$url" ;;
-  *) echo "usage: $0 start|stop|url DATADIR" >&2; exit 2 ;;
+  standby) standby "${3:-}" ;;
+  *) echo "usage: $0 start|stop|url DATADIR | standby DATADIR PRIMARY_DATADIR" >&2; exit 2 ;;
 esac

@@ -30,13 +30,19 @@ def scratch_dir(prefix):
 
 
 class Cluster:
-    def __init__(self, folder):
-        self.datadir = os.path.join(folder, "pgdata")
+    def __init__(self, folder, name="pgdata", primary=None):
+        """A cluster in folder/name; with `primary` (a running Cluster), a hot standby
+        of it (pg_basebackup -R, streaming over the primary's socket)."""
+        self.datadir = os.path.join(folder, name)
+        self.primary = primary
         self.url = None
 
     def start(self):
         env = dict(os.environ, PG_EXTRA_OPTS=FAST_PG)
-        out = subprocess.run([PG_TOOL, "start", self.datadir], env=env, check=True,
+        args = ["start", self.datadir]
+        if self.primary:
+            args = ["standby", self.datadir, self.primary.datadir]
+        out = subprocess.run([PG_TOOL, *args], env=env, check=True,
                              capture_output=True, text=True, timeout=120)
         self.url = out.stdout.strip().splitlines()[-1]
         return self

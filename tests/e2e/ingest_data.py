@@ -1,6 +1,7 @@
 """Uploads for the ingest tests: the real fixtures, and small synthetic batches in
 each family's format."""
 import csv
+import datetime as dt
 import io
 import os
 import time
@@ -133,3 +134,25 @@ def wait_refreshed(cluster, slug, timeout_s=60):
         assert time.monotonic() < deadline, "the refresher did not catch up"
         time.sleep(0.2)
     assert cluster.psql(f"SELECT count(*) > 0 FROM air_cell_period WHERE project_id = {pid}") == "t"
+
+
+def poll_until(get, done, timeout_s=60, every_s=0.3):
+    """get() until done(value) holds; the last value when it never did (the caller's
+    assertion then shows it)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = get()
+        if done(value) or time.monotonic() > deadline:
+            return value
+        time.sleep(every_s)
+
+
+def ride(start, minutes, step_s=10):
+    """A ride north from `start` (UTC) at 2 km/h, a reading every step_s seconds (5.5 m
+    apart): the last 200 m, which an end zone always hides, are its last 6 minutes."""
+    rows = []
+    for i in range(minutes * 60 // step_s + 1):
+        t = start + dt.timedelta(seconds=i * step_s)
+        rows.append((t.strftime("%Y-%m-%dT%H:%M:%SZ"), round(52.05 + i * 0.00005, 6), 5.12,
+                     10 + i % 7))
+    return rows

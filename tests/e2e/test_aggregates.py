@@ -226,15 +226,6 @@ def test_quantities_with_who_references(anon):
     assert json.loads(r.text) == r.json()
 
 
-def test_project_catalogue_shows_coverage_and_counts(anon, project):
-    p = anon.get(f"/v1/projects/{project}").json()
-    # The fixture's first and last recording times (all readings, trip ends included).
-    assert p["coverage"] == {"from": "2024-11-11T08:48:23Z", "to": "2024-11-12T23:59:15Z"}
-    assert p["readings"] == 5704 and p["participants"] == 10
-    r = anon.get(f"/v1/projects/{project}")
-    assert r.headers["ETag"] and r.headers["Cache-Control"].startswith("public")
-
-
 # Every open endpoint with a time range, and the other parameters it needs.
 TIMED = [("/v1/aggregates", {"quantity": "pm25"}),
          ("/v1/coverage", {}),

@@ -48,6 +48,7 @@ static void test_defaults(void **state)
 	assert_int_equal(c->port, 8080);
 	assert_string_equal(c->database_url, "");
 	assert_string_equal(c->database_read_url, "");
+	assert_int_equal(c->database_read_max_lag_s, 0);
 	assert_int_equal(c->database_pool_size, 8);
 	assert_int_equal(c->database_pool_wait_ms, 2000);
 	assert_int_equal(c->database_retry_after_s, 5);
@@ -527,7 +528,7 @@ static void test_each_key(void **state)
 	(void)state;
 	size_t n = 0;
 	config_each_key(count_key, &n);
-	assert_int_equal(n, 31); /* the fields of struct config */
+	assert_int_equal(n, 32); /* the fields of struct config */
 }
 
 /* config_cleanup frees every string, leaves NULLs, and may run twice. */
