@@ -78,4 +78,23 @@ node tools/demo-data.mjs beleving 2025-06 >"$tmp/sheets.json"
 say "beleving: synthetic Leefplekmeter sheets" "$(json '/v1/ingest/experience?project=beleving' \
   --data-binary @"$tmp/sheets.json")"
 
+# The catalogue's coverage (what the dashboard's views open on) follows the
+# uploads within seconds, a day at a time (the server's refresher): wait
+# until every project has some and the catalogue stayed the same for 5 s.
+printf 'waiting for the catalogue to take in the uploads' >&2
+same=0 before=""
+for _ in $(seq 1 180); do
+  now=$(curl -fs "$base/v1/projects" || true)
+  if [ -n "$now" ] && [ "$now" = "$before" ] && ! grep -q '"from":null' <<<"$now"; then
+    same=$((same + 1))
+    [ "$same" -ge 5 ] && break
+  else
+    same=0
+  fi
+  before=$now
+  printf . >&2
+  sleep 1
+done
+echo >&2
+
 echo "open $base/ (the dashboard) and $base/docs (the API)"

@@ -516,6 +516,11 @@ CREATE FUNCTION public.catalogue_day_count(project bigint, kind text, day timest
              JOIN device d ON d.id = h.device_id
              WHERE d.project_id = project
                AND h.observed_at >= day AND h.observed_at < day + interval '1 day')
+        WHEN 'experience' THEN
+            (SELECT count(*) FROM experience_score s
+             JOIN device d ON d.id = s.device_id
+             WHERE d.project_id = project
+               AND s.observed_at >= day AND s.observed_at < day + interval '1 day')
         ELSE 0 END
 $$;
 
@@ -529,6 +534,23 @@ CREATE FUNCTION public.catalogue_devices_changed() RETURNS trigger
 BEGIN
     INSERT INTO catalogue_change (project_id, day)
     SELECT DISTINCT project_id, NULL::timestamptz FROM changed;
+    RETURN NULL;
+END $$;
+
+--
+-- Name: catalogue_experience_changed(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.catalogue_experience_changed() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    INSERT INTO catalogue_change (project_id, day)
+    SELECT d.project_id, c.day
+    FROM (SELECT DISTINCT device_id,
+                 date_bin('1 day', observed_at, timestamptz '2000-01-01T00:00:00Z') AS day
+          FROM changed) c
+    JOIN device d ON d.id = c.device_id;
     RETURN NULL;
 END $$;
 
@@ -1066,7 +1088,11 @@ CREATE FUNCTION public.project_public_json(p public.project) RETURNS json
     LANGUAGE sql STABLE
     AS $$
     SELECT (project_json(p)::jsonb || jsonb_build_object(
-        'coverage', jsonb_build_object('from', s.first_day, 'to', s.last_day),
+        'coverage', CASE WHEN p.kind = 'experience' THEN
+            jsonb_build_object('from', date_trunc('month', s.first_day)::date,
+                               'to', (date_trunc('month', s.last_day) + interval '1 month'
+                                      - interval '1 day')::date)
+            ELSE jsonb_build_object('from', s.first_day, 'to', s.last_day) END,
         'readings', catalogue_round(coalesce(s.readings, 0)),
         'participants', coalesce(s.participants, 0)))::json
     FROM (SELECT p.id) x
@@ -2284,6 +2310,18 @@ CREATE TRIGGER catalogue_devices_deleted AFTER DELETE ON public.device REFERENCI
 --
 
 CREATE TRIGGER catalogue_devices_inserted AFTER INSERT ON public.device REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION public.catalogue_devices_changed();
+
+--
+-- Name: experience_score catalogue_experience_deleted; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER catalogue_experience_deleted AFTER DELETE ON public.experience_score REFERENCING OLD TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION public.catalogue_experience_changed();
+
+--
+-- Name: experience_score catalogue_experience_inserted; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER catalogue_experience_inserted AFTER INSERT ON public.experience_score REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION public.catalogue_experience_changed();
 
 --
 -- Name: heat_observation catalogue_heat_deleted; Type: TRIGGER; Schema: public; Owner: -

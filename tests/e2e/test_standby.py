@@ -74,7 +74,8 @@ def new_air_project(admin):
     slug = f"sb-{uuid.uuid4().hex[:10]}"
     r = admin.post("/v1/projects", json={"slug": slug, "name": "Standby", "kind": "air",
                                          "licence": "CC0-1.0", "auto_register": True,
-                                         "k_anonymity": 1})
+                                         "k_anonymity": 1,
+                                         "privacy_weakened": "test: every participant counts"})
     assert r.status_code == 201, r.text
     return slug
 
