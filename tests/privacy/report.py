@@ -1,4 +1,5 @@
 """The privacy report (build/privacy-report.md) and the targets it is held to."""
+import json
 import os
 
 from scenario import headline_utility
@@ -64,7 +65,8 @@ def homes_section(run, runtime, verdict):
         f" trips each; {c.background} background riders with {c.bg_outings} outings (two trips"
         f" each); town {c.town_m:.0f} m square, 100 m street grid; {run.uploaded} readings"
         f" uploaded; {c.watched} riders' last outing per stage uploaded piece by piece with a"
-        f" download after each piece. Runtime {runtime:.0f} s"
+        f" download after each piece. Project settings:"
+        f" {json.dumps(c.project) if c.project else 'the server defaults'}. Runtime {runtime:.0f} s"
         f" ({', '.join(f'{k} {v:.0f} s' for k, v in run.timings.items())}).",
         "",
         "Error of a home: the distance to the nearest of the attacker's N guesses (N = the"

@@ -10,7 +10,10 @@ Knobs (environment variables, defaults sized for CI on a loaded 2-core machine):
   SMU_ATTACK_TOWN_M       side of the town in metres                        default 3500
   SMU_ATTACK_WATCHED      target riders whose last outing of each stage is
                           uploaded piece by piece, downloaded after each    default 4
+  SMU_ATTACK_PROJECT      JSON of project settings for experiments, e.g.
+                          '{"trim_min_m": 500}' (the targets hold for {})   default {}
 """
+import json
 import os
 import time
 from dataclasses import dataclass, field
@@ -33,6 +36,7 @@ class Config:
     bg_outings: int = 2
     town_m: float = 3500.0
     watched: int = 4
+    project: dict = field(default_factory=dict)  # privacy settings; {}: the server's defaults
 
     @classmethod
     def from_env(cls):
@@ -43,7 +47,8 @@ class Config:
                    background=int(e("SMU_ATTACK_BACKGROUND", 250)),
                    bg_outings=int(e("SMU_ATTACK_BG_OUTINGS", 2)),
                    town_m=float(e("SMU_ATTACK_TOWN_M", 3500)),
-                   watched=int(e("SMU_ATTACK_WATCHED", 4)))
+                   watched=int(e("SMU_ATTACK_WATCHED", 4)),
+                   project=json.loads(e("SMU_ATTACK_PROJECT", "{}")))
 
 
 @dataclass
@@ -57,7 +62,7 @@ class Run:
     uploaded: int = 0
 
 
-def run(admin, base, slug, config, log=print, project_settings=None):
+def run(admin, base, slug, config, log=print):
     """Everything, against the server at `base`; returns a Run with the scores."""
     clock = time.monotonic()
     timings = {}
@@ -69,7 +74,7 @@ def run(admin, base, slug, config, log=print, project_settings=None):
     t_end = int(time.time()) // 3600 * 3600
     t0 = t_end - town.days * 86400
     layer = "atk-" + slug[-10:]
-    upload.create_project(admin, slug, **(project_settings or {}))
+    upload.create_project(admin, slug, **config.project)
     upload.upload_area_layer(admin, layer, town, rng)
     collector = collect.Collector(base, slug, layer, t0, t_end, admin=admin)
     uploader = upload.Uploader(admin, slug)
@@ -200,6 +205,16 @@ def score_stage(results, k, homes, town, final, snaps, sequences, config, rng):
         for r in (250.0, 500.0):
             add("open cells", f"component ends R={r:.0f}, union of downloads", source,
                 attacks.ends_clustered(np.array(ex), np.array(ey), n, r))
+    # Growth: what rose since the previous download of the same output (at the second
+    # stage, the targets' added trips; while a ride is uploaded, that ride).
+    for source, cells in sorted(final.cells.items()):
+        earlier = [s for s in snaps if s is not final and source in s.cells]
+        if not earlier:
+            continue
+        rise = attacks.delta_cells(earlier[-1].cells[source], cells)
+        for h in (250.0, 500.0):
+            add("open cells", f"growth hotspot h={h:.0f}", source + " (since the previous download)",
+                attacks.hotspot(rise, n, h))
     delta = {}
     for seq in sequences:
         for before, after in zip(seq, seq[1:]):
