@@ -22,10 +22,14 @@ Cell attacks (any output with places and counts; also point data taken as cells)
   around a home carry its trips again and again).
 - `dominance`: as hotspot, weighted by readings per participant above the typical value:
   places crossed often by few riders (home streets) stand out even in busy streets.
-- `component_ends`: per time bucket, published cells that touch form chains (a ride);
+- `component ends`: per time bucket, published cells that touch form chains (a ride);
   the cells at the ends of each chain are clustered as trip ends are.
-- `delta_ends`: between two downloads of the same window while rides are uploaded, the
-  cells whose counts rose show the new pieces; their chain ends are clustered.
+- growth and delta (scenario.py): the cells whose counts rose between two downloads
+  (new trips; while a ride is uploaded, that ride's new pieces), as a hotspot or as
+  chain ends.
+Cell attacks take every cell output at once: each output's places weigh 1 in total, so
+coarse and fine outputs, and every time bucket, add up.
+An attack is scored on the guesses it makes; one that makes none is not reported.
 """
 import math
 
@@ -35,17 +39,10 @@ import numpy as np
 # ---------------------------------------------------------------------------------------
 # helpers
 
-def fill_guesses(guesses, n, bounds, rng):
-    """Pads to n guesses with uniform random points in the town (what guessing gives)."""
-    out = [tuple(g) for g in guesses[:n]]
-    x0, y0, x1, y1 = bounds
-    while len(out) < n:
-        out.append((float(rng.uniform(x0, x1)), float(rng.uniform(y0, y1))))
-    return out
-
-
 def random_guesses(n, bounds, rng):
-    return fill_guesses([], n, bounds, rng)
+    """N uniform random points in the town: what guessing gives."""
+    x0, y0, x1, y1 = bounds
+    return [(float(rng.uniform(x0, x1)), float(rng.uniform(y0, y1))) for _ in range(n)]
 
 
 def trip_ends(trips, stretch_m=120.0):
@@ -374,22 +371,40 @@ def _peaks(x, y, w, n, h):
     return guesses
 
 
-def hotspot(cells, n, h):
+def place_weights(cells, kind="count"):
+    """One output's cells as weighted places (x, y, w), the weights summing to 1 so that
+    outputs combine on an equal footing. kind "count": readings per place over the whole
+    range; "dominance": readings per participant above the output's median (places
+    crossed often by few riders). None when the output has no places (or, for
+    dominance, no participant counts)."""
     arr = _per_place(cells)
     if arr is None:
+        return None
+    if kind == "count":
+        w = arr[:, 3].copy()
+    else:
+        ok = ~np.isnan(arr[:, 4]) & (arr[:, 4] > 0)
+        if not ok.any():
+            return None
+        ratio = np.zeros(len(arr))
+        ratio[ok] = arr[ok, 3] / arr[ok, 4]
+        w = np.maximum(ratio - np.median(ratio[ok]), 0)
+    if w.sum() <= 0:
+        return None
+    return arr[:, 0], arr[:, 1], w / w.sum()
+
+
+def combined_peaks(parts, n, h):
+    """_peaks over the union of several outputs' weighted places."""
+    parts = [p for p in parts if p is not None]
+    if not parts:
         return []
-    return _peaks(arr[:, 0], arr[:, 1], arr[:, 3], n, h)
+    x, y, w = (np.concatenate([p[k] for p in parts]) for k in range(3))
+    return _peaks(x, y, w, n, h)
 
 
-def dominance(cells, n, h):
-    arr = _per_place(cells)
-    if arr is None or np.all(np.isnan(arr[:, 4])):
-        return None  # no participant counts: the attack does not apply
-    ok = ~np.isnan(arr[:, 4]) & (arr[:, 4] > 0)
-    ratio = np.zeros(len(arr))
-    ratio[ok] = arr[ok, 3] / arr[ok, 4]
-    excess = np.maximum(ratio - np.median(ratio[ok]), 0) if ok.any() else ratio
-    return _peaks(arr[:, 0], arr[:, 1], excess, n, h)
+def hotspot(cells, n, h):
+    return combined_peaks([place_weights(cells)], n, h)
 
 
 def _neighbour_degrees(x, y, s):
@@ -445,17 +460,22 @@ def delta_cells(before, after):
     return out
 
 
-def cell_attacks(cells, n, radii=(250.0, 500.0)):
-    """{attack: guesses} of every cell attack over one source's cells."""
+def cell_attacks(outputs, n, radii=(250.0, 500.0)):
+    """{attack: guesses} of every cell attack over several outputs combined (a list of
+    lists of cells, one per output); attacks an output does not allow are left out."""
     out = {}
+    counts = [place_weights(cells) for cells in outputs]
+    doms = [place_weights(cells, "dominance") for cells in outputs]
+    ends = [chain_ends(cells) for cells in outputs]
+    ex = np.concatenate([e[0] for e in ends]) if ends else np.zeros(0)
+    ey = np.concatenate([e[1] for e in ends]) if ends else np.zeros(0)
     for h in radii:
-        out[f"hotspot h={h:.0f}"] = hotspot(cells, n, h)
-        dom = dominance(cells, n, h)
-        if dom is not None:
-            out[f"dominance h={h:.0f}"] = dom
-    ex, ey = chain_ends(cells)
-    for r in radii:
-        out[f"component ends R={r:.0f}"] = ends_clustered(ex, ey, n, r)
+        if any(p is not None for p in counts):
+            out[f"hotspot h={h:.0f}"] = combined_peaks(counts, n, h)
+        if any(p is not None for p in doms):
+            out[f"dominance h={h:.0f}"] = combined_peaks(doms, n, h)
+        if len(ex):
+            out[f"component ends R={h:.0f}"] = ends_clustered(ex, ey, n, h)
     return out
 
 

@@ -51,7 +51,7 @@ def _ride_lines(streets, rng, imei, start_s):
         b = streets.random_address(rng)
         if 5000 <= math.dist(a[0], b[0]) <= 7000:
             break
-    t, x, y = townmod._sample(streets.route(rng, a, b), float(rng.uniform(4.0, 5.0)), rng, 5.0)
+    t, x, y = townmod.sample(streets.route(rng, a, b), float(rng.uniform(4.0, 5.0)), rng, 5.0)
     from geo import to_latlon
     lat, lon = to_latlon(x, y)
     pm = np.round(8 + rng.gamma(2.0, 1.5, len(t)), 1)
@@ -64,7 +64,7 @@ def run(admin, base_url, slug, seed, log=print):
     pool = int(os.environ.get("SMU_LINKAGE_POOL", 30))
     base = int(os.environ.get("SMU_LINKAGE_BASE", 4))
     rng = np.random.default_rng(seed + 1)
-    streets = townmod._Streets(8000.0, 100.0)
+    streets = townmod.Streets(8000.0, 100.0)
     r = admin.post("/v1/projects", json={"slug": slug, "name": "Linkage trials", "kind": "air",
                                          "licence": "CC-BY-4.0", "auto_register": True})
     assert r.status_code == 201, r.text

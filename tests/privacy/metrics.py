@@ -44,6 +44,7 @@ class Results:
         self.rows = {}  # (group, attack, source) -> {trips: Score}
         self.notes = []
         self.utility = []  # (label, share, readings)
+        self.chance = {}  # trips -> (open rows, 5 % quantile of their lowest median by chance)
 
     def add(self, group, attack, source, trips, s):
         self.rows.setdefault((group, attack, source), {})[trips] = s

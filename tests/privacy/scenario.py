@@ -155,18 +155,19 @@ def combined_trips(snap, prefix):
 
 def score_stage(results, k, homes, town, final, snaps, sequences, config, rng):
     n = len(homes)
-    bounds = town.bounds()
 
     def add(group, attack, source, guesses):
-        results.add(group, attack, source, k,
-                    metrics.score(homes, attacks.fill_guesses(guesses, n, bounds, rng)))
+        if len(guesses):  # an attack that makes no guess is not reported
+            results.add(group, attack, source, k, metrics.score(homes, guesses[:n]))
 
     # What guessing gives: the median over 200 draws of N random points in the town.
-    draws = [metrics.score(homes, attacks.random_guesses(n, bounds, rng)) for _ in range(200)]
+    draws = [metrics.score(homes, attacks.random_guesses(n, town.bounds(), rng))
+             for _ in range(200)]
     results.add("baseline", "random guesses (median of 200 draws)", "-", k, metrics.Score(
         float(np.median([d.median for d in draws])), float(np.median([d.within100 for d in draws])),
         float(np.median([d.within200 for d in draws])), n))
-    # Point data, open and researcher.
+
+    # Point data with trips: the open dataset (every format), and the researcher download.
     for group, prefix in (("open points", "dataset/"), ("researcher (defence in depth)", RESEARCHER)):
         trips = combined_trips(final, prefix)
         if not trips:
@@ -183,51 +184,75 @@ def score_stage(results, k, homes, town, final, snaps, sequences, config, rng):
         for h in (250.0, 500.0):
             add(group, f"hotspot h={h:.0f}", src + " as 50 m cells",
                 attacks.hotspot(attacks.points_as_cells(pts), n, h))
-    # Untripped points, if any output has them.
-    for source, pts in final.points.items():
+    # Point data without trips, if any output has it.
+    for source, pts in sorted(final.points.items()):
+        group = "researcher (defence in depth)" if source.startswith(RESEARCHER) else "open points"
         for h in (250.0, 500.0):
-            add("open points" if not source.startswith(RESEARCHER) else "researcher (defence in depth)",
-                f"hotspot h={h:.0f}", source + " (no trips)",
+            add(group, f"hotspot h={h:.0f}", source + " (no trips)",
                 attacks.hotspot(attacks.points_as_cells(pts), n, h))
-    # Cells: every source of the final download, then the union and the deltas.
-    for source, cells in sorted(final.cells.items()):
-        group = "researcher cells" if source.startswith(RESEARCHER) else "open cells"
-        for name, guesses in attacks.cell_attacks(list(cells.values()), n).items():
-            add(group, name, source, guesses)
-    by_source = {}
-    for snap in snaps:
-        for source, cells in snap.cells.items():
-            ex, ey = attacks.chain_ends(list(cells.values()))
-            acc = by_source.setdefault(source, ([], []))
-            acc[0].extend(ex.tolist())
-            acc[1].extend(ey.tolist())
-    for source, (ex, ey) in sorted(by_source.items()):
-        for r in (250.0, 500.0):
-            add("open cells", f"component ends R={r:.0f}, union of downloads", source,
-                attacks.ends_clustered(np.array(ex), np.array(ey), n, r))
-    # Growth: what rose since the previous download of the same output (at the second
-    # stage, the targets' added trips; while a ride is uploaded, that ride).
-    for source, cells in sorted(final.cells.items()):
-        earlier = [s for s in snaps if s is not final and source in s.cells]
-        if not earlier:
+
+    # Cells: every open cell output combined, and the 100 m ones alone.
+    selections = {"every open cell output": lambda s: not s.startswith(RESEARCHER),
+                  "the 100 m cell outputs": lambda s: not s.startswith(RESEARCHER)
+                  and ":100/" in s + "/"}
+    for label, chosen in selections.items():
+        outputs = [list(c.values()) for s, c in sorted(final.cells.items()) if chosen(s)]
+        if not outputs:
             continue
-        rise = attacks.delta_cells(earlier[-1].cells[source], cells)
+        for name, guesses in attacks.cell_attacks(outputs, n).items():
+            add("open cells", name, label, guesses)
+        # Union of downloads: chain ends of every download so far.
+        ex, ey = [], []
+        for snap in snaps:
+            for source, cells in snap.cells.items():
+                if chosen(source):
+                    e = attacks.chain_ends(list(cells.values()))
+                    ex.append(e[0])
+                    ey.append(e[1])
+        if ex:
+            ex, ey = np.concatenate(ex), np.concatenate(ey)
+            for r in (250.0, 500.0):
+                add("open cells", f"component ends R={r:.0f}, union of downloads", label,
+                    attacks.ends_clustered(ex, ey, n, r))
+        # Growth: what rose since the previous download of the same output (at the
+        # second stage the targets' added trips).
+        rises = []
+        for source, cells in sorted(final.cells.items()):
+            earlier = [s for s in snaps if s is not final and source in s.cells]
+            if chosen(source) and earlier:
+                rises.append(attacks.place_weights(
+                    attacks.delta_cells(earlier[-1].cells[source], cells)))
         for h in (250.0, 500.0):
-            add("open cells", f"growth hotspot h={h:.0f}", source + " (since the previous download)",
-                attacks.hotspot(rise, n, h))
-    delta = {}
-    for seq in sequences:
-        for before, after in zip(seq, seq[1:]):
-            for source, cells in after.cells.items():
-                d = attacks.delta_cells(before.cells.get(source, {}), cells)
-                ex, ey = attacks.chain_ends(d)
-                acc = delta.setdefault(source, ([], []))
-                acc[0].extend(ex.tolist())
-                acc[1].extend(ey.tolist())
-    for source, (ex, ey) in sorted(delta.items()):
-        for r in (250.0, 500.0):
-            add("open cells", f"delta ends R={r:.0f}", source + " (watched uploads)",
-                attacks.ends_clustered(np.array(ex), np.array(ey), n, r))
+            add("open cells", f"growth hotspot h={h:.0f}", label + ", rise since the previous"
+                " download", attacks.combined_peaks(rises, n, h))
+        # Deltas while watched rides were uploaded piece by piece.
+        ex, ey = [], []
+        for seq in sequences:
+            for before, after in zip(seq, seq[1:]):
+                for source, cells in after.cells.items():
+                    if chosen(source):
+                        e = attacks.chain_ends(attacks.delta_cells(before.cells.get(source, {}),
+                                                                   cells))
+                        ex.append(e[0])
+                        ey.append(e[1])
+        if ex:
+            ex, ey = np.concatenate(ex), np.concatenate(ey)
+            for r in (250.0, 500.0):
+                add("open cells", f"delta ends R={r:.0f}", label + ", watched uploads",
+                    attacks.ends_clustered(ex, ey, n, r))
+    # How low the best of this many open rows goes by chance alone: each row replaced by
+    # N random guesses, 300 times; the 5 % quantile of the lowest median.
+    rows = sum(1 for key, v in results.rows.items() if k in v and key[0] in ("open points",
+                                                                            "open cells"))
+    if rows:
+        lows = [min(metrics.score(homes, attacks.random_guesses(n, town.bounds(), rng)).median
+                    for _ in range(rows)) for _ in range(300)]
+        results.chance[k] = (rows, float(np.quantile(lows, 0.05)))
+    # Researcher cells, if the researcher download has any.
+    outputs = [list(c.values()) for s, c in sorted(final.cells.items()) if s.startswith(RESEARCHER)]
+    if outputs:
+        for name, guesses in attacks.cell_attacks(outputs, n).items():
+            add("researcher (defence in depth)", name, "researcher cells", guesses)
 
 
 def measure_utility(results, final, uploaded):

@@ -65,7 +65,7 @@ class Town:
         return (-h, -h, h, h)
 
 
-class _Streets:
+class Streets:
     def __init__(self, size_m, block_m):
         self.block = block_m
         self.n = int(size_m // block_m)  # crossings 0..n in each direction
@@ -139,7 +139,7 @@ class _Streets:
         return [sxy] + [self.node_xy(*n) for n in nodes] + [dxy]
 
 
-def _sample(polyline, speed, rng, sigma):
+def sample(polyline, speed, rng, sigma):
     """Positions every STEP_S seconds along the polyline at `speed`, with GPS noise."""
     pts = np.asarray(polyline, dtype=float)
     seg = np.hypot(*np.diff(pts, axis=0).T)
@@ -158,7 +158,7 @@ def build(seed, targets=12, target_trips=100, background=250, background_outings
     """The town: `targets` riders with `target_trips` trips each (two outings a day) and
     `background` riders with `background_outings` outings (two trips each)."""
     rng = np.random.default_rng(seed)
-    streets = _Streets(size_m, block_m)
+    streets = Streets(size_m, block_m)
     days = max(1, math.ceil(target_trips / 4))
     riders = []
     for k in range(targets + background):
@@ -176,8 +176,8 @@ def build(seed, targets=12, target_trips=100, background=250, background_outings
     def outing(rider, addr, day, leave_h, stay_s):
         dst = destination(addr)
         speed = float(rng.uniform(4.0, 5.0))
-        out_t, out_x, out_y = _sample(streets.route(rng, addr, dst), speed, rng, gps_sigma_m)
-        back_t, back_x, back_y = _sample(streets.route(rng, dst, addr), speed, rng, gps_sigma_m)
+        out_t, out_x, out_y = sample(streets.route(rng, addr, dst), speed, rng, gps_sigma_m)
+        back_t, back_x, back_y = sample(streets.route(rng, dst, addr), speed, rng, gps_sigma_m)
         t0 = day * 86400 + leave_h * 3600
         t1 = t0 + out_t[-1] + stay_s
         n = len(rider.trips)

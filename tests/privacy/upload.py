@@ -5,7 +5,6 @@ Every trip is cut into one to four contiguous pieces; the pieces of all trips ar
 shuffled and packed into batches, so pieces of one trip arrive out of order and in
 different requests, as phones with flaky connections send them.
 """
-import io
 import math
 from datetime import datetime, timezone
 
