@@ -15,6 +15,7 @@ Knobs (environment variables, defaults sized for CI on a loaded 2-core machine):
 """
 import json
 import os
+import re
 import time
 from dataclasses import dataclass, field
 
@@ -153,6 +154,44 @@ def combined_trips(snap, prefix):
     return out
 
 
+def _size(source):
+    m = re.search(r":(\d+)(/|$)", source)
+    return int(m.group(1)) if m else None
+
+
+def _fine(source):
+    size = _size(source)
+    return size is not None and size <= 250
+
+
+CELL_SELECTIONS = {
+    "every open cell output": lambda s: True,
+    "cells <= 250 m per day": lambda s: s.startswith("aggregates/") and _fine(s)
+    and s.endswith("/day"),
+    "cells <= 250 m per hour and 15 min": lambda s: (s.startswith("aggregates/") and _fine(s)
+                                                     and s.endswith(("/hour", "/15min")))
+    or (s.startswith("latest/") and _fine(s)),
+    "cells <= 250 m over the whole range": lambda s: s.startswith(("coverage/", "exceedances/"))
+    and _fine(s),
+    "cells <= 250 m, every output": lambda s: _fine(s),
+    "the open dataset's cells": lambda s: s.startswith("dataset/"),
+}
+# Selections that the union, growth and delta attacks also run on.
+CELL_SEQUENCE_SELECTIONS = ("every open cell output", "cells <= 250 m, every output",
+                            "the open dataset's cells")
+
+
+def open_cell_sources(snap):
+    """A snapshot's open cell outputs; of the dataset's formats (the same cells) only
+    the one with the most cells, so that the dataset counts once."""
+    sources = [s for s in sorted(snap.cells) if not s.startswith(RESEARCHER)]
+    data = [s for s in sources if s.startswith("dataset/")]
+    if len(data) > 1:
+        keep = max(data, key=lambda s: len(snap.cells[s]))
+        sources = [s for s in sources if not s.startswith("dataset/") or s == keep]
+    return sources
+
+
 def score_stage(results, k, homes, town, final, snaps, sequences, config, rng):
     n = len(homes)
 
@@ -191,22 +230,22 @@ def score_stage(results, k, homes, town, final, snaps, sequences, config, rng):
             add(group, f"hotspot h={h:.0f}", source + " (no trips)",
                 attacks.hotspot(attacks.points_as_cells(pts), n, h))
 
-    # Cells: every open cell output combined, and the 100 m ones alone.
-    selections = {"every open cell output": lambda s: not s.startswith(RESEARCHER),
-                  "the 100 m cell outputs": lambda s: not s.startswith(RESEARCHER)
-                  and ":100/" in s + "/"}
-    for label, chosen in selections.items():
-        outputs = [list(c.values()) for s, c in sorted(final.cells.items()) if chosen(s)]
+    # Cells: every open cell output combined, and natural choices of an attacker.
+    cell_sources = open_cell_sources(final)
+    for label, chosen in CELL_SELECTIONS.items():
+        outputs = [list(final.cells[s].values()) for s in cell_sources if chosen(s)]
         if not outputs:
             continue
         for name, guesses in attacks.cell_attacks(outputs, n).items():
             add("open cells", name, label, guesses)
+        if label not in CELL_SEQUENCE_SELECTIONS:
+            continue
         # Union of downloads: chain ends of every download so far.
         ex, ey = [], []
         for snap in snaps:
-            for source, cells in snap.cells.items():
+            for source in open_cell_sources(snap):
                 if chosen(source):
-                    e = attacks.chain_ends(list(cells.values()))
+                    e = attacks.chain_ends(list(snap.cells[source].values()))
                     ex.append(e[0])
                     ey.append(e[1])
         if ex:
@@ -217,11 +256,11 @@ def score_stage(results, k, homes, town, final, snaps, sequences, config, rng):
         # Growth: what rose since the previous download of the same output (at the
         # second stage the targets' added trips).
         rises = []
-        for source, cells in sorted(final.cells.items()):
+        for source in cell_sources:
             earlier = [s for s in snaps if s is not final and source in s.cells]
             if chosen(source) and earlier:
                 rises.append(attacks.place_weights(
-                    attacks.delta_cells(earlier[-1].cells[source], cells)))
+                    attacks.delta_cells(earlier[-1].cells[source], final.cells[source])))
         for h in (250.0, 500.0):
             add("open cells", f"growth hotspot h={h:.0f}", label + ", rise since the previous"
                 " download", attacks.combined_peaks(rises, n, h))
@@ -229,10 +268,10 @@ def score_stage(results, k, homes, town, final, snaps, sequences, config, rng):
         ex, ey = [], []
         for seq in sequences:
             for before, after in zip(seq, seq[1:]):
-                for source, cells in after.cells.items():
+                for source in open_cell_sources(after):
                     if chosen(source):
-                        e = attacks.chain_ends(attacks.delta_cells(before.cells.get(source, {}),
-                                                                   cells))
+                        e = attacks.chain_ends(attacks.delta_cells(
+                            before.cells.get(source, {}), after.cells[source]))
                         ex.append(e[0])
                         ey.append(e[1])
         if ex:
