@@ -3,8 +3,9 @@
 "Extend a query's window until it includes one more trip: if count rises and
 participants does not, that trip's rider was already counted."
 
-Each trial has a UTC day of its own. In its base hour (08:00-09:00) `base` riders, drawn
-from a pool, make one trip each; in a later hour (14:00-15:00) one more trip is made,
+Each trial has a UTC day of its own. In its base hour (08:00-09:00) 3 to 8 riders (a
+different number each trial, so that any fixed rounding of participants is crossed in
+some trials), drawn from a pool, make one trip each; in a later hour (14:00-15:00) one more trip is made,
 by one of the base riders or by a pool rider not among them (50/50, at random). Nothing
 else happens that day. The windows nest by whole buckets (the base hour inside its
 day), so the attack works whether or not the server aligns windows to buckets: the
@@ -15,11 +16,11 @@ rose and participants did not, "new rider" when both rose; when the count did no
 Its accuracy is compared with chance (0.5).
 
 Knobs: SMU_LINKAGE_TRIALS (default 80), SMU_LINKAGE_POOL (default 30),
-SMU_LINKAGE_BASE (riders in the base hour, default 4).
+SMU_LINKAGE_BASE (riders in the base hour, lowest and highest, default 3,8).
 """
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import requests
@@ -33,7 +34,7 @@ class Outcome:
     trials: int
     correct: int
     decided: int  # trials where the published figures decided the guess (no coin)
-    details: list
+    details: list = field(repr=False)
 
     @property
     def accuracy(self):
@@ -62,7 +63,7 @@ def _ride_lines(streets, rng, imei, start_s):
 def run(admin, base_url, slug, seed, log=print):
     trials = int(os.environ.get("SMU_LINKAGE_TRIALS", 80))
     pool = int(os.environ.get("SMU_LINKAGE_POOL", 30))
-    base = int(os.environ.get("SMU_LINKAGE_BASE", 4))
+    base_lo, base_hi = (int(v) for v in os.environ.get("SMU_LINKAGE_BASE", "3,8").split(","))
     rng = np.random.default_rng(seed + 1)
     streets = townmod.Streets(8000.0, 100.0)
     r = admin.post("/v1/projects", json={"slug": slug, "name": "Linkage trials", "kind": "air",
@@ -72,6 +73,7 @@ def run(admin, base_url, slug, seed, log=print):
     truth, lines = [], []
     for i in range(trials):
         day = first_day + i * 86400
+        base = int(rng.integers(base_lo, base_hi + 1))
         riders = rng.choice(pool, size=base + 1, replace=False)
         for k, rider in enumerate(riders[:base]):
             lines += _ride_lines(streets, rng, f"35{seed % 1000:03d}{int(rider):010d}",
