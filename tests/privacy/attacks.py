@@ -338,8 +338,8 @@ def _per_place(cells):
 
 
 def _peaks(x, y, w, n, h):
-    """The n highest peaks of the Gaussian-smoothed weight field, at least 2h apart; each
-    guess is the weighted centroid of the places within h of its peak."""
+    """The n highest peaks of the Gaussian-smoothed weight field, at least max(h, 500 m)
+    apart; each guess is the weighted centroid of the places within h of its peak."""
     if len(x) == 0 or np.sum(w) <= 0:
         return []
     if len(x) > 6000:  # bin first: the field is smooth at scale h anyway
@@ -367,7 +367,7 @@ def _peaks(x, y, w, n, h):
                             float(np.average(y[near], weights=ww))))
         else:
             guesses.append((float(x[i]), float(y[i])))
-        alive &= np.hypot(x - x[i], y - y[i]) > 2 * h
+        alive &= np.hypot(x - x[i], y - y[i]) > max(h, 500.0)
     return guesses
 
 

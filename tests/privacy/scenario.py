@@ -236,7 +236,10 @@ def score_stage(results, k, homes, town, final, snaps, sequences, config, rng):
         outputs = [list(final.cells[s].values()) for s in cell_sources if chosen(s)]
         if not outputs:
             continue
-        for name, guesses in attacks.cell_attacks(outputs, n).items():
+        # Wide kernels too on everything: a zone that hides a kilometre around a home
+        # leaves a ring of cells whose centre is the home.
+        radii = (250.0, 500.0, 1000.0) if label == "every open cell output" else (250.0, 500.0)
+        for name, guesses in attacks.cell_attacks(outputs, n, radii).items():
             add("open cells", name, label, guesses)
         if label not in CELL_SEQUENCE_SELECTIONS:
             continue
@@ -261,7 +264,7 @@ def score_stage(results, k, homes, town, final, snaps, sequences, config, rng):
             if chosen(source) and earlier:
                 rises.append(attacks.place_weights(
                     attacks.delta_cells(earlier[-1].cells[source], final.cells[source])))
-        for h in (250.0, 500.0):
+        for h in radii:
             add("open cells", f"growth hotspot h={h:.0f}", label + ", rise since the previous"
                 " download", attacks.combined_peaks(rises, n, h))
         # Deltas while watched rides were uploaded piece by piece.
