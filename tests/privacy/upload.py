@@ -1,9 +1,12 @@
 """Getting the town into the server: an air project, an area layer, and the rides as
 device-v3 CSV through the admin import, in shuffled pieces.
 
-Every trip is cut into one to four contiguous pieces; the pieces of all trips are
-shuffled and packed into batches, so pieces of one trip arrive out of order and in
-different requests, as phones with flaky connections send them.
+Every trip is cut into one to four contiguous pieces; the pieces of the trips of two
+days at a time are shuffled and packed into batches, so pieces of one trip arrive out of
+order and in different requests, as phones with flaky connections send them. (Shuffled
+over all 25 days instead, batches of 5,000 rows took 1.5 s at first and 10 s later: the
+server re-zones and re-rolls-up every trip of a device between the earliest and latest
+reading a batch holds for it; 134 s against 16 s for the same 184,000 readings.)
 """
 import math
 from datetime import datetime, timezone
