@@ -1319,7 +1319,7 @@ $$;
 
 CREATE FUNCTION public.zone_cell_m(min_m integer) RETURNS double precision
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    RETURN (3.0 * (min_m)::numeric);
+    RETURN (2.0 * (min_m)::numeric);
 
 --
 -- Name: air_cell_period; Type: TABLE; Schema: public; Owner: -

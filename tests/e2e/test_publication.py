@@ -51,8 +51,8 @@ def test_no_published_point_lies_within_the_minimum_of_a_trip_end(cluster, fixtu
 
 
 def test_zones_are_lattice_cells_and_never_below_the_minimum(cluster, fixture_slug):
-    """Each zone is a 3 x trim_min_m square of the project's lattice, widened by trim_min_m;
-    the end point lies at least trim_min_m inside its edge (sql/021)."""
+    """Each zone is a 2 x trim_min_m square of the project's lattice, widened by trim_min_m;
+    the end point lies at least trim_min_m inside its edge (sql/021, sql/029)."""
     rows = cluster.psql(
         "SELECT ST_XMin(z) + 200, ST_YMin(z) + 200, ST_XMax(z) - ST_XMin(z),"
         " ST_Distance(ST_Boundary(z), ST_Transform(e.l, 28992)),"
@@ -65,8 +65,8 @@ def test_zones_are_lattice_cells_and_never_below_the_minimum(cluster, fixture_sl
     for row in rows:
         x0, y0, width, inside, contains = row.split("|")
         assert contains == "t" and float(inside) >= 199.0
-        assert float(width) == pytest.approx(600 + 2 * 200, abs=0.5)
-        phases.add((round(float(x0) % 600, 1) % 600, round(float(y0) % 600, 1) % 600))
+        assert float(width) == pytest.approx(400 + 2 * 200, abs=0.5)
+        phases.add((round(float(x0) % 400, 1) % 400, round(float(y0) % 400, 1) % 400))
     # One lattice for the whole project: every zone's corner on the same phase.
     assert len(phases) == 1, phases
 
@@ -123,7 +123,7 @@ def test_zones_are_the_same_on_every_request(
 def test_projects_have_their_own_lattice(cluster, fixture_slug, admin):
     """Another project's zones for the same rides lie on another lattice (a random origin)."""
     slug = load_fixture(admin, 200)
-    phase = ("SELECT DISTINCT round((ST_XMin(ST_Transform(end_zone, 28992)) + 200)::numeric % 600, 1)"
+    phase = ("SELECT DISTINCT round((ST_XMin(ST_Transform(end_zone, 28992)) + 200)::numeric % 400, 1)"
              " FROM trip t JOIN device d ON d.id = t.device_id JOIN project p ON p.id = d.project_id"
              " WHERE p.slug = '{slug}' AND end_zone IS NOT NULL")
     theirs, ours = cluster.psql(phase.format(slug=slug)), cluster.psql(phase.format(slug=fixture_slug))
