@@ -2,6 +2,7 @@
 #   make            build the server (build/release/samenmeten)
 #   make run        install missing packages, start a local PostGIS + the server
 #   make test       unit tests (cmocka) + end-to-end tests (pytest, real PostGIS)
+#   make test-faults  SIGKILL the server and PostgreSQL during uploads (TRIALS=3)
 #   make asan       the same tests against an AddressSanitizer+UBSan build
 #   make valgrind   unit tests under valgrind
 #   make lint       clang-format check, cppcheck
@@ -45,7 +46,7 @@ UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 BIN := $(BUILD)/samenmeten
 
-.PHONY: all run test unit e2e asan valgrind lint bench clean deps
+.PHONY: all run test test-faults unit e2e asan valgrind lint bench clean deps
 all: $(BIN)
 
 $(BIN): $(SERVER_OBJ)
@@ -72,6 +73,15 @@ test: deps
 
 asan:
 	$(MAKE) --no-print-directory FLAVOUR=asan test
+
+# Fault injection (tests/faults): TRIALS trials of concurrent uploads of every
+# family while the server and PostgreSQL are killed; KILLS per trial.
+TRIALS ?= 3
+KILLS  ?= 3
+test-faults: deps
+	$(MAKE) --no-print-directory $(BIN)
+	TRIALS=$(TRIALS) KILLS=$(KILLS) SAMENMETEN_BIN="$(CURDIR)/$(BIN)" /usr/bin/python3 -m pytest \
+	  tests/faults -q -s -p no:cacheprovider $(PYTEST_ARGS)
 
 valgrind: $(UNIT_BIN)
 	@for t in $(UNIT_BIN); do valgrind -q --error-exitcode=1 --leak-check=full $$t || exit 1; done

@@ -30,12 +30,13 @@ def scratch_dir(prefix):
 
 
 class Cluster:
-    def __init__(self, folder):
+    def __init__(self, folder, options=FAST_PG):
         self.datadir = os.path.join(folder, "pgdata")
+        self.options = options  # server options; the fault tests need durable commits
         self.url = None
 
     def start(self):
-        env = dict(os.environ, PG_EXTRA_OPTS=FAST_PG)
+        env = dict(os.environ, PG_EXTRA_OPTS=self.options)
         out = subprocess.run([PG_TOOL, "start", self.datadir], env=env, check=True,
                              capture_output=True, text=True, timeout=120)
         self.url = out.stdout.strip().splitlines()[-1]
