@@ -102,7 +102,8 @@ FUZZ_CC      ?= clang
 FUZZ_CFLAGS  := -std=c17 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
                 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
                 $(WARN) -Iserver $(PKG_CFLAGS)
-FUZZ_NAMES   := csv jsonin snuffel_csv snuffel_json telraam heatobs experience dataset
+FUZZ_NAMES   := csv jsonin snuffel_csv snuffel_json telraam heatobs experience dataset query \
+                segments areas
 .PHONY: fuzz
 fuzz: $(FUZZ_NAMES:%=build/fuzz/fuzz_%)
 	@for t in $(FUZZ_NAMES); do \
@@ -149,6 +150,23 @@ build/fuzz/fuzz_dataset: fuzz/fuzz_dataset.c server/dataset.c server/pseudonym.c
                          server/secretfile.c server/buf.c server/hash.c $(FUZZ_HDR)
 	@mkdir -p build/fuzz
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) $(PKG_LIBS)
+
+# The open endpoints' query parameters: agg_parse and agg_sql, and the
+# checks the other handlers make (times, slugs, layers, ids).
+build/fuzz/fuzz_query: fuzz/fuzz_query.c server/aggregate.c server/validate.c server/jsonin.c \
+                       $(FUZZ_ROWERR_SRC) \
+                       $(FUZZ_HDR)
+	@mkdir -p build/fuzz
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) $(PKG_LIBS) -lm
+# The GeoJSON uploads: road segments and area layers.
+build/fuzz/fuzz_segments: fuzz/fuzz_segments.c server/segment_geojson.c server/geo.c \
+                          server/validate.c server/jsonin.c $(FUZZ_ROWERR_SRC) $(FUZZ_HDR)
+	@mkdir -p build/fuzz
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) $(PKG_LIBS) -lm
+build/fuzz/fuzz_areas: fuzz/fuzz_areas.c server/area_geojson.c server/geo.c server/validate.c \
+                       server/jsonin.c $(FUZZ_ROWERR_SRC) $(FUZZ_HDR)
+	@mkdir -p build/fuzz
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) $(PKG_LIBS) -lm
 
 clean:
 	rm -rf build
