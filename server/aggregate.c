@@ -200,10 +200,7 @@ sm_err agg_parse(const char *(*get)(void *ctx, const char *name), void *ctx, con
 
 	v = get(ctx, "project");
 	if (v) {
-		bool ok = strlen(v) >= 2 && strlen(v) < sizeof(q->project);
-		for (const char *p = v; ok && *p; p++)
-			ok = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-';
-		if (!ok)
+		if (!slug_valid(v))
 			return fail(param, paramlen, "project", why, whylen,
 			            "must be a project slug");
 		snprintf(q->project, sizeof(q->project), "%s", v);
