@@ -10,7 +10,7 @@
  *   /v1/datasets/{slug}), slug_valid on project, layer_valid, scalar_int on
  *   an id, scalar_double on each number of bbox.
  * Checks what the handlers rely on: a query agg_parse took is within its
- * limits (range, page, cell sizes, bbox, slugs), its SQL is built and holds
+ * limits (range, page, cell sizes, bbox, slugs, a quantity in UTF-8), its SQL is built and holds
  * no byte of the request (user values travel as $n parameters only); a
  * refused one names its parameter and a reason; a time scalar_time took
  * formats and parses back to itself. */
@@ -99,6 +99,7 @@ static const char *coverage_get(void *ctx, const char *name)
 static void check_query(const struct agg_query *q)
 {
 	FUZZ_CHECK(fuzz_terminated(q->quantity, sizeof(q->quantity)) && q->quantity[0]);
+	FUZZ_CHECK(utf8_valid(q->quantity)); /* it goes to SQL as text */
 	FUZZ_CHECK(q->from < q->to);
 	FUZZ_CHECK(q->to - q->from <= 3660 * FUZZ_DAY);
 	FUZZ_CHECK(q->bucket >= AGG_15MIN && q->bucket < AGG_RANGE);
