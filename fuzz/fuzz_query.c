@@ -77,7 +77,8 @@ static void fill_query(struct request *r, const char *s, size_t n)
 			} else {
 				r->query[r->nquery].key = unescape(s + i, klen);
 				r->query[r->nquery].value =
-				    eq ? unescape(eq + 1, (size_t)(s + end - eq - 1)) : unescape("", 0);
+				    eq ? unescape(eq + 1, (size_t)(s + end - eq - 1))
+				       : unescape("", 0);
 				r->nquery++;
 			}
 		}

@@ -30,7 +30,8 @@ static void check_row(json_t *row, size_t features)
 	json_t *geom = json_loads(g, JSON_DECODE_ANY, NULL);
 	FUZZ_CHECK(json_is_object(geom));
 	const char *type = json_string_value(json_object_get(geom, "type"));
-	FUZZ_CHECK(type && (strcmp(type, "LineString") == 0 || strcmp(type, "MultiLineString") == 0));
+	FUZZ_CHECK(type &&
+	           (strcmp(type, "LineString") == 0 || strcmp(type, "MultiLineString") == 0));
 	FUZZ_CHECK(json_is_array(json_object_get(geom, "coordinates")));
 	json_decref(geom);
 	json_t *tz = json_object_get(row, "timezone");
