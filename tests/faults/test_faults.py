@@ -403,6 +403,12 @@ def kill_once(what, server, cluster, acks):
         if not backends:
             return None
         os.kill(random.choice(backends), signal.SIGKILL)
+        # The reset ends every other session too: wait for it, so that the time measured
+        # is the recovery from it and not a look before it began.
+        deadline = t0 + RECOVERY_LIMIT_S
+        while any(alive(pid) for pid in backends):
+            assert time.monotonic() < deadline, "PostgreSQL did not reset after a backend died"
+            time.sleep(0.01)
     took = wait_recovered(server, t0, acks)
     assert server.proc.poll() is None and server.proc.pid == pid_before, \
         "the server did not survive a database crash"
