@@ -83,3 +83,16 @@ def test_layer_names_and_tokens(admin, anon, device):
     assert admin.post("/v1/areas/Bad%20Name", json=layer()).status_code == 400
     assert anon.post("/v1/areas/wijken", json=layer()).status_code == 401
     assert anon.post("/v1/areas/wijken", json=layer(), token=device["token"]).status_code == 403
+
+
+def test_longest_codes_and_names_in_multibyte_characters_are_stored_whole(admin, cluster):
+    """64 and 200 characters are the limits, whatever their bytes: such an area was cut
+    mid-character and left out of the upload without an error."""
+    name = f"mb-{uuid.uuid4().hex[:6]}"
+    code, title = "\u20ac" * 64, "\u00e9\u20ac" * 100
+    r = admin.post(f"/v1/areas/{name}", json=layer(({"code": code, "name": title},
+                                                     (5.0, 52.0, 5.2, 52.2))))
+    assert r.status_code == 200, r.text
+    assert (r.json()["accepted"], r.json()["rejected"]) == (1, 0)
+    assert cluster.psql(f"SELECT length(code), length(name) FROM area WHERE layer = '{name}'") \
+        == "64|200"
