@@ -158,12 +158,12 @@ build/fuzz/fuzz_query: fuzz/fuzz_query.c server/aggregate.c server/validate.c se
 	@mkdir -p build/fuzz
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) $(PKG_LIBS) -lm
 # The GeoJSON uploads: road segments and area layers.
-build/fuzz/fuzz_segments: fuzz/fuzz_segments.c server/segment_geojson.c server/geo.c \
+build/fuzz/fuzz_segments: fuzz/fuzz_segments.c server/segment_geojson.c server/geojson.c server/geo.c \
                           server/validate.c server/jsonin.c $(FUZZ_ROWERR_SRC) $(FUZZ_HDR)
 	@mkdir -p build/fuzz
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) $(PKG_LIBS) -lm
-build/fuzz/fuzz_areas: fuzz/fuzz_areas.c server/area_geojson.c server/geo.c server/validate.c \
-                       server/jsonin.c $(FUZZ_ROWERR_SRC) $(FUZZ_HDR)
+build/fuzz/fuzz_areas: fuzz/fuzz_areas.c server/area_geojson.c server/geojson.c server/geo.c \
+                       server/validate.c server/jsonin.c $(FUZZ_ROWERR_SRC) $(FUZZ_HDR)
 	@mkdir -p build/fuzz
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) $(PKG_LIBS) -lm
 

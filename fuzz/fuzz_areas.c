@@ -5,6 +5,7 @@
  * code of 1 to 64 characters and a name of at most 200 (the table's checks,
  * in characters), both valid UTF-8 without control characters, and a
  * Polygon or MultiPolygon in GeoJSON text. */
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -16,6 +17,23 @@
 #include "validate.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Every position in the nested arrays `c` is [longitude, latitude]: the
+ * tables are 2D. */
+static bool positions_2d(json_t *c)
+{
+	if (!json_is_array(c) || json_array_size(c) == 0)
+		return false;
+	if (json_is_number(json_array_get(c, 0)))
+		return json_array_size(c) == 2 && json_is_number(json_array_get(c, 1));
+	size_t i;
+	json_t *item;
+	json_array_foreach(c, i, item) {
+		if (!positions_2d(item))
+			return false;
+	}
+	return true;
+}
 
 static void check_row(json_t *row)
 {
@@ -32,6 +50,7 @@ static void check_row(json_t *row)
 	const char *type = json_string_value(json_object_get(geom, "type"));
 	FUZZ_CHECK(type && (strcmp(type, "Polygon") == 0 || strcmp(type, "MultiPolygon") == 0));
 	FUZZ_CHECK(json_array_size(json_object_get(geom, "coordinates")) > 0);
+	FUZZ_CHECK(positions_2d(json_object_get(geom, "coordinates")));
 	json_decref(geom);
 }
 

@@ -5,6 +5,7 @@
  * the database's upsert takes: a positive segment id, the feature's index
  * (rising), a geometry that is a LineString or MultiLineString in GeoJSON
  * text, and a valid timezone and time where present. */
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -16,6 +17,23 @@
 #include "validate.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Every position in the nested arrays `c` is [longitude, latitude]: the
+ * tables are 2D. */
+static bool positions_2d(json_t *c)
+{
+	if (!json_is_array(c) || json_array_size(c) == 0)
+		return false;
+	if (json_is_number(json_array_get(c, 0)))
+		return json_array_size(c) == 2 && json_is_number(json_array_get(c, 1));
+	size_t i;
+	json_t *item;
+	json_array_foreach(c, i, item) {
+		if (!positions_2d(item))
+			return false;
+	}
+	return true;
+}
 
 static void check_row(json_t *row, size_t features)
 {
@@ -33,6 +51,7 @@ static void check_row(json_t *row, size_t features)
 	FUZZ_CHECK(type &&
 	           (strcmp(type, "LineString") == 0 || strcmp(type, "MultiLineString") == 0));
 	FUZZ_CHECK(json_is_array(json_object_get(geom, "coordinates")));
+	FUZZ_CHECK(positions_2d(json_object_get(geom, "coordinates")));
 	json_decref(geom);
 	json_t *tz = json_object_get(row, "timezone");
 	FUZZ_CHECK(!tz || (json_is_string(tz) && text_valid(json_string_value(tz), 64)));

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "geo.h"
+#include "geojson.h"
 #include "jsonin.h"
 #include "validate.h"
 
@@ -115,7 +116,10 @@ sm_err area_geojson_parse(json_t *root, json_t **rows, struct row_errors *errs)
 			rowerr_add(errs, i, "geometry", "%s", problem);
 			continue;
 		}
-		char *geojson = json_dumps(json_object_get(f, "geometry"), JSON_COMPACT);
+		json_t *geom = json_object_get(f, "geometry");
+		const char *gtype = jsonin_string(json_object_get(geom, "type"));
+		char *geojson = geojson_2d_text(gtype, json_object_get(geom, "coordinates"),
+		                                strcmp(gtype, "Polygon") == 0 ? 2 : 3);
 		json_t *row = geojson ? json_pack("{s:s, s:s?, s:s}", "code", code, "name",
 		                                  name[0] ? name : NULL, "geometry", geojson)
 		                      : NULL;

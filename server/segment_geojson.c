@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "geo.h"
+#include "geojson.h"
 #include "jsonin.h"
 #include "scalar.h"
 #include "validate.h"
@@ -76,7 +77,9 @@ static json_t *segment_row(json_t *f, size_t index, struct row_errors *errs, sm_
 		rowerr_add(errs, index, "geometry", "%s", problem);
 		return NULL;
 	}
-	char *geojson = json_dumps(geom, JSON_COMPACT);
+	const char *type = json_string_value(json_object_get(geom, "type"));
+	char *geojson = geojson_2d_text(type, json_object_get(geom, "coordinates"),
+	                                strcmp(type, "LineString") == 0 ? 1 : 2);
 	json_t *row = geojson ? json_pack("{s:I, s:s, s:I}", "segment_id", (json_int_t)d,
 	                                  "geometry", geojson, "index", (json_int_t)index)
 	                      : NULL;

@@ -260,7 +260,7 @@ def mutate_json(rng, value):
     value = json.loads(json.dumps(value))
     for _ in range(rng.randint(1, 4)):
         node, parent, key = value, None, None
-        for _ in range(rng.randint(0, 4)):
+        for _ in range(rng.randint(0, 7)):  # deep enough for a GeoJSON position
             if isinstance(node, dict) and node:
                 parent, key = node, rng.choice(list(node))
                 node = node[key]

@@ -51,6 +51,22 @@ static sm_err parse_feature(const char *feature, json_t **row, char *field, size
 	return e;
 }
 
+/* Every position in the nested arrays `c` is [longitude, latitude]. */
+static bool positions_2d(json_t *c)
+{
+	if (!json_is_array(c) || json_array_size(c) == 0)
+		return false;
+	if (json_is_number(json_array_get(c, 0)))
+		return json_array_size(c) == 2 && json_is_number(json_array_get(c, 1));
+	size_t i;
+	json_t *item;
+	json_array_foreach(c, i, item) {
+		if (!positions_2d(item))
+			return false;
+	}
+	return true;
+}
+
 static void test_features(void **state)
 {
 	(void)state;
@@ -83,6 +99,17 @@ static void test_features(void **state)
 	     "\"MultiPolygon\", \"coordinates\": [[[[5.1, 52.1], [5.2, 52.1], [5.2, 52.2], [5.1, "
 	     "52.1]]]]}}",
 	     NULL, "M", NULL},
+	    /* Found by probing the server: an altitude made PostGIS refuse the row (500). */
+	    {"3d positions",
+	     "{\"properties\": {\"code\": \"Z\"}, \"geometry\": {\"type\": \"Polygon\", "
+	     "\"coordinates\": [[[5.1, 52.1, 3], [5.2, 52.1, 3], [5.2, 52.2], [5.1, 52.1, 3]]]}}",
+	     NULL, "Z", NULL},
+	    {"4d positions",
+	     "{\"properties\": {\"code\": \"F\"}, \"geometry\": {\"type\": \"MultiPolygon\", "
+	     "\"coordinates\": [[[[5.1, 52.1, 1, 2], [5.2, 52.1, 1, 2], [5.2, 52.2, 1, 2], [5.1, "
+	     "52.1, "
+	     "1, 2]]]]}}",
+	     NULL, "F", NULL},
 	    {"no code", "{\"properties\": {\"name\": \"x\"}, \"geometry\": " SQUARE "}", "code",
 	     NULL, NULL},
 	    {"empty code", "{\"properties\": {\"code\": \"\"}, \"geometry\": " SQUARE "}", "code",
@@ -142,6 +169,7 @@ static void test_features(void **state)
 		const char *g = json_string_value(json_object_get(row, "geometry"));
 		json_t *geom = g ? json_loads(g, 0, NULL) : NULL;
 		EXPECT(run, cases[i].name, json_is_object(geom));
+		EXPECT(run, cases[i].name, positions_2d(json_object_get(geom, "coordinates")));
 		json_decref(geom);
 		json_decref(row);
 	}

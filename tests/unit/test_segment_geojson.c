@@ -48,6 +48,22 @@ static sm_err parse_feature(const char *feature, json_t **row, char *field, size
 	return e;
 }
 
+/* Every position in the nested arrays `c` is [longitude, latitude]. */
+static bool positions_2d(json_t *c)
+{
+	if (!json_is_array(c) || json_array_size(c) == 0)
+		return false;
+	if (json_is_number(json_array_get(c, 0)))
+		return json_array_size(c) == 2 && json_is_number(json_array_get(c, 1));
+	size_t i;
+	json_t *item;
+	json_array_foreach(c, i, item) {
+		if (!positions_2d(item))
+			return false;
+	}
+	return true;
+}
+
 static void test_features(void **state)
 {
 	(void)state;
@@ -63,6 +79,11 @@ static void test_features(void **state)
 	     9000001228LL},
 	    {"id as a whole real",
 	     "{\"properties\": {\"segment_id\": 12.0}, \"geometry\": " LINE "}", NULL, 12},
+	    /* Found by probing the server: an altitude made PostGIS refuse the row (500). */
+	    {"a line with altitudes",
+	     "{\"properties\": {\"segment_id\": 6}, \"geometry\": {\"type\": \"LineString\","
+	     " \"coordinates\": [[5.1, 52.1, 2.5], [5.11, 52.11, 3]]}}",
+	     NULL, 6},
 	    {"a multiline",
 	     "{\"properties\": {\"segment_id\": 5}, \"geometry\": {\"type\": \"MultiLineString\","
 	     " \"coordinates\": [[[5.1, 52.1], [5.11, 52.11]], [[5.2, 52.2], [5.21, 52.2, 3]]]}}",
@@ -128,6 +149,8 @@ static void test_features(void **state)
 			const char *g = json_string_value(json_object_get(row, "geometry"));
 			json_t *geom = g ? json_loads(g, 0, NULL) : NULL;
 			EXPECT(run, cases[i].name, json_is_object(geom));
+			EXPECT(run, cases[i].name,
+			       positions_2d(json_object_get(geom, "coordinates")));
 			json_decref(geom);
 		}
 		json_decref(row);
