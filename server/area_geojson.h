@@ -18,9 +18,9 @@
 /* Reads `root` (borrowed), a FeatureCollection. On SM_OK *rows is a new JSON
  * array (owned by the caller) with one object per good feature, in order:
  * code (text), name (text, null when the feature has none) and geometry
- * (GeoJSON text, positions cut to [longitude, latitude]); each bad feature is listed in errs. SM_ERR_INVALID when
- * root is not a FeatureCollection, SM_ERR_NOMEM; *rows is NULL on any
- * error. */
+ * (GeoJSON text, positions cut to [longitude, latitude]); each bad feature
+ * is listed in errs. SM_ERR_INVALID when root is not a FeatureCollection,
+ * SM_ERR_NOMEM; *rows is NULL on any error. */
 MUST_CHECK sm_err area_geojson_parse(json_t *root, json_t **rows, struct row_errors *errs);
 
 #endif
