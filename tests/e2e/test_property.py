@@ -11,7 +11,6 @@ import http.client
 import json
 import os
 import random
-import string
 import time
 import urllib.parse
 import uuid

@@ -27,6 +27,7 @@ since no test here crashes the operating system.
 TRIALS (default 3), KILLS (kills per trial, default 3), TRIAL_SECONDS (least upload
 time per trial, default 6) and FAULT_SEED (default: random, printed) steer the run.
 """
+import json
 import os
 import random
 import signal
@@ -138,8 +139,9 @@ def iso(t):
 
 
 class Family:
-    """One kind of upload: how a reading with key number k looks, how a batch is sent,
-    and how the stored readings are read back as {key: value}."""
+    """One kind of upload: its path, how a batch of (time, owner, value) rows becomes a
+    body, how the stored readings are read back, the time between keys, and the value
+    the database holds for a value sent."""
 
     def __init__(self, name, path, body, stored, step_s, expect=lambda v: v):
         self.name, self.path, self.body, self.stored = name, path, body, stored
@@ -160,7 +162,6 @@ def air_csv_body(rows):
 
 
 def air_json_body(rows):
-    import json
     return json.dumps([{"imei": imei, "created_at": t, "lat": 52.09, "lon": 5.12,
                         "pm_2_5": v} for t, imei, v in rows]).encode(), "application/json"
 
@@ -172,7 +173,6 @@ def air_stored(cluster, slug):
 
 
 def telraam_body(rows):
-    import json
     return json.dumps({"report": [
         {"instance_id": -1, "segment_id": seg, "date": t, "interval": "hourly", "uptime": 0.9,
          "car": v, "bike": 1.0, "heavy": 0.0, "pedestrian": 2.0} for t, seg, v in rows]}
@@ -186,7 +186,6 @@ def telraam_stored(cluster, slug):
 
 
 def heat_body(rows):
-    import json
     out = []
     for t, station, v in rows:
         o = {"time": t, "temperature": v / 40.0, "humidity": 50.0}
@@ -203,7 +202,6 @@ def heat_stored(cluster, slug):
 
 
 def experience_body(rows):
-    import json
     out = []
     for t, device, v in rows:
         o = {"time": t, "lat": 52.0907, "lon": 5.1214,
