@@ -4,6 +4,7 @@
 #   make demo       load the fixtures into a running `make run` (dashboard at /)
 #   make web        the dashboard's libraries from npm into web/vendor/
 #   make test       unit tests (cmocka) + end-to-end tests (pytest, real PostGIS)
+#   make test-faults  SIGKILL the server and PostgreSQL during uploads (TRIALS=3)
 #   make asan       the same tests against an AddressSanitizer+UBSan build
 #   make valgrind   unit tests under valgrind
 #   make lint       clang-format check, cppcheck, @redocly/cli lint of api/openapi.yaml
@@ -52,7 +53,7 @@ UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 BIN := $(BUILD)/samenmeten
 
-.PHONY: all run test unit e2e asan valgrind lint bench clean deps web demo schema
+.PHONY: all run test test-faults unit e2e asan valgrind lint bench clean deps web demo schema
 all: $(BIN)
 
 $(BIN): $(SERVER_OBJ)
@@ -93,6 +94,16 @@ test:
 asan:
 	$(MAKE) --no-print-directory FLAVOUR=asan test
 
+# Fault injection (tests/faults): TRIALS trials of concurrent uploads of every
+# family while the server and PostgreSQL are killed; KILLS per trial.
+TRIALS ?= 3
+KILLS  ?= 3
+test-faults:
+	tools/deps.sh test
+	$(MAKE) --no-print-directory $(BIN)
+	TRIALS=$(TRIALS) KILLS=$(KILLS) SAMENMETEN_BIN="$(CURDIR)/$(BIN)" /usr/bin/python3 -m pytest \
+	  tests/faults -q -s -p no:cacheprovider $(PYTEST_ARGS)
+
 valgrind:
 	tools/deps.sh valgrind
 	$(MAKE) --no-print-directory $(UNIT_BIN)
@@ -120,7 +131,8 @@ FUZZ_CC      ?= clang
 FUZZ_CFLAGS  := -std=c17 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
                 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
                 $(WARN) -Iserver $(PKG_CFLAGS)
-FUZZ_NAMES   := csv jsonin snuffel_csv snuffel_json telraam heatobs experience dataset
+FUZZ_NAMES   := csv jsonin snuffel_csv snuffel_json telraam heatobs experience dataset query \
+                segments areas
 .PHONY: fuzz fuzz-run
 fuzz:
 	tools/deps.sh fuzz
@@ -170,6 +182,22 @@ build/fuzz/fuzz_dataset: fuzz/fuzz_dataset.c server/dataset.c server/pseudonym.c
                          server/secretfile.c server/buf.c server/hash.c $(FUZZ_HDR)
 	@mkdir -p build/fuzz
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) $(PKG_LIBS)
+
+# The open endpoints' query parameters: agg_parse and agg_sql, and the
+# checks the other handlers make (times, slugs, layers, ids).
+build/fuzz/fuzz_query: fuzz/fuzz_query.c server/aggregate.c server/validate.c server/jsonin.c \
+                       $(FUZZ_ROWERR_SRC) $(FUZZ_HDR)
+	@mkdir -p build/fuzz
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) $(PKG_LIBS) -lm
+# The GeoJSON uploads: road segments and area layers.
+build/fuzz/fuzz_segments: fuzz/fuzz_segments.c server/segment_geojson.c server/geojson.c server/geo.c \
+                          server/validate.c server/jsonin.c $(FUZZ_ROWERR_SRC) $(FUZZ_HDR)
+	@mkdir -p build/fuzz
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) $(PKG_LIBS) -lm
+build/fuzz/fuzz_areas: fuzz/fuzz_areas.c server/area_geojson.c server/geojson.c server/geo.c \
+                       server/validate.c server/jsonin.c $(FUZZ_ROWERR_SRC) $(FUZZ_HDR)
+	@mkdir -p build/fuzz
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) $(PKG_LIBS) -lm
 
 clean:
 	rm -rf build

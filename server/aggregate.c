@@ -133,6 +133,10 @@ sm_err agg_parse(const char *(*get)(void *ctx, const char *name), void *ctx, con
 	if (!v || !v[0] || strlen(v) >= sizeof(q->quantity))
 		return fail(param, paramlen, "quantity", why, whylen,
 		            "is required: a name from /v1/quantities");
+	/* It goes to SQL as text: PostgreSQL refuses malformed UTF-8. */
+	if (!utf8_valid(v))
+		return fail(param, paramlen, "quantity", why, whylen,
+		            "is not valid UTF-8: a name from /v1/quantities");
 	snprintf(q->quantity, sizeof(q->quantity), "%s", v);
 
 	q->bucket = AGG_HOUR;
@@ -206,10 +210,7 @@ sm_err agg_parse(const char *(*get)(void *ctx, const char *name), void *ctx, con
 
 	v = get(ctx, "project");
 	if (v) {
-		bool ok = strlen(v) >= 2 && strlen(v) < sizeof(q->project);
-		for (const char *p = v; ok && *p; p++)
-			ok = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-';
-		if (!ok)
+		if (!slug_valid(v))
 			return fail(param, paramlen, "project", why, whylen,
 			            "must be a project slug");
 		snprintf(q->project, sizeof(q->project), "%s", v);

@@ -1,16 +1,14 @@
 /* Area layers (admin): upload a GeoJSON FeatureCollection of polygons with a
  * code and a name, or delete a layer. Aggregates use them at once. */
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "app.h"
+#include "area_geojson.h"
 #include "dbjson.h"
-#include "geo.h"
 #include "handlers.h"
 #include "handlers_ingest.h"
-#include "jsonin.h"
 #include "validate.h"
 
 static const struct db_stmt layer_replace = {
@@ -25,86 +23,10 @@ static const struct db_stmt layer_delete = {
     1,
 };
 
-/* Property names that carry an area's code and name, CBS's own included. */
-static const char *const code_names[] = {"code",     "statcode",     "buurtcode",
-                                         "wijkcode", "gemeentecode", NULL};
-static const char *const name_names[] = {"name",         "statnaam", "buurtnaam", "wijknaam",
-                                         "gemeentenaam", "naam",     NULL};
-
-/* A ring: four or more [lon, lat] positions in the Netherlands. */
-static const char *ring_problem(json_t *ring)
-{
-	if (!json_is_array(ring) || json_array_size(ring) < 4)
-		return "a ring needs at least four positions";
-	size_t i;
-	json_t *pos;
-	json_array_foreach(ring, i, pos) {
-		json_t *lon = json_array_get(pos, 0), *lat = json_array_get(pos, 1);
-		if (!json_is_number(lon) || !json_is_number(lat))
-			return "positions must be [longitude, latitude]";
-		if (!geo_lon_in_netherlands(json_number_value(lon)) ||
-		    !geo_lat_in_netherlands(json_number_value(lat)))
-			return "a position lies outside the Netherlands";
-	}
-	return NULL;
-}
-
-static const char *polygon_problem(json_t *rings)
-{
-	if (!json_is_array(rings) || json_array_size(rings) == 0)
-		return "a polygon needs an outer ring";
-	size_t i;
-	json_t *ring;
-	json_array_foreach(rings, i, ring) {
-		const char *p = ring_problem(ring);
-		if (p)
-			return p;
-	}
-	return NULL;
-}
-
-static const char *geometry_problem(json_t *g)
-{
-	const char *type = jsonin_string(json_object_get(g, "type"));
-	json_t *coords = json_object_get(g, "coordinates");
-	if (type && strcmp(type, "Polygon") == 0)
-		return polygon_problem(coords);
-	if (!type || strcmp(type, "MultiPolygon") != 0)
-		return "must be a Polygon or MultiPolygon";
-	if (!json_is_array(coords) || json_array_size(coords) == 0)
-		return "a MultiPolygon needs a polygon";
-	size_t i;
-	json_t *poly;
-	json_array_foreach(coords, i, poly) {
-		const char *p = polygon_problem(poly);
-		if (p)
-			return p;
-	}
-	return NULL;
-}
-
-/* The first of `names` that props has, as text ("" when none). */
-static void property_text(json_t *props, const char *const *names, char *out, size_t outlen)
-{
-	out[0] = '\0';
-	for (const char *const *n = names; *n; n++) {
-		json_t *v = json_object_get(props, *n);
-		const char *s = jsonin_string(v);
-		if (s && text_valid(s, outlen - 1)) {
-			snprintf(out, outlen, "%s", s);
-			return;
-		}
-		if (json_is_integer(v)) {
-			snprintf(out, outlen, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-			return;
-		}
-	}
-}
-
 void handle_area_upload(struct request *r)
 {
 	const char *layer = r->nparams ? r->params[0] : "";
-	json_t *root = NULL, *rows = json_array();
+	json_t *root = NULL, *rows = NULL;
 	struct row_errors errs;
 	rowerr_init(&errs);
 	if (!layer_valid(layer)) {
@@ -114,33 +36,10 @@ void handle_area_upload(struct request *r)
 	}
 	if (!ingest_json_body(r, &root))
 		goto out;
-	json_t *features = json_object_get(root, "features");
-	const char *type = jsonin_string(json_object_get(root, "type"));
-	if (!type || strcmp(type, "FeatureCollection") != 0 || !json_is_array(features)) {
-		respond_unparsable(r, SM_ERR_INVALID, "expected a GeoJSON FeatureCollection");
+	sm_err pe = area_geojson_parse(root, &rows, &errs);
+	if (pe != SM_OK) {
+		respond_unparsable(r, pe, "expected a GeoJSON FeatureCollection");
 		goto out;
-	}
-	size_t i;
-	json_t *f;
-	json_array_foreach(features, i, f) {
-		json_t *props = json_object_get(f, "properties");
-		char code[65], name[201];
-		property_text(props, code_names, code, sizeof(code));
-		property_text(props, name_names, name, sizeof(name));
-		const char *problem = geometry_problem(json_object_get(f, "geometry"));
-		if (!code[0]) {
-			rowerr_add(&errs, i, "code",
-			           "an area needs a code (code, statcode, buurtcode, ...)");
-			continue;
-		}
-		if (problem) {
-			rowerr_add(&errs, i, "geometry", "%s", problem);
-			continue;
-		}
-		char *geojson = json_dumps(json_object_get(f, "geometry"), JSON_COMPACT);
-		json_array_append_new(rows, json_pack("{s:s, s:s?, s:s?}", "code", code, "name",
-		                                      name[0] ? name : NULL, "geometry", geojson));
-		free(geojson);
 	}
 	if (json_array_size(rows) == 0) {
 		respond_ingest(r, 0, 0, &errs);

@@ -301,7 +301,7 @@ static void run_view(struct request *r, enum view view)
 	char ref_value[32] = "", ref_name[64] = "";
 	if (view == VIEW_EXCEEDANCES) {
 		const char *name = request_query(r, "reference");
-		if (!name || !name[0] || strlen(name) >= sizeof(ref_name)) {
+		if (!name || !name[0] || strlen(name) >= sizeof(ref_name) || !utf8_valid(name)) {
 			respond_problem(
 			    r, PROBLEM_INVALID_PARAMETER, "reference",
 			    "\"reference\" is required: a reference name of the quantity in "

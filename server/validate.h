@@ -15,6 +15,10 @@ bool uuid_valid(const char *s);  /* 8-4-4-4-12 hex, lower case */
 bool layer_valid(const char *s); /* ^[a-z0-9][a-z0-9_-]{0,62}$ */
 /* 1..maxlen characters, none of them a C0 or C1 control character. */
 bool text_valid(const char *s, size_t maxlen);
+/* Well-formed UTF-8 (no overlong forms, surrogates or code points past
+ * U+10FFFF), as PostgreSQL requires of text in a UTF-8 database: a query
+ * parameter that goes to SQL as text must pass. */
+bool utf8_valid(const char *s);
 
 /* Parses the body as a JSON object (owned by the caller on true). */
 bool body_object(struct request *r, json_t **out);

@@ -30,15 +30,16 @@ def scratch_dir(prefix):
 
 
 class Cluster:
-    def __init__(self, folder, name="pgdata", primary=None):
+    def __init__(self, folder, name="pgdata", primary=None, options=FAST_PG):
         """A cluster in folder/name; with `primary` (a running Cluster), a hot standby
         of it (pg_basebackup -R, streaming over the primary's socket)."""
         self.datadir = os.path.join(folder, name)
         self.primary = primary
+        self.options = options  # server options; the fault tests need durable commits
         self.url = None
 
     def start(self):
-        env = dict(os.environ, PG_EXTRA_OPTS=FAST_PG)
+        env = dict(os.environ, PG_EXTRA_OPTS=self.options)
         args = ["start", self.datadir]
         if self.primary:
             args = ["standby", self.datadir, self.primary.datadir]

@@ -94,3 +94,29 @@ def test_real_wijken_as_geo_json(admin, cluster):
                    headers={"Content-Type": "application/geo+json"})
     assert r.status_code == 200 and r.json()["accepted"] == 10, r.text
     assert cluster.psql(f"SELECT count(*) FROM area WHERE layer = '{name}'") == "10"
+
+
+def test_longest_codes_and_names_in_multibyte_characters_are_stored_whole(admin, cluster):
+    """64 and 200 characters are the limits, whatever their bytes: such an area was cut
+    mid-character and left out of the upload without an error."""
+    name = f"mb-{uuid.uuid4().hex[:6]}"
+    code, title = "\u20ac" * 64, "\u00e9\u20ac" * 100
+    r = admin.post(f"/v1/areas/{name}", json=layer(({"code": code, "name": title},
+                                                     (5.0, 52.0, 5.2, 52.2))))
+    assert r.status_code == 200, r.text
+    assert (r.json()["accepted"], r.json()["rejected"]) == (1, 0)
+    assert cluster.psql(f"SELECT length(code), length(name) FROM area WHERE layer = '{name}'") \
+        == "64|200"
+
+
+def test_positions_with_an_altitude_are_stored_in_2d(admin, cluster):
+    """GeoJSON positions may carry an altitude; the table is 2D (PostGIS refused the
+    row, a 500)."""
+    name = f"z-{uuid.uuid4().hex[:6]}"
+    ring = [[5.0, 52.0, 3.5], [5.2, 52.0, 3.5], [5.2, 52.2], [5.0, 52.2, 1, 2], [5.0, 52.0, 3.5]]
+    r = admin.post(f"/v1/areas/{name}", json={"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"code": "Z"},
+         "geometry": {"type": "Polygon", "coordinates": [ring]}}]})
+    assert r.status_code == 200 and r.json()["accepted"] == 1, r.text
+    assert cluster.psql(f"SELECT ST_NDims(geom), ST_NPoints(geom) FROM area WHERE layer = "
+                        f"'{name}'") == "2|5"

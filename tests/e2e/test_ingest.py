@@ -343,6 +343,20 @@ def test_bad_segments_are_listed(admin):
     assert r.status_code == 400
 
 
+def test_segments_with_altitudes_are_stored_in_2d(admin, cluster):
+    """GeoJSON positions may carry an altitude; the table is 2D (PostGIS refused the
+    row, a 500)."""
+    slug = new_project(admin, "traffic")
+    seg = 77000000000 + uuid.uuid4().int % 999999999
+    r = admin.post(f"/v1/segments?project={slug}", json={"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"segment_id": seg},
+         "geometry": {"type": "MultiLineString",
+                      "coordinates": [[[5.1, 52.1, 2.0], [5.11, 52.11]], [[5.2, 52.2, 1], [5.21, 52.2, 1]]]}}]})
+    assert counts(r) == (1, 0, 0), r.text
+    assert cluster.psql(f"SELECT ST_NDims(geom), ST_NPoints(geom) FROM road_segment WHERE "
+                        f"segment_id = {seg}") == "2|4"
+
+
 def registered_traffic_project(admin):
     """A traffic project with one segment of its own (segment ids are global)."""
     slug = new_project(admin, "traffic")

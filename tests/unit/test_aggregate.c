@@ -74,6 +74,12 @@ static void test_parse(void **state)
 	    {"unknown stat", "quantity=pm25&stat=mean,p99", "stat"},
 	    {"empty stat in list", "quantity=pm25&stat=mean,,max", "stat"},
 	    {"project with capitals", "quantity=pm25&project=Snuffel", "project"},
+	    /* Found by fuzz_query: a slug starts with a letter or digit. */
+	    {"project starting with a dash", "quantity=pm25&project=--snuffel", "project"},
+	    {"project of one letter", "quantity=pm25&project=s", "project"},
+	    /* Found by test_property.py: malformed UTF-8 reached SQL (500). */
+	    {"quantity not utf-8", "quantity=\xff\xfe", "quantity"},
+	    {"quantity cut utf-8", "quantity=pm\xe2\x82", "quantity"},
 	    {"bbox of three numbers", "quantity=pm25&bbox=5,52,6", "bbox"},
 	    {"bbox inverted", "quantity=pm25&bbox=6,52,5,53", "bbox"},
 	    {"bbox outside the earth", "quantity=pm25&bbox=5,52,190,53", "bbox"},

@@ -154,12 +154,48 @@ static void test_text(void **state)
 	TABLE_DONE(run);
 }
 
+/* Well-formed UTF-8 only: what PostgreSQL takes as text (found by
+ * tests/e2e/test_property.py: quantity=%ff%fe answered 500). */
+static void test_utf8(void **state)
+{
+	static const struct {
+		const char *name;
+		const char *s;
+		bool want;
+	} cases[] = {
+	    {"empty", "", true},
+	    {"ascii", "pm25", true},
+	    {"two bytes", "caf\xc3\xa9", true},
+	    {"three bytes", "\xe2\x82\xac", true},
+	    {"four bytes", "\xf0\x9f\x98\x80", true},
+	    {"highest code point", "\xf4\x8f\xbf\xbf", true},
+	    {"lone continuation", "\x80", false},
+	    {"ff fe", "\xff\xfe", false},
+	    {"truncated two bytes", "\xc3", false},
+	    {"bad continuation", "\xc3\x28", false},
+	    {"truncated three bytes", "\xe2\x82", false},
+	    {"overlong slash", "\xc0\xaf", false},
+	    {"overlong three bytes", "\xe0\x80\xaf", false},
+	    {"overlong four bytes", "\xf0\x80\x80\xaf", false},
+	    {"surrogate", "\xed\xa0\x80", false},
+	    {"past U+10FFFF", "\xf4\x90\x80\x80", false},
+	    {"f5 lead byte", "\xf5\x80\x80\x80", false},
+	    {"good then bad", "ok\xe2\x82\xac\xff", false},
+	};
+	(void)state;
+	struct table_run run = {0};
+	for (size_t i = 0; i < NELEMS(cases); i++)
+		EXPECT(run, cases[i].name, utf8_valid(cases[i].s) == cases[i].want);
+	TABLE_DONE(run);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_slug),
 	    cmocka_unit_test(test_uuid),
 	    cmocka_unit_test(test_text),
+	    cmocka_unit_test(test_utf8),
 	};
 	return cmocka_run_group_tests_name("validate", tests, NULL, NULL);
 }
