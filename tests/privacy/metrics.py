@@ -44,7 +44,9 @@ class Results:
         self.rows = {}  # (group, attack, source) -> {trips: Score}
         self.notes = []
         self.utility = []  # (label, share, readings)
-        self.chance = {}  # trips -> (open rows, 5 % quantile of their lowest median by chance)
+        # trips -> (open rows, and of the best of that many rows of random guesses: the 5 %
+        # quantile of its median, the 95 % quantile of its share within 100 m)
+        self.chance = {}
 
     def add(self, group, attack, source, trips, s):
         self.rows.setdefault((group, attack, source), {})[trips] = s

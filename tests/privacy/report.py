@@ -42,8 +42,14 @@ def targets(results):
         name = f"{key[1]} [{key[2]}]"
         out.append((s.median >= 200, f"best attack at {last} trips ({name}): median error"
                     f" {s.median:.0f} m (target >= 200 m)"))
-        out.append((s.within100 <= 0.1, f"best attack at {last} trips: {s.within100:.0%} of homes"
-                    " within 100 m (target <= 10 %)"))
+        # At most 1 home in 10 within 100 m, or no more than the best of as many rows of
+        # random guesses reaches one time in 20: with N guesses in a small town, a home
+        # falls within 100 m of one by luck (about 3 % each), and the best of many rows
+        # is picked, so a design that leaks nothing would miss a bare 10 % now and then.
+        lucky = results.chance.get(last, (0, 0.0, 0.0))[2]
+        out.append((s.within100 <= max(0.1, lucky), f"best attack at {last} trips:"
+                    f" {s.within100:.0%} of homes within 100 m (target <= 10 %, or <="
+                    f" {lucky:.0%}, what the best of as many random rows reaches one time in 20)"))
         _, first_scores = best_open(results, first)
         if first_scores is not None and first != last:
             # The best attack at each stage (the lowest median over every open row): its
@@ -51,7 +57,7 @@ def targets(results):
             # best at the last stage is no better than the best of as many rows of random
             # guesses is one time in 20 (so no information shows).
             m0 = first_scores[first].median
-            chance = results.chance.get(last, (0, 0.0))[1]
+            chance = results.chance.get(last, (0, 0.0, 0.0))[1]
             ok = s.median >= 0.8 * m0 or (s.median >= 400 and m0 >= 400) or s.median >= chance
             out.append((ok, f"best attack: median {m0:.0f} m at {first} trips, {s.median:.0f} m at"
                         f" {last} (target: >= 0.8 x, or both >= 400 m, or >= {chance:.0f} m, what"
@@ -86,8 +92,9 @@ def homes_section(run, runtime, verdict):
         *[f"- [{'x' if ok else ' '}] {line}" for ok, line in verdict],
         "",
         *[f"By chance alone, the best of {rows} open rows at {t} trips has a median below"
-          f" {q:.0f} m one time in 20 (each row replaced by random guesses)."
-          for t, (rows, q) in sorted(res.chance.items())],
+          f" {q:.0f} m, or {w:.0%} of homes within 100 m, one time in 20 (each row replaced"
+          " by random guesses)."
+          for t, (rows, q, w) in sorted(res.chance.items())],
         "",
         "### The strongest variant of each attack",
         "",
