@@ -48,24 +48,6 @@ static char *dup_header(struct MHD_Connection *conn, const char *name)
 	return v ? strdup(v) : NULL;
 }
 
-static void set_request_id(struct request *r, const char *given)
-{
-	size_t n = given ? strlen(given) : 0;
-	bool ok = n >= 1 && n <= 64;
-	for (size_t i = 0; ok && i < n; i++) {
-		char c = given[i];
-		ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		     c == '-' || c == '_' || c == '.';
-	}
-	if (ok) {
-		memcpy(r->request_id, given, n + 1);
-		return;
-	}
-	uint8_t raw[12];
-	randombytes_buf(raw, sizeof(raw));
-	sodium_bin2hex(r->request_id, sizeof(r->request_id), raw, sizeof(raw));
-}
-
 static enum MHD_Result collect_query(void *cls, enum MHD_ValueKind kind, const char *key,
                                      const char *value)
 {
@@ -213,7 +195,7 @@ static struct exchange *exchange_new(struct http_server *srv, struct MHD_Connect
 	r->if_none_match = dup_header(conn, MHD_HTTP_HEADER_IF_NONE_MATCH);
 	r->webhook_secret = dup_header(conn, WEBHOOK_SECRET_HEADER);
 	r->accept = dup_header(conn, MHD_HTTP_HEADER_ACCEPT);
-	set_request_id(r, MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-Id"));
+	request_set_id(r, MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-Id"));
 	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_query, r);
 	__atomic_fetch_add(&srv->in_flight, 1, __ATOMIC_SEQ_CST);
 	metrics_in_flight(1);
@@ -347,6 +329,9 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct exchang
 	if (r->resp_type)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->resp_type);
 	MHD_add_response_header(resp, "X-Request-Id", r->request_id);
+	/* Browsers take every answer as the type it names, never sniffed:
+	 * a CSV download or an echoed value cannot become a script. */
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	bool has_cache_control = false;
 	for (size_t i = 0; i < r->nheaders; i++) {
 		if (!r->headers[i].value)
