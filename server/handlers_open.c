@@ -502,7 +502,7 @@ void handle_dataset(struct request *r)
 		return;
 	}
 	struct download *d = NULL;
-	e = download_open(r->app->db_read, family, project, licence, from, to, format, &d);
+	e = download_open(r->app->db_download, family, project, licence, from, to, format, &d);
 	if (e != SM_OK) {
 		respond_db_error(r, e);
 		return;

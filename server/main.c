@@ -221,10 +221,15 @@ int main(int argc, char **argv)
 	                                       DB_FOR_REQUESTS, 0};
 	const struct db_pool_options reads = {cfg.database_pool_size, cfg.database_pool_wait_ms,
 	                                      DB_FOR_REQUESTS, cfg.query_timeout_ms};
+	/* Downloads hold a connection as long as their client reads: a pool
+	 * of their own, so that slow readers cannot take the connections
+	 * aggregates need. */
+	const struct db_pool_options downloads = {cfg.download_max, cfg.database_pool_wait_ms,
+	                                          DB_FOR_REQUESTS, 0};
+	const char *read_url = cfg.database_read_url[0] ? cfg.database_read_url : cfg.database_url;
 	if (db_pool_open(&app.db, cfg.database_url, &writes) != SM_OK ||
-	    db_pool_open(&app.db_read,
-	                 cfg.database_read_url[0] ? cfg.database_read_url : cfg.database_url,
-	                 &reads) != SM_OK)
+	    db_pool_open(&app.db_read, read_url, &reads) != SM_OK ||
+	    db_pool_open(&app.db_download, read_url, &downloads) != SM_OK)
 		goto out;
 
 	methods = calloc(nroutes, sizeof(*methods));
@@ -272,6 +277,7 @@ int main(int argc, char **argv)
 out:
 	http_stop(srv, 0);
 	refresher_stop(refresher);
+	db_pool_close(app.db_download);
 	db_pool_close(app.db_read);
 	db_pool_close(app.db);
 	if (metrics_ready)
