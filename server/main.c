@@ -19,6 +19,7 @@
 #include "config.h"
 #include "db.h"
 #include "http.h"
+#include "jsonin.h"
 #include "log.h"
 #include "metrics.h"
 #include "migrate.h"
@@ -148,6 +149,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	jsonin_init(); /* before any thread uses jansson */
 
 	int status = 1;
 	char err[1024] = "";

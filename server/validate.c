@@ -60,8 +60,13 @@ bool body_object(struct request *r, json_t **out)
 {
 	char why[256];
 	json_t *root = NULL;
-	if (jsonin_parse(r->body.data ? r->body.data : "", r->body.len, r->app->cfg->json_max_depth,
-	                 &root, why, sizeof(why)) != SM_OK) {
+	sm_err e = jsonin_parse(r->body.data ? r->body.data : "", r->body.len,
+	                        r->app->cfg->json_max_depth, &root, why, sizeof(why));
+	if (e == SM_ERR_TOO_LARGE) {
+		respond_problem(r, PROBLEM_BODY_TOO_LARGE, NULL, "%s", why);
+		return false;
+	}
+	if (e != SM_OK) {
 		respond_problem(r, PROBLEM_MALFORMED_BODY, NULL, "the body is not valid JSON: %s",
 		                why);
 		return false;
