@@ -835,7 +835,8 @@ static void *on_request_line(void *cls, const char *uri, struct MHD_Connection *
  * opened or its last answer ended, for the first line itself), and a
  * streamed answer that its client takes slower than download_min_bytes per
  * download_min_window_s. Shutting the socket down wakes the thread that
- * serves it, which then closes the connection as for a client gone. */
+ * serves it, which then closes the connection as for a client gone (the fd
+ * stays valid until then: on_connection unlinks the watch first). */
 static void watch_round(struct http_server *srv)
 {
 	const struct config *cfg = srv->app->cfg;
@@ -866,6 +867,10 @@ static void watch_round(struct http_server *srv)
 			}
 		}
 		if (drop) {
+			/* An abortive close: what the socket still holds for the
+			 * client is thrown away, not trickled out after a FIN. */
+			struct linger now_please = {1, 0};
+			setsockopt(w->fd, SOL_SOCKET, SO_LINGER, &now_please, sizeof(now_please));
 			shutdown(w->fd, SHUT_RDWR);
 			w->dropped = true;
 		}

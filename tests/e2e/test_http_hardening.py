@@ -76,7 +76,7 @@ def read_head(s):
 def test_a_request_id_of_the_longest_length_comes_back_exactly(server, anon):
     longest = "A" * 64
     r = anon.get("/v1/projects/x", headers={"X-Request-Id": longest})
-    assert r.status_code == 404
+    assert r.status_code == 400  # not a slug
     assert r.headers["X-Request-Id"] == longest
     assert r.json()["request_id"] == longest
     too_long = "B" * 65
@@ -348,8 +348,8 @@ def downloads(workdir, cluster, admin_token):
     slug = f"dl-{uuid.uuid4().hex[:8]}"
     assert admin.post("/v1/projects", json={"slug": slug, "name": "x", "kind": "air",
                                             "licence": "CC0-1.0"}).status_code == 201
-    for part in range(6):
-        rows = trip_rows(0, 5000, step_s=1, day=f"2025-03-0{part + 1}", step_deg=0.000002)
+    for part in range(8):  # about 12 MB of GeoJSON
+        rows = trip_rows(0, 5000, step_s=1, day=f"2025-03-0{part + 1}", step_deg=0.00005)
         r = admin.post(f"/v1/ingest/snuffelfiets?project={slug}", json=[
             {"created_at": t, "imei": f"86123456789{part:04d}", "lat": la, "lon": lo,
              "pm_2_5": pm} for t, la, lo, pm in rows])
@@ -359,10 +359,12 @@ def downloads(workdir, cluster, admin_token):
 
 
 def slow_download(port, slug, outcome):
-    """Reads a dataset at about 100 bytes a second through a small receive window."""
+    """Reads a dataset at about 1 kB a second through a small receive window (the
+    server's minimum here is 64 KiB in 2 s)."""
     c = socket.socket()
     c.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     c.settimeout(30)
+    start = time.monotonic()
     try:
         c.connect(("127.0.0.1", port))
         c.sendall(f"GET /v1/datasets/{slug}?format=geojson HTTP/1.1\r\nHost: x\r\n\r\n"
@@ -371,7 +373,6 @@ def slow_download(port, slug, outcome):
         outcome["status"] = head[9:12].decode()
         if outcome["status"] != "200":
             return
-        start = time.monotonic()
         got = 0
         while True:
             data = c.recv(100)
@@ -381,11 +382,12 @@ def slow_download(port, slug, outcome):
             if data.endswith(b"0\r\n\r\n"):
                 outcome["finished"] = True
                 break
-            time.sleep(1)
+            time.sleep(0.1)
         outcome["closed_after"] = time.monotonic() - start
         outcome["bytes"] = got
     except OSError as e:
         outcome["error"] = repr(e)
+        outcome["closed_after"] = time.monotonic() - start
     finally:
         c.close()
 
@@ -414,10 +416,13 @@ def test_slow_downloads_do_not_starve_reads(downloads):
         if o.get("status") == "200":
             # Dropped by the server for reading too slowly, well before the end.
             assert not o.get("finished"), o
-            assert o.get("closed_after", 99) < 15, o
+            assert o.get("closed_after", 99) < 20, o
+    dropped = [e for e in s.log_lines() if e.get("route") == "/v1/datasets/{slug}"
+               and e.get("status") == 200 and not e.get("completed")]
+    assert len(dropped) == 2 and all(e["duration_ms"] < 10000 for e in dropped), dropped
     # A download at full speed still works once they are gone.
     r = anon.get(f"/v1/datasets/{slug}")
-    assert r.status_code == 200 and r.text.count("\n") > 30000
+    assert r.status_code == 200 and len(r.content) > 2_000_000
 
 
 # --- 5: JSON bodies cannot blow up memory -----------------------------------------------
@@ -456,6 +461,7 @@ def test_a_body_whose_tree_would_be_huge_is_refused_within_a_budget(big_bodies):
                    headers={"Content-Type": "application/json"})
     assert r.status_code == 413, r.text
     assert r.json()["type"] == "urn:samenmeten:problem:body-too-large"
+    time.sleep(0.5)  # the request completes (and memory goes back) after the answer
     hwm, rss = vm(s.proc.pid, "VmHWM"), vm(s.proc.pid, "VmRSS")
     print(f"{len(body) >> 20} MiB of arrays: peak RSS {hwm:.1f} MiB, after {rss:.1f} MiB")
     assert hwm < 200, f"peak RSS {hwm:.0f} MiB"
