@@ -34,9 +34,9 @@ struct config {
 	int open_workers, open_queue;
 	int upload_workers, upload_queue;
 	int admin_workers, admin_queue;
-	int download_max;            /* downloads at once (threads and connections) */
-	size_t download_min_bytes;   /* a download must take this much ... */
-	int download_min_window_s;   /* ... in this many seconds, or be dropped; 0: never */
+	int download_max;          /* downloads at once (threads and connections) */
+	size_t download_min_bytes; /* a download must take this much ... */
+	int download_min_window_s; /* ... in this many seconds, or be dropped; 0: never */
 	size_t max_body_bytes;
 	int json_max_depth;
 	int ingest_max_rows;

@@ -214,8 +214,8 @@ bool ingest_json_body(struct request *r, json_t **root)
 		respond_unparsable(r, SM_ERR_TOO_LARGE, detail);
 		return false;
 	}
-	sm_err e = jsonin_parse(text, r->body.len, r->app->cfg->json_max_depth, root, why,
-	                        sizeof(why));
+	sm_err e =
+	    jsonin_parse(text, r->body.len, r->app->cfg->json_max_depth, root, why, sizeof(why));
 	if (e == SM_OK)
 		return true;
 	if (e == SM_ERR_TOO_LARGE) {

@@ -91,7 +91,7 @@ struct exchange {
 	size_t route; /* nroutes when none matched */
 	enum route_work work;
 	bool body_too_large;
-	bool answered; /* the response is decided (an early error) */
+	bool answered;       /* the response is decided (an early error) */
 	bool holds_download; /* counted in srv->downloads */
 	size_t bytes_out;
 
@@ -328,7 +328,6 @@ static bool within_rate_limits(struct exchange *x, struct MHD_Connection *conn)
 	return false;
 }
 
-
 static void respond_busy(struct request *r, enum work_class c, sm_err e)
 {
 	char retry[16];
@@ -415,7 +414,8 @@ static bool content_type_ok(struct exchange *x)
 	char q[96];
 	quote_value(q, sizeof(q), r->content_type ? r->content_type : "(none)", 60);
 	respond_problem(r, PROBLEM_UNSUPPORTED_MEDIA_TYPE, NULL,
-	                "content type \"%s\" is not accepted here; send %s", q, route->body_types[0]);
+	                "content type \"%s\" is not accepted here; send %s", q,
+	                route->body_types[0]);
 	return false;
 }
 
@@ -702,8 +702,8 @@ static enum MHD_Result on_whole(struct MHD_Connection *conn, struct exchange *x)
 	struct request *r = &x->req;
 	watch_receiving(x->srv, x->watch, false);
 	if (x->body_too_large) {
-		respond_problem(r, PROBLEM_BODY_TOO_LARGE, NULL, "the body is larger than %zu bytes",
-		                r->app->cfg->max_body_bytes);
+		respond_problem(r, PROBLEM_BODY_TOO_LARGE, NULL,
+		                "the body is larger than %zu bytes", r->app->cfg->max_body_bytes);
 	} else if (x->work == WORK_EVENT) {
 		dispatch(x);
 	} else if (x->work != WORK_DOWNLOAD || admit_download(x)) {
@@ -947,8 +947,8 @@ static sm_err server_new(struct app *app, struct http_server **out)
 	    [CLASS_DOWNLOAD] = {"http-download", cfg->download_max, cfg->download_max},
 	};
 	for (int c = 0; c < NCLASSES; c++) {
-		sm_err e = workpool_new(pools[c].name, pools[c].threads, pools[c].queue,
-		                        &srv->pools[c]);
+		sm_err e =
+		    workpool_new(pools[c].name, pools[c].threads, pools[c].queue, &srv->pools[c]);
 		if (e != SM_OK)
 			return e;
 	}

@@ -144,7 +144,8 @@ sm_err jsonin_parse(const char *text, size_t len, int max_depth, json_t **out, c
 	budget.on = false;
 	if (over) {
 		json_decref(root);
-		snprintf(why, whylen, "the JSON would need more than %zu MiB of memory; send it in parts",
+		snprintf(why, whylen,
+		         "the JSON would need more than %zu MiB of memory; send it in parts",
 		         limit >> 20);
 		return SM_ERR_TOO_LARGE;
 	}

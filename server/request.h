@@ -49,7 +49,7 @@ struct request {
 	char *webhook_secret; /* X-Samenmeten-Secret, for LoRaWAN webhooks */
 	char *accept;
 	char request_id[REQUEST_ID_MAX + 1]; /* a client's X-Request-Id, or 24 random hex digits */
-	char *params[REQUEST_MAX_PARAMS]; /* owned; path parameters in pattern order */
+	char *params[REQUEST_MAX_PARAMS];    /* owned; path parameters in pattern order */
 	size_t nparams;
 	struct query_arg query[REQUEST_MAX_QUERY];
 	size_t nquery;

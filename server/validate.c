@@ -72,8 +72,8 @@ bool body_object(struct request *r, json_t **out)
 		respond_problem_json(r, p);
 		return false;
 	}
-	sm_err e = jsonin_parse(text, r->body.len, r->app->cfg->json_max_depth, &root, why,
-	                        sizeof(why));
+	sm_err e =
+	    jsonin_parse(text, r->body.len, r->app->cfg->json_max_depth, &root, why, sizeof(why));
 	if (e == SM_ERR_TOO_LARGE) {
 		respond_problem(r, PROBLEM_BODY_TOO_LARGE, NULL, "%s", why);
 		return false;

@@ -298,10 +298,14 @@ static void test_parse_budget(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_rows),            cmocka_unit_test(test_parse_budget),
-	    cmocka_unit_test(test_depth),           cmocka_unit_test(test_parse_rejects),
-	    cmocka_unit_test(test_parse_accepts),   cmocka_unit_test(test_parse_uses_len),
-	    cmocka_unit_test(test_parse_very_deep), cmocka_unit_test(test_parse_small_why),
+	    cmocka_unit_test(test_rows),
+	    cmocka_unit_test(test_parse_budget),
+	    cmocka_unit_test(test_depth),
+	    cmocka_unit_test(test_parse_rejects),
+	    cmocka_unit_test(test_parse_accepts),
+	    cmocka_unit_test(test_parse_uses_len),
+	    cmocka_unit_test(test_parse_very_deep),
+	    cmocka_unit_test(test_parse_small_why),
 	};
 	return cmocka_run_group_tests_name("jsonin", tests, NULL, NULL);
 }

@@ -399,14 +399,10 @@ static void test_set_id(void **state)
 		const char *given;
 		bool kept;
 	} cases[] = {
-	    {"short", 0, "abc-1_2.3", true},
-	    {"one character", 0, "x", true},
-	    {"the longest", 1, NULL, true},
-	    {"one too long", 2, NULL, false},
-	    {"empty", 0, "", false},
-	    {"absent", 0, NULL, false},
-	    {"space", 0, "a b", false},
-	    {"quote", 0, "a\"b", false},
+	    {"short", 0, "abc-1_2.3", true}, {"one character", 0, "x", true},
+	    {"the longest", 1, NULL, true},  {"one too long", 2, NULL, false},
+	    {"empty", 0, "", false},         {"absent", 0, NULL, false},
+	    {"space", 0, "a b", false},      {"quote", 0, "a\"b", false},
 	    {"newline", 0, "a\nb", false},
 	};
 	struct table_run run = {0};
@@ -426,8 +422,7 @@ static void test_set_id(void **state)
 			EXPECT_STR(run, cases[i].name, r.request_id, given);
 		} else {
 			EXPECT(run, cases[i].name, strlen(r.request_id) == 24);
-			EXPECT(run, cases[i].name,
-			       strspn(r.request_id, "0123456789abcdef") == 24);
+			EXPECT(run, cases[i].name, strspn(r.request_id, "0123456789abcdef") == 24);
 		}
 		if (r.params[0] == sentinel)
 			request_cleanup(&r);

@@ -337,7 +337,8 @@ static void test_work_of(void **state)
 	};
 	struct table_run run = {0};
 	for (size_t i = 0; i < sizeof(work_cases) / sizeof(work_cases[0]); i++)
-		EXPECT(run, work_cases[i].name, route_work_of(&work_cases[i].route) == work_cases[i].want);
+		EXPECT(run, work_cases[i].name,
+		       route_work_of(&work_cases[i].route) == work_cases[i].want);
 	TABLE_DONE(run);
 }
 
