@@ -216,6 +216,7 @@ static void test_respond_problem(void **state)
 	    {PROBLEM_DATABASE_UNAVAILABLE, 503, "urn:samenmeten:problem:database-unavailable"},
 	    {PROBLEM_RATE_LIMITED, 429, "urn:samenmeten:problem:rate-limited"},
 	    {PROBLEM_QUERY_TIMEOUT, 503, "urn:samenmeten:problem:query-timeout"},
+	    {PROBLEM_BUSY, 503, "urn:samenmeten:problem:busy"},
 	    {PROBLEM_INTERNAL, 500, "urn:samenmeten:problem:internal"},
 	};
 	(void)state;
