@@ -29,8 +29,12 @@
 /* After a request whose body was at least this large, free memory goes
  * back to the system (glibc keeps a large request's pages otherwise). */
 #define TRIM_AFTER_BYTES (1u << 20)
-/* A streamed answer is made this much at a time, on a worker. */
-#define STREAM_BLOCK (64 * 1024)
+/* A streamed answer is made this much at a time, on a worker: each block
+ * costs a suspend, a hand-over and a resume (at 64 KiB, 10 to 17 % of a
+ * download's rate; at 256 KiB, within the noise). libmicrohttpd takes it
+ * STREAM_MHD_BLOCK at a time. */
+#define STREAM_BLOCK (256 * 1024)
+#define STREAM_MHD_BLOCK (64 * 1024)
 
 /* The pools of the classes of work that may block (enum route_work). */
 enum work_class { CLASS_OPEN, CLASS_UPLOAD, CLASS_ADMIN, CLASS_DOWNLOAD, NCLASSES };
@@ -602,7 +606,7 @@ static struct MHD_Response *stream_response(struct exchange *x)
 	s->free_fn = r->stream_free;
 	s->ctx = r->stream_ctx;
 	struct MHD_Response *resp = MHD_create_response_from_callback(
-	    MHD_SIZE_UNKNOWN, STREAM_BLOCK, stream_read, s, stream_free);
+	    MHD_SIZE_UNKNOWN, STREAM_MHD_BLOCK, stream_read, s, stream_free);
 	if (!resp) {
 		free(s);
 		return NULL;
