@@ -15,8 +15,10 @@
 
 struct app {
 	const struct config *cfg;
-	struct db_pool *db;      /* the primary: writes and reads */
-	struct db_pool *db_read; /* open-data reads; == db when no read URL is set */
+	struct db_pool *db;          /* the primary: writes and reads */
+	struct db_pool *db_read;     /* open-data reads; == db when no read URL is set */
+	struct db_pool *db_download; /* dataset downloads, on the read URL: no statement
+	                              * timeout, download_max connections */
 	uint8_t admin_token_hash[PSEUDONYM_BYTES];
 	char *openapi; /* the contract, served as is */
 	size_t openapi_len;

@@ -175,6 +175,18 @@ static bool researcher_login(struct request *r, const uint8_t hash[PSEUDONYM_BYT
 	return ok;
 }
 
+bool auth_needs_lookup(const struct request *r, enum route_auth need)
+{
+	if (need == AUTH_PUBLIC)
+		return false;
+	const char *token = bearer_token(r->authorization);
+	if (!token)
+		return false;
+	uint8_t hash[PSEUDONYM_BYTES];
+	pseudonym_hash(PSEUDO_TOKEN, token, strlen(token), hash);
+	return !pseudonym_equal(hash, r->app->admin_token_hash);
+}
+
 bool auth_check(struct request *r, enum route_auth need)
 {
 	r->auth.role = ROLE_NONE;

@@ -15,6 +15,11 @@
  * set). The pseudonym keys must be loaded. */
 MUST_CHECK sm_err auth_admin_init(struct app *app, bool *created, char *errbuf, size_t errlen);
 
+/* True when auth_check for `need` would look the request's token up in the
+ * database (a bearer token that is not the admin token, on a route that
+ * needs one); false when it decides from memory alone. */
+bool auth_needs_lookup(const struct request *r, enum route_auth need);
+
 /* Decides who is calling for a route that needs `need`; sets r->auth. On
  * false a 401 or 403 problem is already the response. */
 MUST_CHECK bool auth_check(struct request *r, enum route_auth need);

@@ -42,6 +42,18 @@ static const struct key_def keys[] = {
     {"http_threads", KEY_INT, F(http_threads), "4", 0, 256},
     {"http_max_connections", KEY_INT, F(http_max_connections), "1024", 1, 65536},
     {"http_timeout_s", KEY_INT, F(http_timeout_s), "30", 1, 3600},
+    {"http_max_connections_per_address", KEY_INT, F(http_max_connections_per_address), "128", 0,
+     65536},
+    {"request_deadline_s", KEY_INT, F(request_deadline_s), "60", 0, 86400},
+    {"open_workers", KEY_INT, F(open_workers), "4", 1, 256},
+    {"open_queue", KEY_INT, F(open_queue), "64", 0, 100000},
+    {"upload_workers", KEY_INT, F(upload_workers), "4", 1, 256},
+    {"upload_queue", KEY_INT, F(upload_queue), "32", 0, 100000},
+    {"admin_workers", KEY_INT, F(admin_workers), "2", 1, 256},
+    {"admin_queue", KEY_INT, F(admin_queue), "16", 0, 100000},
+    {"download_max", KEY_INT, F(download_max), "4", 1, 256},
+    {"download_min_bytes", KEY_SIZE, F(download_min_bytes), "64k", 0, 1LL << 30},
+    {"download_min_window_s", KEY_INT, F(download_min_window_s), "30", 0, 3600},
     {"max_body_bytes", KEY_SIZE, F(max_body_bytes), "16M", 1024, 1LL << 32},
     {"json_max_depth", KEY_INT, F(json_max_depth), "32", 2, 1000},
     {"ingest_max_rows", KEY_INT, F(ingest_max_rows), "100000", 1, 10000000},
@@ -323,6 +335,16 @@ sm_err config_validate(const struct config *c, char *errbuf, size_t errlen)
 		    errbuf, errlen,
 		    "no database configured: set \"database_url\" in the configuration file or "
 		    "SAMENMETEN_DATABASE_URL (make run starts a local database for you)");
+		return SM_ERR_INVALID;
+	}
+	if (c->open_workers > c->database_pool_size ||
+	    c->upload_workers + c->admin_workers > c->database_pool_size) {
+		fail_msg(errbuf, errlen,
+		         "more workers than database connections: \"open_workers\" (%d) and "
+		         "\"upload_workers\" + \"admin_workers\" (%d) must each be at most "
+		         "\"database_pool_size\" (%d)",
+		         c->open_workers, c->upload_workers + c->admin_workers,
+		         c->database_pool_size);
 		return SM_ERR_INVALID;
 	}
 	if (c->admin_token[0] && strlen(c->admin_token) < 16) {

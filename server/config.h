@@ -29,6 +29,15 @@ struct config {
 	int http_threads;  /* 0: one thread per connection */
 	int http_max_connections;
 	int http_timeout_s;
+	int http_max_connections_per_address; /* 0: no limit */
+	int request_deadline_s;               /* a request's time to arrive whole; 0: none */
+	/* Worker threads and waiting places per class of work (server/http.c). */
+	int open_workers, open_queue;
+	int upload_workers, upload_queue;
+	int admin_workers, admin_queue;
+	int download_max;          /* downloads at once (threads and connections) */
+	size_t download_min_bytes; /* a download must take this much ... */
+	int download_min_window_s; /* ... in this many seconds, or be dropped; 0: never */
 	size_t max_body_bytes;
 	int json_max_depth;
 	int ingest_max_rows;

@@ -12,24 +12,26 @@
 #include "jsonin.h"
 #include "snuffel.h"
 
-/* Parses the body by its content type. */
-static sm_err parse_body(struct request *r, const struct snuffel_limits *lim, struct air_batch *b,
-                         char *why, size_t whylen)
+/* Parses the body by its content type; false when the answer is given. */
+static bool parse_body(struct request *r, const struct snuffel_limits *lim, struct air_batch *b)
 {
-	if (request_content_type_is(r, "text/csv"))
-		return snuffel_parse_csv(r->body.data ? r->body.data : "", r->body.len, lim, b, why,
-		                         whylen);
-	json_t *root = NULL;
-	char syntax[200];
-	sm_err e = jsonin_parse(r->body.data ? r->body.data : "", r->body.len,
-	                        r->app->cfg->json_max_depth, &root, syntax, sizeof(syntax));
-	if (e != SM_OK) {
-		snprintf(why, whylen, "the body is not valid JSON: %s", syntax);
-		return e;
+	char why[256];
+	sm_err e;
+	if (request_content_type_is(r, "text/csv")) {
+		e = snuffel_parse_csv(r->body.data ? r->body.data : "", r->body.len, lim, b, why,
+		                      sizeof(why));
+	} else {
+		json_t *root = NULL;
+		if (!ingest_json_body(r, &root))
+			return false;
+		e = snuffel_parse_json(root, lim, b, why, sizeof(why));
+		json_decref(root);
 	}
-	e = snuffel_parse_json(root, lim, b, why, whylen);
-	json_decref(root);
-	return e;
+	if (e != SM_OK) {
+		respond_unparsable(r, e, why);
+		return false;
+	}
+	return true;
 }
 
 /* The values sent in other units, as a JSON object for the `raw` column. */
@@ -163,13 +165,10 @@ void handle_ingest_snuffelfiets(struct request *r)
 	if (!ingest_target(r, "air", &t))
 		goto out;
 
-	char why[256];
 	struct snuffel_limits lim = {(size_t)r->app->cfg->ingest_max_rows, scalar_now()};
-	sm_err e = parse_body(r, &lim, &b, why, sizeof(why));
-	if (e != SM_OK) {
-		respond_unparsable(r, e, why);
+	if (!parse_body(r, &lim, &b))
 		goto out;
-	}
+	sm_err e = SM_OK;
 
 	/* Tie rows to devices (the identifiers are wiped once pseudonymised),
 	 * and keep those that may be stored, for the flags and trips. */

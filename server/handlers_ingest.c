@@ -205,9 +205,23 @@ static const char *slot_refusal(const struct ingest_target *t, size_t slot)
 bool ingest_json_body(struct request *r, json_t **root)
 {
 	char why[256], detail[300];
-	if (jsonin_parse(r->body.data ? r->body.data : "", r->body.len, r->app->cfg->json_max_depth,
-	                 root, why, sizeof(why)) == SM_OK)
+	const char *text = r->body.data ? r->body.data : "";
+	size_t max_rows = (size_t)r->app->cfg->ingest_max_rows;
+	/* Counted before any tree is built: a tree takes up to 80 times its
+	 * text (`[{},{},...]`), so too many rows are refused unparsed. */
+	if (jsonin_rows(text, r->body.len, max_rows) > max_rows) {
+		snprintf(detail, sizeof(detail), "more than %zu rows", max_rows);
+		respond_unparsable(r, SM_ERR_TOO_LARGE, detail);
+		return false;
+	}
+	sm_err e =
+	    jsonin_parse(text, r->body.len, r->app->cfg->json_max_depth, root, why, sizeof(why));
+	if (e == SM_OK)
 		return true;
+	if (e == SM_ERR_TOO_LARGE) {
+		respond_problem(r, PROBLEM_BODY_TOO_LARGE, NULL, "%s; nothing was stored", why);
+		return false;
+	}
 	snprintf(detail, sizeof(detail), "the body is not valid JSON: %s", why);
 	respond_unparsable(r, SM_ERR_INVALID, detail);
 	return false;

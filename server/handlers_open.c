@@ -563,7 +563,7 @@ static void serve_dataset(struct request *r, bool readings)
 		}
 	}
 	struct download *d = NULL;
-	e = download_open(r->app->db_read, family, project, licence, from, to, format, &d);
+	e = download_open(r->app->db_download, family, project, licence, from, to, format, &d);
 	if (e != SM_OK) {
 		respond_db_error(r, e);
 		return;

@@ -32,7 +32,6 @@ static void serve(struct request *r, const char *path, const char *csp)
 	respond_header(r, "ETag", etag);
 	respond_header(r, "Cache-Control", f->immutable ? IMMUTABLE_CACHE : REVALIDATE_CACHE);
 	respond_header(r, "Vary", "Accept-Encoding");
-	respond_header(r, "X-Content-Type-Options", "nosniff");
 	respond_header(r, "Referrer-Policy", "no-referrer");
 	if (csp)
 		respond_header(r, "Content-Security-Policy", csp);

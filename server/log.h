@@ -21,7 +21,7 @@ void log_fields(enum log_level level, const char *msg, json_t *fields);
 /* Every line this thread logs carries `id` as "request_id" until it is set
  * again; NULL or "" for none. The HTTP layer sets it around a handler, so a
  * database error in the log can be found from the 500 that names the id. */
-#define LOG_REQUEST_ID_MAX 47
+#define LOG_REQUEST_ID_MAX 64 /* REQUEST_ID_MAX: a request id is logged whole */
 void log_set_request_id(const char *id);
 
 #define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)

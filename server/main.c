@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <malloc.h>
 #include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 #include "config.h"
 #include "db.h"
 #include "http.h"
+#include "jsonin.h"
 #include "log.h"
 #include "metrics.h"
 #include "migrate.h"
@@ -187,6 +189,18 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	jsonin_init(); /* before any thread uses jansson */
+	/* Memory of a large request goes back to the system (seen: 183 MiB
+	 * kept after a 16 MiB GeoJSON object was parsed and freed on a worker).
+	 * glibc raises its thresholds by itself once a large block is freed (up
+	 * to 32 MiB for mmap, 64 MiB for trimming): fixed ones instead. Small
+	 * blocks freed to fastbins are merged into a worker arena's top only by
+	 * malloc_trim, which trims the top of the main arena alone: no
+	 * fastbins (tcache still serves small blocks). http.c trims after
+	 * large requests. */
+	mallopt(M_MMAP_THRESHOLD, 1 << 20);
+	mallopt(M_TRIM_THRESHOLD, 8 << 20);
+	mallopt(M_MXFAST, 0);
 
 	int status = 1;
 	char err[1024] = "";
@@ -195,6 +209,7 @@ int main(int argc, char **argv)
 	struct http_server *srv = NULL;
 	struct refresher *refresher = NULL;
 	struct db_pool *primary_reads = NULL; /* open-data reads on the primary */
+	struct db_pool *primary_downloads = NULL; /* downloads on the primary */
 	struct replica *replica = NULL;
 	bool metrics_ready = false;
 	const char **methods = NULL, **patterns = NULL; /* route labels for the metrics */
@@ -270,16 +285,27 @@ int main(int argc, char **argv)
 	                                       DB_FOR_REQUESTS, 0, NULL};
 	const struct db_pool_options reads = {cfg.database_pool_size, cfg.database_pool_wait_ms,
 	                                      DB_FOR_REQUESTS, cfg.query_timeout_ms, NULL};
+	/* Downloads hold a connection as long as their client reads: a pool
+	 * of their own, so that slow readers cannot take the connections
+	 * aggregates need. */
+	const struct db_pool_options downloads = {cfg.download_max, cfg.database_pool_wait_ms,
+	                                          DB_FOR_REQUESTS, 0, NULL};
 	if (db_pool_open(&app.db, cfg.database_url, &writes) != SM_OK ||
-	    db_pool_open(&primary_reads, cfg.database_url, &reads) != SM_OK)
+	    db_pool_open(&primary_reads, cfg.database_url, &reads) != SM_OK ||
+	    db_pool_open(&primary_downloads, cfg.database_url, &downloads) != SM_OK)
 		goto out;
 	if (cfg.database_read_url[0]) {
-		struct db_pool_options replica_reads = reads;
+		/* Reads and downloads on the standby, each falling back to the
+		 * primary while it cannot be reached. */
+		struct db_pool_options replica_reads = reads, replica_downloads = downloads;
 		replica_reads.fallback = primary_reads;
-		if (db_pool_open(&app.db_read, cfg.database_read_url, &replica_reads) != SM_OK)
+		replica_downloads.fallback = primary_downloads;
+		if (db_pool_open(&app.db_read, cfg.database_read_url, &replica_reads) != SM_OK ||
+		    db_pool_open(&app.db_download, cfg.database_read_url, &replica_downloads) != SM_OK)
 			goto out;
 	} else {
 		app.db_read = primary_reads;
+		app.db_download = primary_downloads;
 	}
 	if (catalogue_new(app.db_read, CATALOGUE_CHECK_MS, &app.catalogue) != SM_OK)
 		goto out;
@@ -337,6 +363,9 @@ out:
 	refresher_stop(refresher);
 	replica_stop(replica);
 	catalogue_free(app.catalogue);
+	if (app.db_download != primary_downloads)
+		db_pool_close(app.db_download);
+	db_pool_close(primary_downloads);
 	if (app.db_read != primary_reads)
 		db_pool_close(app.db_read);
 	db_pool_close(primary_reads);

@@ -33,6 +33,8 @@ static const struct {
     [PROBLEM_RATE_LIMITED] = {"urn:samenmeten:problem:rate-limited", "Too many requests", 429},
     [PROBLEM_QUERY_TIMEOUT] = {"urn:samenmeten:problem:query-timeout", "The query took too long",
                                503},
+    [PROBLEM_BUSY] = {"urn:samenmeten:problem:busy",
+                      "The server has more of this kind of request than it can take now", 503},
     [PROBLEM_INTERNAL] = {"urn:samenmeten:problem:internal", "Internal server error", 500},
 };
 

@@ -14,6 +14,24 @@ void request_init(struct request *r, struct app *app, size_t max_body)
 	buf_init(&r->body, max_body);
 }
 
+void request_set_id(struct request *r, const char *given)
+{
+	size_t n = given ? strlen(given) : 0;
+	bool ok = n >= 1 && n <= REQUEST_ID_MAX;
+	for (size_t i = 0; ok && i < n; i++) {
+		char c = given[i];
+		ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		     c == '-' || c == '_' || c == '.';
+	}
+	if (ok) {
+		memcpy(r->request_id, given, n + 1);
+		return;
+	}
+	uint8_t raw[12];
+	randombytes_buf(raw, sizeof(raw));
+	sodium_bin2hex(r->request_id, sizeof(r->request_id), raw, sizeof(raw));
+}
+
 static void clear_response(struct request *r)
 {
 	free(r->resp_body);

@@ -14,6 +14,7 @@
 #define REQUEST_MAX_PARAMS 4
 #define REQUEST_MAX_QUERY 32
 #define REQUEST_MAX_HEADERS 12
+#define REQUEST_ID_MAX 64
 
 struct app;
 struct route;
@@ -49,8 +50,8 @@ struct request {
 	char *webhook_secret; /* X-Samenmeten-Secret, for LoRaWAN webhooks */
 	char *accept;
 	char *accept_encoding;
-	char request_id[48];
-	char *params[REQUEST_MAX_PARAMS]; /* owned; path parameters in pattern order */
+	char request_id[REQUEST_ID_MAX + 1]; /* a client's X-Request-Id, or 24 random hex digits */
+	char *params[REQUEST_MAX_PARAMS];    /* owned; path parameters in pattern order */
 	size_t nparams;
 	struct query_arg query[REQUEST_MAX_QUERY];
 	size_t nquery;
@@ -77,6 +78,10 @@ struct request {
 };
 
 void request_init(struct request *r, struct app *app, size_t max_body);
+/* Sets the request's id: `given` (a client's X-Request-Id, may be NULL) when
+ * it is 1 to REQUEST_ID_MAX letters, digits, '-', '_' or '.', otherwise 24
+ * new random hex digits. */
+void request_set_id(struct request *r, const char *given);
 /* Frees everything the request owns; safe to call twice. */
 void request_cleanup(struct request *r);
 

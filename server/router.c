@@ -83,3 +83,14 @@ enum router_result router_match(const struct route *routes, size_t nroutes, cons
 	}
 	return path_known ? ROUTER_METHOD_NOT_ALLOWED : ROUTER_NOT_FOUND;
 }
+
+enum route_work route_work_of(const struct route *route)
+{
+	if (route->work != WORK_AUTO)
+		return route->work;
+	if (route->auth == AUTH_ADMIN)
+		return WORK_ADMIN;
+	if (route->auth == AUTH_DEVICE || strcmp(route->method, "GET") != 0)
+		return WORK_UPLOAD;
+	return WORK_OPEN;
+}

@@ -17,6 +17,15 @@ enum route_auth {
 	AUTH_RESEARCHER, /* a researcher's token that is neither expired nor revoked */
 };
 
+/* Where a route's handler runs (server/http.c). WORK_EVENT: at once on the
+ * thread that serves the socket, so it must never block (no database).
+ * Every other class runs on a worker pool of its own that bounds how many
+ * run at once and how many may wait (503 busy beyond). WORK_AUTO, the
+ * default of a table row that names none, picks by the route: the admin
+ * token's routes are WORK_ADMIN, device routes and other POSTs WORK_UPLOAD,
+ * the rest WORK_OPEN. WORK_DOWNLOAD is for streamed datasets. */
+enum route_work { WORK_AUTO, WORK_EVENT, WORK_OPEN, WORK_UPLOAD, WORK_ADMIN, WORK_DOWNLOAD };
+
 struct route {
 	const char *method;
 	const char *pattern;
@@ -25,7 +34,12 @@ struct route {
 	/* Content types the body may have, NULL-terminated; NULL: no body. */
 	const char *const *body_types;
 	bool unlimited; /* never rate-limited (health checks, metrics) */
+	enum route_work work;
 };
+
+/* The class a route's handler runs in: route->work, or what WORK_AUTO
+ * stands for (never WORK_AUTO). */
+enum route_work route_work_of(const struct route *route);
 
 enum router_result { ROUTER_MATCH, ROUTER_NOT_FOUND, ROUTER_METHOD_NOT_ALLOWED };
 

@@ -1,5 +1,6 @@
 #include "validate.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "app.h"
@@ -91,8 +92,24 @@ bool body_object(struct request *r, json_t **out)
 {
 	char why[256];
 	json_t *root = NULL;
-	if (jsonin_parse(r->body.data ? r->body.data : "", r->body.len, r->app->cfg->json_max_depth,
-	                 &root, why, sizeof(why)) != SM_OK) {
+	const char *text = r->body.data ? r->body.data : "";
+	size_t max_rows = (size_t)r->app->cfg->ingest_max_rows;
+	if (jsonin_rows(text, r->body.len, max_rows) > max_rows) {
+		char detail[96];
+		snprintf(detail, sizeof(detail), "the body holds more than %zu features or rows",
+		         max_rows);
+		json_t *p = problem_new(PROBLEM_TOO_MANY_ROWS, detail, NULL);
+		json_object_set_new(p, "max_rows", json_integer((json_int_t)max_rows));
+		respond_problem_json(r, p);
+		return false;
+	}
+	sm_err e =
+	    jsonin_parse(text, r->body.len, r->app->cfg->json_max_depth, &root, why, sizeof(why));
+	if (e == SM_ERR_TOO_LARGE) {
+		respond_problem(r, PROBLEM_BODY_TOO_LARGE, NULL, "%s", why);
+		return false;
+	}
+	if (e != SM_OK) {
 		respond_problem(r, PROBLEM_MALFORMED_BODY, NULL, "the body is not valid JSON: %s",
 		                why);
 		return false;

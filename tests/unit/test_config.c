@@ -61,6 +61,17 @@ static void test_defaults(void **state)
 	assert_int_equal(c->http_threads, 4);
 	assert_int_equal(c->http_max_connections, 1024);
 	assert_int_equal(c->http_timeout_s, 30);
+	assert_int_equal(c->http_max_connections_per_address, 128);
+	assert_int_equal(c->request_deadline_s, 60);
+	assert_int_equal(c->open_workers, 4);
+	assert_int_equal(c->open_queue, 64);
+	assert_int_equal(c->upload_workers, 4);
+	assert_int_equal(c->upload_queue, 32);
+	assert_int_equal(c->admin_workers, 2);
+	assert_int_equal(c->admin_queue, 16);
+	assert_int_equal(c->download_max, 4);
+	assert_int_equal(c->download_min_bytes, 64u << 10);
+	assert_int_equal(c->download_min_window_s, 30);
 	assert_int_equal(c->max_body_bytes, 16u << 20);
 	assert_int_equal(c->json_max_depth, 32);
 	assert_int_equal(c->shutdown_timeout_s, 30);
@@ -507,6 +518,45 @@ static void test_validate(void **state)
 	TABLE_DONE(run);
 }
 
+/* Workers need database connections: open_workers, and upload_workers +
+ * admin_workers, each at most database_pool_size. */
+static void test_validate_workers(void **state)
+{
+	static const struct {
+		const char *name;
+		const char *pool, *open, *upload, *admin;
+		bool ok;
+	} cases[] = {
+	    {"defaults", "8", "4", "4", "2", true},
+	    {"open at the pool size", "8", "8", "4", "2", true},
+	    {"open past the pool", "8", "9", "4", "2", false},
+	    {"uploads and admin at the pool size", "8", "4", "6", "2", true},
+	    {"uploads and admin past the pool", "8", "4", "7", "2", false},
+	    {"a small pool", "2", "2", "1", "1", true},
+	};
+	struct config *c = *state;
+	struct table_run run = {0};
+	for (size_t i = 0; i < NELEMS(cases); i++) {
+		char err[512] = "";
+		assert_int_equal(
+		    config_set(c, "database_url", "postgresql:///x", "t", err, sizeof(err)), SM_OK);
+		assert_int_equal(
+		    config_set(c, "database_pool_size", cases[i].pool, "t", err, sizeof(err)),
+		    SM_OK);
+		assert_int_equal(
+		    config_set(c, "open_workers", cases[i].open, "t", err, sizeof(err)), SM_OK);
+		assert_int_equal(
+		    config_set(c, "upload_workers", cases[i].upload, "t", err, sizeof(err)), SM_OK);
+		assert_int_equal(
+		    config_set(c, "admin_workers", cases[i].admin, "t", err, sizeof(err)), SM_OK);
+		sm_err e = config_validate(c, err, sizeof(err));
+		EXPECT(run, cases[i].name, (e == SM_OK) == cases[i].ok);
+		if (!cases[i].ok)
+			EXPECT_HAS(run, cases[i].name, err, "database_pool_size");
+	}
+	TABLE_DONE(run);
+}
+
 static void count_key(const char *key, void *arg)
 {
 	char err[256];
@@ -528,7 +578,7 @@ static void test_each_key(void **state)
 	(void)state;
 	size_t n = 0;
 	config_each_key(count_key, &n);
-	assert_int_equal(n, 32); /* the fields of struct config */
+	assert_int_equal(n, 43); /* the fields of struct config */
 }
 
 /* config_cleanup frees every string, leaves NULLs, and may run twice. */
@@ -564,6 +614,7 @@ int main(void)
 	                                    teardown_config),
 	    cmocka_unit_test_setup_teardown(test_load_file_missing, setup_config, teardown_config),
 	    cmocka_unit_test(test_load_env),
+	    cmocka_unit_test_setup_teardown(test_validate_workers, setup_config, teardown_config),
 	    cmocka_unit_test_setup_teardown(test_validate, setup_config, teardown_config),
 	    cmocka_unit_test(test_each_key),
 	    cmocka_unit_test(test_cleanup_twice),

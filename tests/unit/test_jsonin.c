@@ -210,12 +210,102 @@ static void test_parse_small_why(void **state)
 	assert_int_equal(strlen(why), sizeof(why) - 1);
 }
 
+/* jsonin_rows: elements of the top-level array, or of the largest array
+ * directly inside a top-level object; brackets and commas in strings and
+ * in nested values do not count; counting stops past `stop`. */
+static void test_rows(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *name;
+		const char *text;
+		size_t stop;
+		size_t want;
+	} cases[] = {
+	    {"empty array", "[]", 10, 0},
+	    {"empty with spaces", " [ \n ] ", 10, 0},
+	    {"one", "[{}]", 10, 1},
+	    {"three objects", "[{},{},{}]", 10, 3},
+	    {"spaces", "[ {} , {} ]", 10, 2},
+	    {"numbers", "[1,2,3,4]", 10, 4},
+	    {"nested commas", "[{\"a\":[1,2,3],\"b\":{\"c\":1,\"d\":2}}]", 10, 1},
+	    {"commas in strings", "[\"a,b,c\",\"]\",\"\\\",\"]", 10, 3},
+	    {"envelope", "{\"report\":[{},{},{}],\"status\":\"ok\"}", 10, 3},
+	    {"largest of two", "{\"a\":[1],\"b\":[1,2,3,4,5]}", 10, 5},
+	    {"deeper arrays do not count", "{\"a\":{\"b\":[1,2,3]}}", 10, 0},
+	    {"array in array element", "[[1,2,3]]", 10, 1},
+	    {"one object", "{\"a\":1,\"b\":2}", 10, 0},
+	    {"scalar", "42", 10, 0},
+	    {"at the stop", "[1,2,3]", 3, 3},
+	    {"past the stop", "[1,2,3,4]", 3, 4},
+	    {"far past the stop", "[1,2,3,4,5,6,7,8,9]", 3, 4},
+	    {"unterminated", "[1,2,3", 10, 0},
+	};
+	struct table_run run = {0};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t got = jsonin_rows(cases[i].text, strlen(cases[i].text), cases[i].stop);
+		if (got != cases[i].want)
+			print_error("case \"%s\": got %zu, want %zu\n", cases[i].name, got,
+			            cases[i].want);
+		EXPECT(run, cases[i].name, got == cases[i].want);
+	}
+	TABLE_DONE(run);
+}
+
+/* With jsonin_init, a parse that needs more than its budget (16 times the
+ * text, at least 8 MiB) stops with SM_ERR_TOO_LARGE; real rows fit. */
+static void test_parse_budget(void **state)
+{
+	(void)state;
+	jsonin_init();
+	/* `[[],[],...]`: about 40 times its text in jansson's trees. */
+	size_t n = 1u << 20;
+	char *text = malloc(3 * n + 2);
+	assert_non_null(text);
+	size_t len = 0;
+	text[len++] = '[';
+	for (size_t i = 0; i < n; i++) {
+		memcpy(text + len, i ? ",[]" : "[]", i ? 3 : 2);
+		len += i ? 3 : 2;
+	}
+	text[len++] = ']';
+	json_t *root = NULL;
+	char why[200];
+	assert_int_equal(jsonin_parse(text, len, 32, &root, why, sizeof(why)), SM_ERR_TOO_LARGE);
+	assert_null(root);
+	assert_non_null(strstr(why, "MiB of memory"));
+
+	/* Rows as devices send them: 7 to 8 times their text. */
+	len = 0;
+	text[len++] = '[';
+	const char *row = "{\"created_at\":\"2024-11-11T08:00:00Z\",\"imei\":\"861234567890999\","
+	                  "\"lat\":52.0907,\"lon\":5.1214,\"pm_2_5\":12.3,\"pm10\":20.1}";
+	size_t rowlen = strlen(row);
+	while (len + rowlen + 2 < 3 * n) {
+		if (len > 1)
+			text[len++] = ',';
+		memcpy(text + len, row, rowlen);
+		len += rowlen;
+	}
+	text[len++] = ']';
+	/* Duplicate rows are fine for the parser. */
+	assert_int_equal(jsonin_parse(text, len, 32, &root, why, sizeof(why)), SM_OK);
+	assert_true(json_array_size(root) > 10000);
+	json_decref(root);
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_depth),           cmocka_unit_test(test_parse_rejects),
-	    cmocka_unit_test(test_parse_accepts),   cmocka_unit_test(test_parse_uses_len),
-	    cmocka_unit_test(test_parse_very_deep), cmocka_unit_test(test_parse_small_why),
+	    cmocka_unit_test(test_rows),
+	    cmocka_unit_test(test_parse_budget),
+	    cmocka_unit_test(test_depth),
+	    cmocka_unit_test(test_parse_rejects),
+	    cmocka_unit_test(test_parse_accepts),
+	    cmocka_unit_test(test_parse_uses_len),
+	    cmocka_unit_test(test_parse_very_deep),
+	    cmocka_unit_test(test_parse_small_why),
 	};
 	return cmocka_run_group_tests_name("jsonin", tests, NULL, NULL);
 }

@@ -225,6 +225,7 @@ static void test_respond_problem(void **state)
 	    {PROBLEM_DATABASE_UNAVAILABLE, 503, "urn:samenmeten:problem:database-unavailable"},
 	    {PROBLEM_RATE_LIMITED, 429, "urn:samenmeten:problem:rate-limited"},
 	    {PROBLEM_QUERY_TIMEOUT, 503, "urn:samenmeten:problem:query-timeout"},
+	    {PROBLEM_BUSY, 503, "urn:samenmeten:problem:busy"},
 	    {PROBLEM_INTERNAL, 500, "urn:samenmeten:problem:internal"},
 	};
 	(void)state;
@@ -390,6 +391,57 @@ static void test_init_cleanup(void **state)
 	assert_null(r.path);
 }
 
+/* request_set_id: a client's id is kept when it is 1 to REQUEST_ID_MAX safe
+ * characters, and never writes past request_id (issue #12: a 64-character id
+ * overwrote the params that follow it); anything else gets 24 random hex
+ * digits. */
+static void test_set_id(void **state)
+{
+	(void)state;
+	char longest[REQUEST_ID_MAX + 1], too_long[REQUEST_ID_MAX + 2];
+	memset(longest, 'A', REQUEST_ID_MAX);
+	longest[REQUEST_ID_MAX] = '\0';
+	memset(too_long, 'B', REQUEST_ID_MAX + 1);
+	too_long[REQUEST_ID_MAX + 1] = '\0';
+	static const struct {
+		const char *name;
+		int which; /* 0: given, 1: longest, 2: too long */
+		const char *given;
+		bool kept;
+	} cases[] = {
+	    {"short", 0, "abc-1_2.3", true}, {"one character", 0, "x", true},
+	    {"the longest", 1, NULL, true},  {"one too long", 2, NULL, false},
+	    {"empty", 0, "", false},         {"absent", 0, NULL, false},
+	    {"space", 0, "a b", false},      {"quote", 0, "a\"b", false},
+	    {"newline", 0, "a\nb", false},
+	};
+	struct table_run run = {0};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *given = cases[i].which == 1   ? longest
+		                    : cases[i].which == 2 ? too_long
+		                                          : cases[i].given;
+		struct request r;
+		request_init(&r, NULL, 100);
+		char *sentinel = strdup("param");
+		r.params[0] = sentinel;
+		r.nparams = 1;
+		request_set_id(&r, given);
+		EXPECT(run, cases[i].name, r.params[0] == sentinel);
+		EXPECT(run, cases[i].name, r.nparams == 1);
+		if (cases[i].kept) {
+			EXPECT_STR(run, cases[i].name, r.request_id, given);
+		} else {
+			EXPECT(run, cases[i].name, strlen(r.request_id) == 24);
+			EXPECT(run, cases[i].name, strspn(r.request_id, "0123456789abcdef") == 24);
+		}
+		if (r.params[0] == sentinel)
+			request_cleanup(&r);
+		else
+			free(sentinel); /* the overwritten pointer is not ours to free */
+	}
+	TABLE_DONE(run);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -403,6 +455,7 @@ int main(void)
 	    cmocka_unit_test(test_respond_bytes),
 	    cmocka_unit_test(test_respond_header),
 	    cmocka_unit_test(test_init_cleanup),
+	    cmocka_unit_test(test_set_id),
 	};
 	return cmocka_run_group_tests_name("request", tests, NULL, NULL);
 }

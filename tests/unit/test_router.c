@@ -304,9 +304,48 @@ static void test_empty_table(void **state)
 	assert_string_equal(allow, "");
 }
 
+/* route_work_of: a route's own class, or the one WORK_AUTO stands for. */
+static void test_work_of(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *name;
+		struct route route;
+		enum route_work want;
+	} work_cases[] = {
+	    {"public GET",
+	     {"GET", "/a", dummy_handler, AUTH_PUBLIC, NULL, false, WORK_AUTO},
+	     WORK_OPEN},
+	    {"admin GET",
+	     {"GET", "/a", dummy_handler, AUTH_ADMIN, NULL, false, WORK_AUTO},
+	     WORK_ADMIN},
+	    {"admin POST",
+	     {"POST", "/a", dummy_handler, AUTH_ADMIN, NULL, false, WORK_AUTO},
+	     WORK_ADMIN},
+	    {"device POST",
+	     {"POST", "/a", dummy_handler, AUTH_DEVICE, NULL, false, WORK_AUTO},
+	     WORK_UPLOAD},
+	    {"public POST",
+	     {"POST", "/a", dummy_handler, AUTH_PUBLIC, NULL, false, WORK_AUTO},
+	     WORK_UPLOAD},
+	    {"named",
+	     {"GET", "/a", dummy_handler, AUTH_PUBLIC, NULL, false, WORK_EVENT},
+	     WORK_EVENT},
+	    {"download",
+	     {"GET", "/a", dummy_handler, AUTH_PUBLIC, NULL, false, WORK_DOWNLOAD},
+	     WORK_DOWNLOAD},
+	};
+	struct table_run run = {0};
+	for (size_t i = 0; i < sizeof(work_cases) / sizeof(work_cases[0]); i++)
+		EXPECT(run, work_cases[i].name,
+		       route_work_of(&work_cases[i].route) == work_cases[i].want);
+	TABLE_DONE(run);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_work_of),
 	    cmocka_unit_test(test_match_table),
 	    cmocka_unit_test(test_allow_small_buffer),
 	    cmocka_unit_test(test_empty_table),
