@@ -208,7 +208,7 @@ int main(int argc, char **argv)
 	struct app app = {.cfg = &cfg, .routes = routes, .nroutes = nroutes};
 	struct http_server *srv = NULL;
 	struct refresher *refresher = NULL;
-	struct db_pool *primary_reads = NULL; /* open-data reads on the primary */
+	struct db_pool *primary_reads = NULL;     /* open-data reads on the primary */
 	struct db_pool *primary_downloads = NULL; /* downloads on the primary */
 	struct replica *replica = NULL;
 	bool metrics_ready = false;
@@ -301,7 +301,8 @@ int main(int argc, char **argv)
 		replica_reads.fallback = primary_reads;
 		replica_downloads.fallback = primary_downloads;
 		if (db_pool_open(&app.db_read, cfg.database_read_url, &replica_reads) != SM_OK ||
-		    db_pool_open(&app.db_download, cfg.database_read_url, &replica_downloads) != SM_OK)
+		    db_pool_open(&app.db_download, cfg.database_read_url, &replica_downloads) !=
+		        SM_OK)
 			goto out;
 	} else {
 		app.db_read = primary_reads;
