@@ -595,7 +595,7 @@ bool agg_uses_cell_periods(const struct agg_query *q, const char *column)
 	               q->bucket == AGG_DAY && !q->amsterdam && whole_days(q);
 	bool region_hours = q->space == AGG_ALL && q->bucket == AGG_HOUR && rollup_hourly(q);
 	return per_participant_first(q) && (day_map || region_hours) && !q->all_quality &&
-	       !wants_percentiles(q) && strcmp(column, "quality") != 0;
+	       strcmp(column, "quality") != 0;
 }
 
 /* The answer of AGG_EXCEEDANCES: per cell, how many buckets (days or hours)
@@ -643,6 +643,17 @@ static sm_err c_over_partials(const struct agg_query *q, const char *from, struc
 	return e;
 }
 
+/* FROM and WHERE of q's rows of air_cell_period `t` (when it is current). */
+static sm_err cell_periods_from(const struct agg_query *q, const char *column, struct buf *sql)
+{
+	return buf_printf(sql,
+	                  " FROM air_cell_period t WHERE t.quantity = '%s' AND t.cell_m = %d"
+	                  " AND t.period_start >= $1::timestamptz"
+	                  " AND t.period_start < $2::timestamptz"
+	                  " AND t.project_id = (SELECT project FROM ready)",
+	                  column, q->space == AGG_GRID ? q->cell_m : 0);
+}
+
 /* w, cd and c, after r: per participant (members is 1 for a participant
  * with a reading that counts; n is NULL without one), then per cell. Counts
  * are float8 here, which adds up faster than numeric (sum of bigint) and
@@ -672,13 +683,9 @@ static sm_err partials_ctes(const struct agg_query *q, const char *column, struc
 		if (e == SM_OK)
 			e = put_stats(q, offsetof(struct stat_sql, cell_period), false, sql);
 		if (e == SM_OK)
-			e = buf_printf(
-			    sql,
-			    " FROM air_cell_period t WHERE t.quantity = '%s' AND t.cell_m = %d"
-			    " AND t.period_start >= $1::timestamptz"
-			    " AND t.period_start < $2::timestamptz"
-			    " AND t.project_id = (SELECT project FROM ready)),\n",
-			    column, q->space == AGG_GRID ? q->cell_m : 0);
+			e = cell_periods_from(q, column, sql);
+		if (e == SM_OK)
+			e = buf_puts(sql, "),\n");
 	}
 	if (e == SM_OK)
 		e = buf_puts(sql, " c AS (");
@@ -729,20 +736,34 @@ static sm_err histogram_percentile(const char *quantile, const char *name, struc
 /* hb, hc, pc and cq, after c, when percentiles come from the rollups'
  * histograms (sql/030_air_histograms.sql): the bins' counts summed per
  * bucket and cell (with the least and greatest value of the rows that filled
- * each bin), the values below each bin, the percentiles (pc), and c with
- * them (cq). */
+ * each bin), from the rollup rows r, or from the counted cells when they are
+ * current (each a bucket and cell, its histogram merged already); the values
+ * below each bin; the percentiles (pc); and c with them (cq). */
 static sm_err percentile_ctes(const struct agg_query *q, const char *column, struct buf *sql)
 {
 	const char *group = spaces[q->space].group;
+	bool cell_periods = agg_uses_cell_periods(q, column);
 	sm_err e = buf_printf(
 	    sql,
 	    " hb AS (SELECT start%s, x >> 20 AS bin, sum(x & 1048575)::float8 AS k,"
-	    " min(vlo) AS vmin, max(vhi) AS vmax FROM r CROSS JOIN LATERAL unnest(r.vh) AS x"
-	    " WHERE ok GROUP BY start%s, bin),\n"
-	    " hc AS (SELECT *, sum(k) OVER (PARTITION BY start%s ORDER BY bin) - k AS below,"
-	    " sum(k) OVER (PARTITION BY start%s) AS total FROM hb),\n"
-	    " pc AS (SELECT start%s",
-	    group, group, group, group, group);
+	    " min(vlo) AS vmin, max(vhi) AS vmax FROM (SELECT start%s, vh, vlo,"
+	    " vhi FROM r WHERE ok%s",
+	    group, group, cell_periods ? " AND (SELECT project FROM ready) IS NULL" : "");
+	if (e == SM_OK && cell_periods)
+		e = buf_printf(sql,
+		               " UNION ALL SELECT t.period_start AS start%s, t.hist, t.min::float8,"
+		               " t.max::float8",
+		               q->space == AGG_GRID ? ", t.gx, t.gy" : "");
+	if (e == SM_OK && cell_periods)
+		e = cell_periods_from(q, column, sql);
+	if (e == SM_OK)
+		e = buf_printf(
+		    sql,
+		    ") s CROSS JOIN LATERAL unnest(s.vh) AS x GROUP BY start%s, bin),\n"
+		    " hc AS (SELECT *, sum(k) OVER (PARTITION BY start%s ORDER BY bin) - k"
+		    " AS below, sum(k) OVER (PARTITION BY start%s) AS total FROM hb),\n"
+		    " pc AS (SELECT start%s",
+		    group, group, group, group);
 	for (size_t i = 1; e == SM_OK && i < NSTATS; i++)
 		if ((q->stats & stats[i].bit) && stats[i].quantile)
 			e = histogram_percentile(stats[i].quantile, stats[i].name, sql);

@@ -240,5 +240,69 @@ BEGIN
     FROM rows WHERE cell_m = -1;
 END $$;
 
--- Every stored rollup row gets its histograms.
+-- The counted cells (sql/016) get the merged histogram of their readings
+-- too: a day map or a month of hours with percentiles reads one row per cell
+-- and period, as without.
+ALTER TABLE air_cell_period ADD COLUMN hist integer[];
+
+-- 017's recount of one day's cell periods, with their histograms: the bins'
+-- counts of the valid readings of the rollup rows, summed per cell period.
+CREATE OR REPLACE FUNCTION air_cell_period_recount(project bigint, day timestamptz)
+RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    mask integer;
+BEGIN
+    SELECT coalesce(sum(1 << bit), 0)::integer INTO mask FROM quality_flag WHERE excluded;
+    DELETE FROM air_cell_period
+    WHERE quantity = ANY (ARRAY['pm1_ugm3', 'pm25_ugm3', 'pm10_ugm3', 'no2', 'temperature_c',
+                                'humidity_pct'])
+      AND cell_m IN (0, 100, 250) AND period_start >= day
+      AND period_start < day + interval '1 day' AND project_id = project;
+    WITH v AS MATERIALIZED (
+        SELECT v.quantity, ru.cell_m, p.start, ru.gx, ru.gy, ru.who,
+               (ru.quality & mask) = 0 AS ok, v.n, v.sum, v.min, v.max, v.hist
+        FROM air_rollup ru
+        CROSS JOIN LATERAL (VALUES
+            ('pm1_ugm3', ru.pm1_ugm3_n, ru.pm1_ugm3_sum, ru.pm1_ugm3_min, ru.pm1_ugm3_max,
+             ru.pm1_ugm3_hist),
+            ('pm25_ugm3', ru.pm25_ugm3_n, ru.pm25_ugm3_sum, ru.pm25_ugm3_min, ru.pm25_ugm3_max,
+             ru.pm25_ugm3_hist),
+            ('pm10_ugm3', ru.pm10_ugm3_n, ru.pm10_ugm3_sum, ru.pm10_ugm3_min, ru.pm10_ugm3_max,
+             ru.pm10_ugm3_hist),
+            ('no2', ru.no2_n, ru.no2_sum, ru.no2_min, ru.no2_max, ru.no2_hist),
+            ('temperature_c', ru.temperature_c_n, ru.temperature_c_sum, ru.temperature_c_min,
+             ru.temperature_c_max, ru.temperature_c_hist),
+            ('humidity_pct', ru.humidity_pct_n, ru.humidity_pct_sum, ru.humidity_pct_min,
+             ru.humidity_pct_max, ru.humidity_pct_hist)) AS v (quantity, n, sum, min, max, hist)
+        CROSS JOIN LATERAL (SELECT CASE WHEN ru.cell_m = 0 THEN date_bin('1 hour', ru.bucket,
+                                timestamptz '2000-01-01T00:00:00Z') ELSE ru.day END) AS p (start)
+        WHERE ru.day = air_cell_period_recount.day AND ru.project_id = project AND v.n > 0),
+    cells AS (
+        SELECT quantity, cell_m, start, gx, gy,
+               coalesce(sum(n) FILTER (WHERE ok), 0) AS n,
+               coalesce(sum(n) FILTER (WHERE NOT ok), 0) AS flagged,
+               count(DISTINCT who) FILTER (WHERE ok) AS participants,
+               sum(sum) FILTER (WHERE ok) AS sum, min(min) FILTER (WHERE ok) AS min,
+               max(max) FILTER (WHERE ok) AS max
+        FROM v GROUP BY quantity, cell_m, start, gx, gy),
+    bins AS (
+        SELECT quantity, cell_m, start, gx, gy, x >> 20 AS bin, sum(x & 1048575) AS k
+        FROM v CROSS JOIN LATERAL unnest(v.hist) AS x
+        WHERE ok
+        GROUP BY quantity, cell_m, start, gx, gy, bin),
+    hists AS (
+        SELECT quantity, cell_m, start, gx, gy,
+               array_agg((bin * 1048576 + least(k - part * 1048575, 1048575))::integer
+                         ORDER BY bin, part) AS hist
+        FROM bins CROSS JOIN LATERAL generate_series(0, (k - 1) / 1048575) AS part
+        GROUP BY quantity, cell_m, start, gx, gy)
+    INSERT INTO air_cell_period (quantity, cell_m, period_start, gx, gy, project_id, n, flagged,
+                                 participants, sum, min, max, hist)
+    SELECT c.quantity, c.cell_m, c.start, c.gx, c.gy, project, c.n, c.flagged, c.participants,
+           c.sum, c.min, c.max, h.hist
+    FROM cells c LEFT JOIN hists h USING (quantity, cell_m, start, gx, gy);
+END $$;
+
+-- Every stored rollup row gets its histograms (and every day is noted for
+-- the refresher, which recounts its cells with theirs).
 SELECT air_rollup_refresh(device_id, min(started_at), max(ended_at)) FROM trip GROUP BY device_id;

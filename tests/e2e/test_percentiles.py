@@ -11,7 +11,7 @@ import uuid
 
 import pytest
 
-from ingest_data import fixture_air_project, readings_params
+from ingest_data import fixture_air_project, readings_params, wait_refreshed
 
 STATS = "count,min,max,p50,p90,p98"
 PERCENTILES = ("p50", "p90", "p98")
@@ -191,3 +191,27 @@ def test_the_bins_are_stated(anon):
     # Other families' percentiles come from their readings, exactly.
     items = anon.get("/v1/quantities").json()["items"]
     assert all(q["percentile_bins"] is None for q in items if q["family"] != "air")
+
+
+@pytest.mark.parametrize("space,bucket,cell_m", [("grid:100", "day", 100),
+                                                 ("grid:250", "day", 250), ("all", "hour", 0)])
+def test_counted_cells_hold_histograms(anon, cluster, server, admin_token, space, bucket,
+                                       cell_m):
+    """Once the refresher has counted a project's cells (sql/016), day maps and hours of
+    the region take their percentiles from the cells' merged histograms, within the same
+    bound; a tampered histogram shows in the answer, so it was read."""
+    slug = fixture_air_project(server, admin_token, f"pct-cells-{cell_m}", k_anonymity=3,
+                               trim_min_m=200)
+    wait_refreshed(cluster, slug)
+    params = {"quantity": "pm25", "project": slug, "space": space, "bucket": bucket,
+              "from": "2024-11-11T00:00:00Z", "to": "2024-11-13T00:00:00Z"}
+    n, _ = check_within_bound(anon, params, bins(anon)["pm25"])
+    assert n > 0
+    truth = get(anon, params)["items"]
+    # Every bin five bins up: the percentiles move, the rest stays.
+    cluster.psql("UPDATE air_cell_period t SET hist = (SELECT array_agg(x + 5 * 1048576)"
+                 f" FROM unnest(t.hist) x) FROM project p WHERE p.slug = '{slug}'"
+                 f" AND t.project_id = p.id AND t.quantity = 'pm25_ugm3' AND t.cell_m = {cell_m}")
+    tampered = get(anon, params)["items"]
+    assert [i["count"] for i in tampered] == [i["count"] for i in truth]
+    assert [i["p50"] for i in tampered] != [i["p50"] for i in truth]

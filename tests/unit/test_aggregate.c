@@ -222,7 +222,7 @@ static void test_source(void **state)
 		       (strstr(sql.data, "percentile_cont") != NULL) ==
 		           (percentiles && cases[i].span == 0));
 		if (histograms) {
-			EXPECT_HAS(run, cases[i].name, sql.data, "unnest(r.vh)");
+			EXPECT_HAS(run, cases[i].name, sql.data, "unnest(s.vh)");
 			EXPECT_HAS(run, cases[i].name, sql.data,
 			           "WHERE h.source_column = 'pm25_ugm3'");
 			EXPECT_HAS(run, cases[i].name, sql.data, "'percentile_error', (SELECT");
@@ -259,7 +259,12 @@ static void test_cell_periods(void **state)
 	    {"the whole region by quarter", "bucket=15min", "pm25_ugm3", false},
 	    {"hours of cells", "bucket=hour&space=grid:100", "pm25_ugm3", false},
 	    {"Amsterdam days", "bucket=day&space=grid:100&tz=Europe/Amsterdam", "pm25_ugm3", false},
-	    {"a percentile", "bucket=day&space=grid:100&stat=p90", "pm25_ugm3", false},
+	    /* Percentiles from the cells' histograms (sql/030). */
+	    {"a percentile", "bucket=day&space=grid:100&stat=p90", "pm25_ugm3", true},
+	    {"every statistic of hours", "bucket=hour&stat=count,mean,min,max,p50,p90,p98",
+	     "temperature_c", true},
+	    {"a percentile of every quality", "bucket=day&space=grid:100&stat=p50&quality=all",
+	     "pm25_ugm3", false},
 	    {"hours covered", "bucket=day&space=grid:100&stat=hours", "pm25_ugm3", false},
 	    {"coverage", "bucket=day&space=grid:100", "quality", false},
 	    {"a bbox", "bucket=day&space=grid:100&bbox=5.0,52.0,5.2,52.2", "pm25_ugm3", true},
@@ -285,6 +290,12 @@ static void test_cell_periods(void **state)
 		if (cases[i].cell_periods)
 			EXPECT_HAS(run, cases[i].name, sql.data,
 			           "WHERE (SELECT project FROM ready) IS NULL");
+		/* The histograms of the rollups only while the cells are not current. */
+		if (cases[i].cell_periods && strstr(cases[i].query, "stat=p")) {
+			EXPECT_HAS(run, cases[i].name, sql.data,
+			           "FROM r WHERE ok AND (SELECT project FROM ready) IS NULL");
+			EXPECT_HAS(run, cases[i].name, sql.data, "t.hist");
+		}
 		buf_cleanup(&sql);
 	}
 	/* A range that is not whole days. */
