@@ -106,7 +106,7 @@ cc -std=c17 -D_GNU_SOURCE -O2 -o "$bench_dir/ingest_gen" bench/ingest_gen.c -lm
 # The SQL printer links the objects of the server under test, so its text is that server's.
 cc -std=c17 -D_GNU_SOURCE -O2 -Iserver -o "$bench_dir/open_sql" bench/open_sql.c \
   $(ls "$build"/server/*.o | grep -v '/main\.o$') \
-  $(pkg-config --libs libmicrohttpd jansson libsodium libpq) -lm -pthread
+  $(pkg-config --libs libmicrohttpd jansson libsodium libpq zlib) -lm -pthread
 t0=$(date +%s.%N)
 "$bench_dir/ingest_gen" "$rows" "$devices" "$bench_dir/readings.csv" /dev/null
 echo "generated $(du -m "$bench_dir/readings.csv" | cut -f1) MB of device v3 CSV in $(secs_since "$t0") s"
