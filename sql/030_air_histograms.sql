@@ -25,15 +25,22 @@
 -- spread evenly over it (the j-th of k at (j + 0.5) / k of the way), the bin
 -- cut to the least and greatest value of the rows that filled it. Each order
 -- statistic is then off by less than its bin's width, so the percentile is
--- off by less than width + relative x its value (between lo and top; in the
--- outer bins by less than its distance to the exact minimum or maximum).
--- /v1/quantities states width and relative per quantity. The same rows give
--- the same percentile, whatever the order they are read in.
+-- off by less than width + relative x its value, when both order statistics
+-- lie between lo and top (surely so when every reading does); in the outer
+-- bins an order statistic is off by less than the distance from lo to the
+-- least reading, or from top to the greatest. /v1/quantities states the bins
+-- per quantity, and /v1/aggregates answers from them with width and relative
+-- as `percentile_error`. The same rows give the same percentile, whatever
+-- the order they are read in.
+--
+-- The counted cells (air_cell_period, sql/016) hold their merged histogram
+-- too, recounted by the refresher with the rest of the cell.
 --
 -- Storage: a sparse int4[] per quantity and row, one element per bin that
 -- holds values, bin * 2^20 + count (bins below 2,048; a count above 2^20 - 1,
 -- which a quarter hour of one bike never reaches, takes more elements of the
--- same bin). NULL when the row has no value of the quantity. The histogram
+-- same bin), in no particular order. NULL when the row has no value of the
+-- quantity. The histogram
 -- columns are not in the covering indexes (air_rollup's holds 32 columns,
 -- PostgreSQL's most): a query with percentiles reads the heap rows.
 CREATE TABLE air_histogram (
@@ -183,27 +190,41 @@ BEGIN
                count(humidity_pct) AS h_n, sum(humidity_pct) AS h_s, min(humidity_pct) AS h_lo,
                max(humidity_pct) AS h_hi
         FROM cells GROUP BY b, cell_m, gx, gy, quality),
-    bins AS (
-        SELECT b, cell_m, gx, gy, quality, v.q, v.bin, count(*) AS k
+    -- Per level, cell and quantity, the readings per bin, in one pass over
+    -- the cells (a grouping set per quantity; GROUPING() tells which), then
+    -- one element per bin, or more for counts of 2^20 and more.
+    sets AS (
+        SELECT b, cell_m, gx, gy, quality,
+               GROUPING(pm1_bin, pm25_bin, pm10_bin, no2_bin, temperature_bin, humidity_bin)
+                   AS g,
+               coalesce(pm1_bin, pm25_bin, pm10_bin, no2_bin, temperature_bin, humidity_bin)
+                   AS bin,
+               count(*) AS k
         FROM cells
-        CROSS JOIN LATERAL (VALUES (1, pm1_bin), (2, pm25_bin), (3, pm10_bin), (4, no2_bin),
-                                   (5, temperature_bin), (6, humidity_bin)) AS v (q, bin)
-        WHERE v.bin IS NOT NULL
-        GROUP BY b, cell_m, gx, gy, quality, v.q, v.bin),
+        GROUP BY b, cell_m, gx, gy, quality, GROUPING SETS ((pm1_bin), (pm25_bin), (pm10_bin),
+                 (no2_bin), (temperature_bin), (humidity_bin))),
+    bins AS (
+        SELECT b, cell_m, gx, gy, quality, bin, k,
+               CASE g WHEN 31 THEN 1 WHEN 47 THEN 2 WHEN 55 THEN 3 WHEN 59 THEN 4 WHEN 61 THEN 5
+                      ELSE 6 END AS q
+        FROM sets WHERE bin IS NOT NULL),
+    elements AS (
+        SELECT b, cell_m, gx, gy, quality, q, (bin * 1048576 + least(k, 1048575))::integer AS e
+        FROM bins
+        UNION ALL
+        SELECT b, cell_m, gx, gy, quality, q,
+               (bin * 1048576 + least(k - part * 1048575, 1048575))::integer
+        FROM bins CROSS JOIN LATERAL generate_series(1, (k - 1) / 1048575) AS part
+        WHERE k > 1048575),
     hists AS (
         SELECT b, cell_m, gx, gy, quality,
-               array_agg(x.e ORDER BY x.e) FILTER (WHERE q = 1) AS pm1,
-               array_agg(x.e ORDER BY x.e) FILTER (WHERE q = 2) AS pm25,
-               array_agg(x.e ORDER BY x.e) FILTER (WHERE q = 3) AS pm10,
-               array_agg(x.e ORDER BY x.e) FILTER (WHERE q = 4) AS no2,
-               array_agg(x.e ORDER BY x.e) FILTER (WHERE q = 5) AS temperature,
-               array_agg(x.e ORDER BY x.e) FILTER (WHERE q = 6) AS humidity
-        FROM bins
-        -- Counts of 2^20 and more take more than one element.
-        CROSS JOIN LATERAL generate_series(0, (bins.k - 1) / 1048575) AS part
-        CROSS JOIN LATERAL (SELECT (bins.bin * 1048576
-                                    + least(bins.k - part * 1048575, 1048575))::integer) AS x (e)
-        GROUP BY b, cell_m, gx, gy, quality),
+               array_agg(e) FILTER (WHERE q = 1) AS pm1,
+               array_agg(e) FILTER (WHERE q = 2) AS pm25,
+               array_agg(e) FILTER (WHERE q = 3) AS pm10,
+               array_agg(e) FILTER (WHERE q = 4) AS no2,
+               array_agg(e) FILTER (WHERE q = 5) AS temperature,
+               array_agg(e) FILTER (WHERE q = 6) AS humidity
+        FROM elements GROUP BY b, cell_m, gx, gy, quality),
     rows AS MATERIALIZED (
         SELECT s.*, h.pm1, h.pm25, h.pm10, h.no2, h.temperature, h.humidity
         FROM sums s LEFT JOIN hists h USING (b, cell_m, gx, gy, quality)),
@@ -290,12 +311,17 @@ BEGIN
         FROM v CROSS JOIN LATERAL unnest(v.hist) AS x
         WHERE ok
         GROUP BY quantity, cell_m, start, gx, gy, bin),
-    hists AS (
+    elements AS (
+        SELECT quantity, cell_m, start, gx, gy, (bin * 1048576 + least(k, 1048575))::integer AS e
+        FROM bins
+        UNION ALL
         SELECT quantity, cell_m, start, gx, gy,
-               array_agg((bin * 1048576 + least(k - part * 1048575, 1048575))::integer
-                         ORDER BY bin, part) AS hist
-        FROM bins CROSS JOIN LATERAL generate_series(0, (k - 1) / 1048575) AS part
-        GROUP BY quantity, cell_m, start, gx, gy)
+               (bin * 1048576 + least(k - part * 1048575, 1048575))::integer
+        FROM bins CROSS JOIN LATERAL generate_series(1, (k - 1) / 1048575) AS part
+        WHERE k > 1048575),
+    hists AS (
+        SELECT quantity, cell_m, start, gx, gy, array_agg(e) AS hist
+        FROM elements GROUP BY quantity, cell_m, start, gx, gy)
     INSERT INTO air_cell_period (quantity, cell_m, period_start, gx, gy, project_id, n, flagged,
                                  participants, sum, min, max, hist)
     SELECT c.quantity, c.cell_m, c.start, c.gx, c.gy, project, c.n, c.flagged, c.participants,
