@@ -22,7 +22,8 @@
 #    prints p50/p95/p99) and, beside it, the same SQL in psql (the median of
 #    \timing over BENCH_OPEN_PSQL_RUNS (5) runs, 3 when one takes over 2 s):
 #     a  30-day hourly, whole region: the 30 UTC days with the most readings;
-#     a+ the same with stat=count,mean,min,max,p50,p90,p98;
+#     a+ the same with stat=count,mean,min,max,p50,p90,p98 (percentiles from the
+#        histograms of the rollups or counted cells, sql/030; it prints which);
 #     b  one day on grid:100: the busiest UTC day.
 #    wrk runs BENCH_OPEN_WRK_SECONDS (15) s, or longer when one request alone
 #    takes seconds (about two requests per connection, at most
@@ -106,7 +107,7 @@ cc -std=c17 -D_GNU_SOURCE -O2 -o "$bench_dir/ingest_gen" bench/ingest_gen.c -lm
 # The SQL printer links the objects of the server under test, so its text is that server's.
 cc -std=c17 -D_GNU_SOURCE -O2 -Iserver -o "$bench_dir/open_sql" bench/open_sql.c \
   $(ls "$build"/server/*.o | grep -v '/main\.o$') \
-  $(pkg-config --libs libmicrohttpd jansson libsodium libpq) -lm -pthread
+  $(pkg-config --libs libmicrohttpd jansson libsodium libpq zlib) -lm -pthread
 t0=$(date +%s.%N)
 "$bench_dir/ingest_gen" "$rows" "$devices" "$bench_dir/readings.csv" /dev/null
 echo "generated $(du -m "$bench_dir/readings.csv" | cut -f1) MB of device v3 CSV in $(secs_since "$t0") s"
@@ -224,6 +225,11 @@ print(len(d["items"]), d["suppressed"], d["excluded"], sum(i["count"] for i in d
   echo "   answer: $(stat -c %s "$bench_dir/agg.body") bytes, $n_items items ($n_count readings)," \
     "$n_supp cells suppressed (< k=$k participants), $n_excl flagged readings excluded;" \
     "alone in $(awk -v s="$single" 'BEGIN { printf "%.0f", s * 1000 }') ms"
+  # Where percentiles came from (sql/030): the rollups' histograms, or the readings.
+  /usr/bin/python3 -c 'import json, sys; e = json.load(open(sys.argv[1])).get("percentile_error")
+if e: print("   percentiles from " + ("the readings (exact)" if e["absolute"] == 0 else
+            "the histograms of the rollups (error < %s + %s x value)" % (e["absolute"], e["relative"])))' \
+    "$bench_dir/agg.body"
 
   # The same SQL in psql: same answer, then timed runs.
   q=q${i}

@@ -33,23 +33,27 @@ struct stat_sql {
 	 * n is the participant's count); NULL: it does not add up that way.
 	 * `cell_period` is the partial from a row of air_cell_period `t`. */
 	const char *partial, *over_partials, *cell_period;
-	bool needs_readings; /* percentiles do not add up over rollup rows */
+	/* Percentiles: the quantile. They do not add up over rollup rows, but
+	 * their histograms do (sql/030_air_histograms.sql): from rollups, they
+	 * come from the bins' counts summed per bucket and cell (pc, see
+	 * percentile_ctes()), not from `sql`. */
+	const char *quantile;
 };
 static const struct stat_sql stats[] = {
-    {"count", AGG_COUNT, NULL, NULL, NULL, NULL, false},
+    {"count", AGG_COUNT, NULL, NULL, NULL, NULL, NULL},
     {"mean", AGG_MEAN, "sum(vs) FILTER (WHERE ok) / nullif(sum(vn) FILTER (WHERE ok), 0)",
-     "sum(vs) FILTER (WHERE ok) AS s", "sum(s) / nullif(sum(n), 0)", "t.sum AS s", false},
+     "sum(vs) FILTER (WHERE ok) AS s", "sum(s) / nullif(sum(n), 0)", "t.sum AS s", NULL},
     {"min", AGG_MIN, "min(vlo) FILTER (WHERE ok)", "min(vlo) FILTER (WHERE ok) AS lo", "min(lo)",
-     "t.min::float8 AS lo", false},
+     "t.min::float8 AS lo", NULL},
     {"max", AGG_MAX, "max(vhi) FILTER (WHERE ok)", "max(vhi) FILTER (WHERE ok) AS hi", "max(hi)",
-     "t.max::float8 AS hi", false},
+     "t.max::float8 AS hi", NULL},
     {"p50", AGG_P50, "percentile_cont(0.5) WITHIN GROUP (ORDER BY v) FILTER (WHERE ok)", NULL, NULL,
-     NULL, true},
+     NULL, "0.5"},
     {"p90", AGG_P90, "percentile_cont(0.9) WITHIN GROUP (ORDER BY v) FILTER (WHERE ok)", NULL, NULL,
-     NULL, true},
+     NULL, "0.9"},
     {"p98", AGG_P98, "percentile_cont(0.98) WITHIN GROUP (ORDER BY v) FILTER (WHERE ok)", NULL,
-     NULL, NULL, true},
-    {"hours", AGG_HOURS, "count(DISTINCT hour) FILTER (WHERE ok)", NULL, NULL, NULL, false},
+     NULL, NULL, "0.98"},
+    {"hours", AGG_HOURS, "count(DISTINCT hour) FILTER (WHERE ok)", NULL, NULL, NULL, NULL},
 };
 #define NSTATS (sizeof(stats) / sizeof(stats[0]))
 
@@ -390,14 +394,31 @@ static bool whole_days(const struct agg_query *q)
 	return q->from % DAY == 0 && q->to % DAY == 0;
 }
 
+/* Whether q asks for a percentile. */
+static bool wants_percentiles(const struct agg_query *q)
+{
+	for (size_t i = 0; i < NSTATS; i++)
+		if ((q->stats & stats[i].bit) && stats[i].quantile)
+			return true;
+	return false;
+}
+
+/* Whether q's percentiles come from the histograms of the rollups rather
+ * than from the readings. */
+static bool percentiles_from_histograms(const struct agg_query *q)
+{
+	return wants_percentiles(q) && agg_uses_rollups(q);
+}
+
 /* The SQL of each statistic q asks for (field `sql_of`, an offsetof into
  * struct stat_sql), each after ", ", and named after its statistic when
- * `named`. */
+ * `named`; but percentiles that come from histograms (percentile_ctes()). */
 static sm_err put_stats(const struct agg_query *q, size_t sql_of, bool named, struct buf *sql)
 {
+	bool histograms = percentiles_from_histograms(q);
 	sm_err e = SM_OK;
 	for (size_t i = 1; e == SM_OK && i < NSTATS; i++) {
-		if (!(q->stats & stats[i].bit))
+		if (!(q->stats & stats[i].bit) || (stats[i].quantile && histograms))
 			continue;
 		const char *text = *(const char *const *)((const char *)&stats[i] + sql_of);
 		e = named ? buf_printf(sql, ", %s AS %s", text, stats[i].name)
@@ -411,12 +432,7 @@ bool agg_uses_rollups(const struct agg_query *q)
 	if (q->family != AGG_AIR || !spaces[q->space].rollups)
 		return false;
 	/* Rollup rows are whole quarters of an hour. */
-	if (q->from % QUARTER_HOUR != 0 || q->to % QUARTER_HOUR != 0)
-		return false;
-	for (size_t i = 0; i < NSTATS; i++)
-		if ((q->stats & stats[i].bit) && stats[i].needs_readings)
-			return false;
-	return true;
+	return q->from % QUARTER_HOUR == 0 && q->to % QUARTER_HOUR == 0;
 }
 
 /* The rollup level of q's cells: 100 m for 100 m cells, 250 m for 250,
@@ -524,7 +540,8 @@ static sm_err rollups_cte(const struct agg_query *q, const char *column, struct 
 		               level, level);
 	if (e == SM_OK)
 		e = buf_puts(sql, "date_trunc('hour', ru.bucket) AS hour, ");
-	if (e == SM_OK && strcmp(column, "quality") == 0)
+	bool coverage = strcmp(column, "quality") == 0;
+	if (e == SM_OK && coverage)
 		e = buf_puts(sql, "ru.readings AS vn, NULL::float8 AS vs, NULL::float8 AS vlo,"
 		                  " NULL::float8 AS vhi, ");
 	else if (e == SM_OK)
@@ -532,6 +549,11 @@ static sm_err rollups_cte(const struct agg_query *q, const char *column, struct 
 		               "ru.%s_n AS vn, ru.%s_sum AS vs, ru.%s_min::float8 AS vlo,"
 		               " ru.%s_max::float8 AS vhi, ",
 		               column, column, column, column);
+	/* The histogram only when asked: it is not in the covering indexes. */
+	if (e == SM_OK && percentiles_from_histograms(q) && coverage)
+		e = buf_puts(sql, "NULL::integer[] AS vh, ");
+	else if (e == SM_OK && percentiles_from_histograms(q))
+		e = buf_printf(sql, "ru.%s_hist AS vh, ", column);
 	if (e == SM_OK)
 		e = buf_printf(sql,
 		               "NULL::float8 AS v, ru.who, "
@@ -562,7 +584,7 @@ static bool per_participant_first(const struct agg_query *q)
 	if (!agg_uses_rollups(q))
 		return false;
 	for (size_t i = 1; i < NSTATS; i++)
-		if ((q->stats & stats[i].bit) && !stats[i].partial)
+		if ((q->stats & stats[i].bit) && !stats[i].partial && !stats[i].quantile)
 			return false;
 	return true;
 }
@@ -621,6 +643,17 @@ static sm_err c_over_partials(const struct agg_query *q, const char *from, struc
 	return e;
 }
 
+/* FROM and WHERE of q's rows of air_cell_period `t` (when it is current). */
+static sm_err cell_periods_from(const struct agg_query *q, const char *column, struct buf *sql)
+{
+	return buf_printf(sql,
+	                  " FROM air_cell_period t WHERE t.quantity = '%s' AND t.cell_m = %d"
+	                  " AND t.period_start >= $1::timestamptz"
+	                  " AND t.period_start < $2::timestamptz"
+	                  " AND t.project_id = (SELECT project FROM ready)",
+	                  column, q->space == AGG_GRID ? q->cell_m : 0);
+}
+
 /* w, cd and c, after r: per participant (members is 1 for a participant
  * with a reading that counts; n is NULL without one), then per cell. Counts
  * are float8 here, which adds up faster than numeric (sum of bigint) and
@@ -650,13 +683,9 @@ static sm_err partials_ctes(const struct agg_query *q, const char *column, struc
 		if (e == SM_OK)
 			e = put_stats(q, offsetof(struct stat_sql, cell_period), false, sql);
 		if (e == SM_OK)
-			e = buf_printf(
-			    sql,
-			    " FROM air_cell_period t WHERE t.quantity = '%s' AND t.cell_m = %d"
-			    " AND t.period_start >= $1::timestamptz"
-			    " AND t.period_start < $2::timestamptz"
-			    " AND t.project_id = (SELECT project FROM ready)),\n",
-			    column, q->space == AGG_GRID ? q->cell_m : 0);
+			e = cell_periods_from(q, column, sql);
+		if (e == SM_OK)
+			e = buf_puts(sql, "),\n");
 	}
 	if (e == SM_OK)
 		e = buf_puts(sql, " c AS (");
@@ -669,6 +698,100 @@ static sm_err partials_ctes(const struct agg_query *q, const char *column, struc
 	if (e == SM_OK)
 		e = buf_puts(sql, "),\n");
 	return e;
+}
+
+/* The percentile at `quantile` of the merged histogram of one bucket and
+ * cell (the rows of hc), as percentile_cont takes it from the readings:
+ * between the order statistics floor and ceil of quantile (total - 1), each
+ * estimated in the bin that holds it (air_histogram_value(), sql/030). */
+static sm_err histogram_percentile(const char *quantile, const char *name, struct buf *sql)
+{
+/* The order statistic f(quantile (total - 1)) for f floor or ceil: its bin's
+ * estimate. */
+#define ORDER_STAT                                                                                 \
+	"min(air_histogram_value(%s(%s * (total - 1)), below, k, bin, vmin, vmax, h))"             \
+	" FILTER (WHERE %s(%s * (total - 1)) >= below AND %s(%s * (total - 1)) < below + k)"
+	/* floor + (ceil - floor) x the fraction */
+	sm_err e = buf_puts(sql, ", ");
+	if (e == SM_OK)
+		e = buf_printf(sql, ORDER_STAT, "floor", quantile, "floor", quantile, "floor",
+		               quantile);
+	if (e == SM_OK)
+		e = buf_printf(sql, " + max(%s * (total - 1) - floor(%s * (total - 1))) * (",
+		               quantile, quantile);
+	if (e == SM_OK)
+		e = buf_printf(sql, ORDER_STAT, "ceil", quantile, "ceil", quantile, "ceil",
+		               quantile);
+	if (e == SM_OK)
+		e = buf_puts(sql, " - ");
+	if (e == SM_OK)
+		e = buf_printf(sql, ORDER_STAT, "floor", quantile, "floor", quantile, "floor",
+		               quantile);
+	if (e == SM_OK)
+		e = buf_printf(sql, ") AS %s", name);
+	return e;
+#undef ORDER_STAT
+}
+
+/* hb, hc, pc and cq, after c, when percentiles come from the rollups'
+ * histograms (sql/030_air_histograms.sql): the bins' counts summed per
+ * bucket and cell (with the least and greatest value of the rows that filled
+ * each bin), from the rollup rows r, or from the counted cells when they are
+ * current (each a bucket and cell, its histogram merged already); the values
+ * below each bin; the percentiles (pc); and c with them (cq). */
+static sm_err percentile_ctes(const struct agg_query *q, const char *column, struct buf *sql)
+{
+	const char *group = spaces[q->space].group;
+	bool cell_periods = agg_uses_cell_periods(q, column);
+	sm_err e = buf_printf(
+	    sql,
+	    " hb AS (SELECT start%s, x >> 20 AS bin, sum(x & 1048575)::float8 AS k,"
+	    " min(vlo) AS vmin, max(vhi) AS vmax FROM (SELECT start%s, vh, vlo,"
+	    " vhi FROM r WHERE ok%s",
+	    group, group, cell_periods ? " AND (SELECT project FROM ready) IS NULL" : "");
+	if (e == SM_OK && cell_periods)
+		e = buf_printf(sql,
+		               " UNION ALL SELECT t.period_start AS start%s, t.hist, t.min::float8,"
+		               " t.max::float8",
+		               q->space == AGG_GRID ? ", t.gx, t.gy" : "");
+	if (e == SM_OK && cell_periods)
+		e = cell_periods_from(q, column, sql);
+	if (e == SM_OK)
+		e = buf_printf(
+		    sql,
+		    ") s CROSS JOIN LATERAL unnest(s.vh) AS x GROUP BY start%s, bin),\n"
+		    " hc AS (SELECT *, sum(k) OVER (PARTITION BY start%s ORDER BY bin) - k"
+		    " AS below, sum(k) OVER (PARTITION BY start%s) AS total FROM hb),\n"
+		    " pc AS (SELECT start%s",
+		    group, group, group, group);
+	for (size_t i = 1; e == SM_OK && i < NSTATS; i++)
+		if ((q->stats & stats[i].bit) && stats[i].quantile)
+			e = histogram_percentile(stats[i].quantile, stats[i].name, sql);
+	if (e == SM_OK)
+		e = buf_printf(sql,
+		               " FROM hc CROSS JOIN air_histogram h WHERE h.source_column = '%s'"
+		               " GROUP BY start%s),\n cq AS (SELECT c.*",
+		               column, group);
+	for (size_t i = 1; e == SM_OK && i < NSTATS; i++)
+		if ((q->stats & stats[i].bit) && stats[i].quantile)
+			e = buf_printf(sql, ", pc.%s", stats[i].name);
+	if (e == SM_OK)
+		e = buf_printf(sql, " FROM c LEFT JOIN pc USING (start%s)),\n", group);
+	return e;
+}
+
+/* What the answer says of its percentiles' error (absolute + relative x the
+ * value; none from the readings): the histogram's bins of `column`. */
+static sm_err percentile_error(const struct agg_query *q, const char *column, struct buf *sql)
+{
+	if (!percentiles_from_histograms(q))
+		return buf_puts(sql, ", 'percentile_error', json_build_object('absolute', 0,"
+		                     " 'relative', 0)");
+	return buf_printf(sql,
+	                  ", 'percentile_error', (SELECT json_build_object('absolute', h.width,"
+	                  " 'relative', h.relative) FROM air_histogram h"
+	                  " WHERE h.source_column = '%s')",
+	                  column);
 }
 
 sm_err agg_sql(const struct agg_query *q, const char *column, struct buf *sql)
@@ -689,8 +812,11 @@ sm_err agg_sql(const struct agg_query *q, const char *column, struct buf *sql)
 		e = buf_puts(
 		    sql, " ready AS MATERIALIZED (SELECT air_cell_period_project($1::timestamptz,"
 		         " $2::timestamptz, $3::text) AS project),\n");
+	/* r is read twice with histograms: scanned twice rather than stored. */
+	bool histograms = percentiles_from_histograms(q);
 	if (e == SM_OK)
-		e = buf_puts(sql, " r AS (SELECT ");
+		e = buf_puts(sql,
+		             histograms ? " r AS NOT MATERIALIZED (SELECT " : " r AS (SELECT ");
 	if (e == SM_OK)
 		e = agg_uses_rollups(q) ? rollups_cte(q, column, sql)
 		                        : readings_cte(q, column, sql);
@@ -712,11 +838,13 @@ sm_err agg_sql(const struct agg_query *q, const char *column, struct buf *sql)
 		e = put_stats(q, offsetof(struct stat_sql, sql), true, sql);
 	if (e == SM_OK && !partials)
 		e = buf_printf(sql, " FROM r GROUP BY start%s),\n", sp->group);
+	if (e == SM_OK && histograms)
+		e = percentile_ctes(q, column, sql);
 	/* bbox takes whole cells: a cell is in when its shape meets the box,
 	 * with all its readings, so two boxes agree on every cell they share
 	 * (cutting cells would publish their differences, regions k never saw). */
 	if (e == SM_OK)
-		e = buf_puts(sql, " boxed AS (SELECT * FROM c AS page");
+		e = buf_printf(sql, " boxed AS (SELECT * FROM %s AS page", histograms ? "cq" : "c");
 	if (e == SM_OK && q->has_bbox)
 		e = buf_printf(
 		    sql,
@@ -791,11 +919,18 @@ sm_err agg_sql(const struct agg_query *q, const char *column, struct buf *sql)
 		if (e == SM_OK)
 			e = stat_value(&members, stats[i].name);
 	}
+	/* Members of the answer itself: how far percentiles may be off. */
+	struct buf head;
+	buf_init(&head, 0);
+	if (e == SM_OK)
+		e = buf_puts(&head, "");
+	if (e == SM_OK && wants_percentiles(q))
+		e = percentile_error(q, column, &head);
 	if (e == SM_OK && q->format == AGG_GEOJSON) {
 		e = buf_printf(
 		    sql,
 		    "SELECT json_build_object('type', 'FeatureCollection', 'quantity', $13::text,"
-		    " 'unit', $14::text, 'suppressed', suppressed, 'excluded', excluded,"
+		    " 'unit', $14::text, 'suppressed', suppressed, 'excluded', excluded%s,"
 		    " 'next', CASE WHEN $9::bigint + $10::integer < total THEN $15::text ||"
 		    " ($9::bigint + $10::integer) END, 'features', coalesce((SELECT"
 		    " json_agg(json_build_object('type', 'Feature', 'geometry', geometry,"
@@ -803,13 +938,13 @@ sm_err agg_sql(const struct agg_query *q, const char *column, struct buf *sql)
 		    " ORDER BY start, cell) FROM items), '[]'))::text"
 		    ", CASE WHEN $9::bigint + $10::integer < total THEN $15::text || ($9::bigint + "
 		    "$10::integer) END FROM meta",
-		    members.data);
+		    head.data, members.data);
 	} else if (e == SM_OK) {
 		e = buf_printf(
 		    sql,
 		    "SELECT json_build_object('quantity', $13::text, 'unit', $14::text,"
 		    " 'from', rfc3339($1::timestamptz), 'to', rfc3339($2::timestamptz),"
-		    " 'k_anonymity', $8::integer, 'suppressed', suppressed, 'excluded', excluded,"
+		    " 'k_anonymity', $8::integer, 'suppressed', suppressed, 'excluded', excluded%s,"
 		    " 'next', CASE WHEN $9::bigint + $10::integer < total THEN $15::text ||"
 		    " ($9::bigint + $10::integer) END, 'items', coalesce((SELECT"
 		    " json_agg(json_build_object('start', rfc3339(start), 'cell',"
@@ -817,8 +952,9 @@ sm_err agg_sql(const struct agg_query *q, const char *column, struct buf *sql)
 		    " ORDER BY start, cell) FROM items), '[]'))::text"
 		    ", CASE WHEN $9::bigint + $10::integer < total THEN $15::text || ($9::bigint + "
 		    "$10::integer) END FROM meta",
-		    members.data);
+		    head.data, members.data);
 	}
+	buf_cleanup(&head);
 	buf_cleanup(&members);
 	return e;
 }

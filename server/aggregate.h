@@ -85,15 +85,17 @@ bool agg_space_fits(const struct agg_query *q, char *why, size_t whylen);
 bool agg_k_applies(const struct agg_query *q);
 
 /* Whether q is answered from the rollups (sql/012_air_rollup.sql) rather
- * than from the readings: the whole region or grid cells, without bbox,
- * without percentiles, over whole quarters of an hour. Both give the same
- * answer. */
+ * than from the readings: air, the whole region or grid cells, over whole
+ * quarters of an hour. Both give the same answer, but for percentiles, which
+ * come from the rollups' histograms (sql/030_air_histograms.sql) within the
+ * bound the answer states (`percentile_error`). */
 bool agg_uses_rollups(const struct agg_query *q);
 
 /* Whether q may be answered from the cells with participants counted
  * (sql/016_air_cell_period.sql): UTC days of 100 or 250 m cells over whole
  * days, or hours of the whole region over whole hours; valid readings only,
- * statistics that add up, a quantity (`column`) rather than coverage. The
+ * statistics that add up (percentiles from the cells' histograms, sql/030),
+ * a quantity (`column`) rather than coverage. The
  * query still reads the rollups while a day of its range waits for the
  * refresher. */
 bool agg_uses_cell_periods(const struct agg_query *q, const char *column);

@@ -22,7 +22,11 @@ static const struct db_stmt quantity_list = {
     "  'name', q.name, 'family', q.family, 'unit', q.unit, 'description', q.description,"
     "  'references', coalesce((SELECT json_agg(json_build_object('name', rv.name,"
     "     'averaging', rv.averaging, 'value', rv.value, 'source', rv.source) ORDER BY rv.value)"
-    "   FROM reference_value rv WHERE rv.quantity = q.name), '[]'))"
+    "   FROM reference_value rv WHERE rv.quantity = q.name), '[]'),"
+    /* The bins percentiles from rollups come from (sql/030_air_histograms.sql). */
+    "  'percentile_bins', (SELECT json_build_object('lower', h.lo, 'upper', h.top,"
+    "     'width', h.width, 'relative', h.relative) FROM air_histogram h"
+    "   WHERE q.family = 'air' AND h.source_column = q.source_column))"
     "  ORDER BY q.family, q.name), '[]'))"
     " FROM quantity q",
     0,

@@ -210,28 +210,54 @@ BEGIN
                                 'humidity_pct'])
       AND cell_m IN (0, 100, 250) AND period_start >= day
       AND period_start < day + interval '1 day' AND project_id = project;
-    INSERT INTO air_cell_period
-    SELECT v.quantity, ru.cell_m, p.start, ru.gx, ru.gy, project,
-           coalesce(sum(v.n) FILTER (WHERE (ru.quality & mask) = 0), 0),
-           coalesce(sum(v.n) FILTER (WHERE (ru.quality & mask) <> 0), 0),
-           count(DISTINCT ru.who) FILTER (WHERE (ru.quality & mask) = 0),
-           sum(v.sum) FILTER (WHERE (ru.quality & mask) = 0),
-           min(v.min) FILTER (WHERE (ru.quality & mask) = 0),
-           max(v.max) FILTER (WHERE (ru.quality & mask) = 0)
-    FROM air_rollup ru
-    CROSS JOIN LATERAL (VALUES
-        ('pm1_ugm3', ru.pm1_ugm3_n, ru.pm1_ugm3_sum, ru.pm1_ugm3_min, ru.pm1_ugm3_max),
-        ('pm25_ugm3', ru.pm25_ugm3_n, ru.pm25_ugm3_sum, ru.pm25_ugm3_min, ru.pm25_ugm3_max),
-        ('pm10_ugm3', ru.pm10_ugm3_n, ru.pm10_ugm3_sum, ru.pm10_ugm3_min, ru.pm10_ugm3_max),
-        ('no2', ru.no2_n, ru.no2_sum, ru.no2_min, ru.no2_max),
-        ('temperature_c', ru.temperature_c_n, ru.temperature_c_sum, ru.temperature_c_min,
-         ru.temperature_c_max),
-        ('humidity_pct', ru.humidity_pct_n, ru.humidity_pct_sum, ru.humidity_pct_min,
-         ru.humidity_pct_max)) AS v (quantity, n, sum, min, max)
-    CROSS JOIN LATERAL (SELECT CASE WHEN ru.cell_m = 0 THEN date_bin('1 hour', ru.bucket,
-                            timestamptz '2000-01-01T00:00:00Z') ELSE ru.day END) AS p (start)
-    WHERE ru.day = air_cell_period_recount.day AND ru.project_id = project AND v.n > 0
-    GROUP BY v.quantity, ru.cell_m, p.start, ru.gx, ru.gy;
+    WITH v AS MATERIALIZED (
+        SELECT v.quantity, ru.cell_m, p.start, ru.gx, ru.gy, ru.who,
+               (ru.quality & mask) = 0 AS ok, v.n, v.sum, v.min, v.max, v.hist
+        FROM air_rollup ru
+        CROSS JOIN LATERAL (VALUES
+            ('pm1_ugm3', ru.pm1_ugm3_n, ru.pm1_ugm3_sum, ru.pm1_ugm3_min, ru.pm1_ugm3_max,
+             ru.pm1_ugm3_hist),
+            ('pm25_ugm3', ru.pm25_ugm3_n, ru.pm25_ugm3_sum, ru.pm25_ugm3_min, ru.pm25_ugm3_max,
+             ru.pm25_ugm3_hist),
+            ('pm10_ugm3', ru.pm10_ugm3_n, ru.pm10_ugm3_sum, ru.pm10_ugm3_min, ru.pm10_ugm3_max,
+             ru.pm10_ugm3_hist),
+            ('no2', ru.no2_n, ru.no2_sum, ru.no2_min, ru.no2_max, ru.no2_hist),
+            ('temperature_c', ru.temperature_c_n, ru.temperature_c_sum, ru.temperature_c_min,
+             ru.temperature_c_max, ru.temperature_c_hist),
+            ('humidity_pct', ru.humidity_pct_n, ru.humidity_pct_sum, ru.humidity_pct_min,
+             ru.humidity_pct_max, ru.humidity_pct_hist)) AS v (quantity, n, sum, min, max, hist)
+        CROSS JOIN LATERAL (SELECT CASE WHEN ru.cell_m = 0 THEN date_bin('1 hour', ru.bucket,
+                                timestamptz '2000-01-01T00:00:00Z') ELSE ru.day END) AS p (start)
+        WHERE ru.day = air_cell_period_recount.day AND ru.project_id = project AND v.n > 0),
+    cells AS (
+        SELECT quantity, cell_m, start, gx, gy,
+               coalesce(sum(n) FILTER (WHERE ok), 0) AS n,
+               coalesce(sum(n) FILTER (WHERE NOT ok), 0) AS flagged,
+               count(DISTINCT who) FILTER (WHERE ok) AS participants,
+               sum(sum) FILTER (WHERE ok) AS sum, min(min) FILTER (WHERE ok) AS min,
+               max(max) FILTER (WHERE ok) AS max
+        FROM v GROUP BY quantity, cell_m, start, gx, gy),
+    bins AS (
+        SELECT quantity, cell_m, start, gx, gy, x >> 20 AS bin, sum(x & 1048575) AS k
+        FROM v CROSS JOIN LATERAL unnest(v.hist) AS x
+        WHERE ok
+        GROUP BY quantity, cell_m, start, gx, gy, bin),
+    elements AS (
+        SELECT quantity, cell_m, start, gx, gy, (bin * 1048576 + least(k, 1048575))::integer AS e
+        FROM bins
+        UNION ALL
+        SELECT quantity, cell_m, start, gx, gy,
+               (bin * 1048576 + least(k - part * 1048575, 1048575))::integer
+        FROM bins CROSS JOIN LATERAL generate_series(1, (k - 1) / 1048575) AS part
+        WHERE k > 1048575),
+    hists AS (
+        SELECT quantity, cell_m, start, gx, gy, array_agg(e) AS hist
+        FROM elements GROUP BY quantity, cell_m, start, gx, gy)
+    INSERT INTO air_cell_period (quantity, cell_m, period_start, gx, gy, project_id, n, flagged,
+                                 participants, sum, min, max, hist)
+    SELECT c.quantity, c.cell_m, c.start, c.gx, c.gy, project, c.n, c.flagged, c.participants,
+           c.sum, c.min, c.max, h.hist
+    FROM cells c LEFT JOIN hists h USING (quantity, cell_m, start, gx, gy);
 END $$;
 
 --
@@ -388,6 +414,80 @@ BEGIN
     RETURN false;
 END $$;
 
+SET default_tablespace = '';
+
+SET default_table_access_method = heap;
+
+--
+-- Name: air_histogram; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.air_histogram (
+    source_column text NOT NULL,
+    lo double precision NOT NULL,
+    width double precision NOT NULL,
+    relative double precision NOT NULL,
+    top double precision NOT NULL,
+    log_from double precision GENERATED ALWAYS AS (
+CASE
+    WHEN (relative > (0)::double precision) THEN (width / relative)
+    ELSE top
+END) STORED NOT NULL,
+    linear_bins integer GENERATED ALWAYS AS (round(((
+CASE
+    WHEN (relative > (0)::double precision) THEN (width / relative)
+    ELSE top
+END - lo) / width))) STORED NOT NULL,
+    log_bins integer GENERATED ALWAYS AS (
+CASE
+    WHEN (relative > (0)::double precision) THEN (ceil((ln(((top * relative) / width)) / ln(((1)::double precision + relative)))))::integer
+    ELSE 0
+END) STORED NOT NULL,
+    CONSTRAINT air_histogram_check CHECK (((lo < top) AND ((relative = (0)::double precision) OR ((lo < (width / relative)) AND ((width / relative) < top))))),
+    CONSTRAINT air_histogram_check1 CHECK ((abs((((
+CASE
+    WHEN (relative > (0)::double precision) THEN (width / relative)
+    ELSE top
+END - lo) / width) - round(((
+CASE
+    WHEN (relative > (0)::double precision) THEN (width / relative)
+    ELSE top
+END - lo) / width)))) < (0.000000001)::double precision)),
+    CONSTRAINT air_histogram_check2 CHECK ((((linear_bins + log_bins) + 2) <= 2048)),
+    CONSTRAINT air_histogram_relative_check CHECK (((relative >= (0)::double precision) AND (relative < (1)::double precision))),
+    CONSTRAINT air_histogram_width_check CHECK ((width > (0)::double precision))
+);
+
+--
+-- Name: TABLE air_histogram; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.air_histogram IS 'bins of the rollups'' histograms per air quantity (sql/030_air_histograms.sql)';
+
+--
+-- Name: air_histogram_bin(double precision, public.air_histogram); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.air_histogram_bin(v double precision, h public.air_histogram) RETURNS integer
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN CASE WHEN (v IS NULL) THEN NULL::integer WHEN (v < (h).lo) THEN 0 WHEN (v < (h).log_from) THEN (1 + GREATEST(0, LEAST(((h).linear_bins - 1), (floor(((v - (h).lo) / (h).width)))::integer))) WHEN (v < (h).top) THEN ((1 + (h).linear_bins) + GREATEST(0, LEAST(((h).log_bins - 1), (floor((ln((v / (h).log_from)) / ln(((1)::double precision + (h).relative)))))::integer))) ELSE ((1 + (h).linear_bins) + (h).log_bins) END;
+
+--
+-- Name: air_histogram_edge(integer, public.air_histogram); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.air_histogram_edge(b integer, h public.air_histogram) RETURNS double precision
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN CASE WHEN (b <= 0) THEN '-Infinity'::double precision WHEN (b <= (h).linear_bins) THEN ((h).lo + (((b - 1))::double precision * (h).width)) WHEN (b <= ((h).linear_bins + (h).log_bins)) THEN LEAST((h).top, ((h).log_from * power(((1)::double precision + (h).relative), (((b - 1) - (h).linear_bins))::double precision))) WHEN (b = (((h).linear_bins + (h).log_bins) + 1)) THEN (h).top ELSE 'Infinity'::double precision END;
+
+--
+-- Name: air_histogram_value(double precision, double precision, double precision, integer, double precision, double precision, public.air_histogram); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.air_histogram_value(i double precision, below double precision, k double precision, b integer, vmin double precision, vmax double precision, h public.air_histogram) RETURNS double precision
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN (GREATEST(public.air_histogram_edge(b, h), vmin) + ((((i - below) + (0.5)::double precision) / k) * (LEAST(public.air_histogram_edge((b + 1), h), vmax) - GREATEST(public.air_histogram_edge(b, h), vmin))));
+
 --
 -- Name: air_rollup_hourly_changed(); Type: FUNCTION; Schema: public; Owner: -
 --
@@ -414,48 +514,134 @@ DECLARE
     b1 timestamptz := date_trunc('hour', hi, 'UTC') + interval '1 hour';
     proj bigint;
     participant bigint;
+    h1 air_histogram;
+    h25 air_histogram;
+    h10 air_histogram;
+    hno2 air_histogram;
+    ht air_histogram;
+    hh air_histogram;
 BEGIN
     SELECT project_id, ('x' || encode(substring(participant_pseudonym FROM 1 FOR 8), 'hex'))
                        ::bit(64)::bigint
     INTO proj, participant FROM device WHERE id = d;
+    SELECT * INTO h1 FROM air_histogram WHERE source_column = 'pm1_ugm3';
+    SELECT * INTO h25 FROM air_histogram WHERE source_column = 'pm25_ugm3';
+    SELECT * INTO h10 FROM air_histogram WHERE source_column = 'pm10_ugm3';
+    SELECT * INTO hno2 FROM air_histogram WHERE source_column = 'no2';
+    SELECT * INTO ht FROM air_histogram WHERE source_column = 'temperature_c';
+    SELECT * INTO hh FROM air_histogram WHERE source_column = 'humidity_pct';
     DELETE FROM air_rollup WHERE device_id = d AND bucket >= b0 AND bucket < b1;
     DELETE FROM air_rollup_hourly WHERE device_id = d AND bucket >= b0 AND bucket < b1;
-    -- The published readings once, for both tables.
-    CREATE TEMP TABLE IF NOT EXISTS rollup_source (bucket timestamptz, quality integer,
+    -- (A table of its own: 012's rollup_source may live in this session.)
+    CREATE TEMP TABLE IF NOT EXISTS rollup_binned (bucket timestamptz, quality integer,
         rd geometry, pm1_ugm3 float8, pm25_ugm3 float8, pm10_ugm3 float8, no2 float8,
-        temperature_c float8, humidity_pct float8) ON COMMIT DELETE ROWS;
-    DELETE FROM rollup_source;
-    INSERT INTO rollup_source
+        temperature_c float8, humidity_pct float8, pm1_bin integer, pm25_bin integer,
+        pm10_bin integer, no2_bin integer, temperature_bin integer, humidity_bin integer)
+        ON COMMIT DELETE ROWS;
+    DELETE FROM rollup_binned;
+    INSERT INTO rollup_binned
     SELECT date_bin('15 minutes', p.recorded_at, timestamptz '2000-01-01T00:00:00Z'),
            p.quality, ST_Transform(p.position, 28992), p.pm1_ugm3, p.pm25_ugm3, p.pm10_ugm3,
-           p.no2, p.temperature_c, p.humidity_pct
+           p.no2, p.temperature_c, p.humidity_pct,
+           air_histogram_bin(p.pm1_ugm3, h1), air_histogram_bin(p.pm25_ugm3, h25),
+           air_histogram_bin(p.pm10_ugm3, h10), air_histogram_bin(p.no2, hno2),
+           air_histogram_bin(p.temperature_c, ht), air_histogram_bin(p.humidity_pct, hh)
     FROM air_published p
     WHERE p.device_id = d AND p.recorded_at >= b0 AND p.recorded_at < b1;
-    INSERT INTO air_rollup
-    SELECT r.bucket, c.cell_m, c.gx, c.gy, d, proj, participant, r.quality, count(*),
-           count(pm1_ugm3), sum(pm1_ugm3), min(pm1_ugm3), max(pm1_ugm3),
-           count(pm25_ugm3), sum(pm25_ugm3), min(pm25_ugm3), max(pm25_ugm3),
-           count(pm10_ugm3), sum(pm10_ugm3), min(pm10_ugm3), max(pm10_ugm3),
-           count(no2), sum(no2), min(no2), max(no2),
-           count(temperature_c), sum(temperature_c), min(temperature_c), max(temperature_c),
-           count(humidity_pct), sum(humidity_pct), min(humidity_pct), max(humidity_pct)
-    FROM rollup_source r
-    CROSS JOIN LATERAL (VALUES (0::smallint, 0, 0),
-        (100::smallint, floor(ST_X(r.rd) / 100)::integer, floor(ST_Y(r.rd) / 100)::integer),
-        (250::smallint, floor(ST_X(r.rd) / 250)::integer, floor(ST_Y(r.rd) / 250)::integer))
-        AS c (cell_m, gx, gy)
-    WHERE c.cell_m = 0 OR r.rd IS NOT NULL
-    GROUP BY r.bucket, c.cell_m, c.gx, c.gy, r.quality;
-    INSERT INTO air_rollup_hourly
-    SELECT date_trunc('hour', r.bucket, 'UTC'), d, proj, participant, r.quality, count(*),
-           count(pm1_ugm3), sum(pm1_ugm3), min(pm1_ugm3), max(pm1_ugm3),
-           count(pm25_ugm3), sum(pm25_ugm3), min(pm25_ugm3), max(pm25_ugm3),
-           count(pm10_ugm3), sum(pm10_ugm3), min(pm10_ugm3), max(pm10_ugm3),
-           count(no2), sum(no2), min(no2), max(no2),
-           count(temperature_c), sum(temperature_c), min(temperature_c), max(temperature_c),
-           count(humidity_pct), sum(humidity_pct), min(humidity_pct), max(humidity_pct)
-    FROM rollup_source r
-    GROUP BY 1, r.quality;
+    WITH cells AS MATERIALIZED (
+        SELECT r.*, c.cell_m, c.gx, c.gy, c.b
+        FROM rollup_binned r
+        CROSS JOIN LATERAL (VALUES
+            (-1::smallint, 0, 0, date_trunc('hour', r.bucket, 'UTC')),
+            (0::smallint, 0, 0, r.bucket),
+            (100::smallint, floor(ST_X(r.rd) / 100)::integer, floor(ST_Y(r.rd) / 100)::integer,
+             r.bucket),
+            (250::smallint, floor(ST_X(r.rd) / 250)::integer, floor(ST_Y(r.rd) / 250)::integer,
+             r.bucket)) AS c (cell_m, gx, gy, b)
+        WHERE c.cell_m <= 0 OR r.rd IS NOT NULL),
+    sums AS (
+        SELECT b, cell_m, gx, gy, quality, count(*) AS readings,
+               count(pm1_ugm3) AS pm1_n, sum(pm1_ugm3) AS pm1_s, min(pm1_ugm3) AS pm1_lo,
+               max(pm1_ugm3) AS pm1_hi,
+               count(pm25_ugm3) AS pm25_n, sum(pm25_ugm3) AS pm25_s, min(pm25_ugm3) AS pm25_lo,
+               max(pm25_ugm3) AS pm25_hi,
+               count(pm10_ugm3) AS pm10_n, sum(pm10_ugm3) AS pm10_s, min(pm10_ugm3) AS pm10_lo,
+               max(pm10_ugm3) AS pm10_hi,
+               count(no2) AS no2_n, sum(no2) AS no2_s, min(no2) AS no2_lo, max(no2) AS no2_hi,
+               count(temperature_c) AS t_n, sum(temperature_c) AS t_s,
+               min(temperature_c) AS t_lo, max(temperature_c) AS t_hi,
+               count(humidity_pct) AS h_n, sum(humidity_pct) AS h_s, min(humidity_pct) AS h_lo,
+               max(humidity_pct) AS h_hi
+        FROM cells GROUP BY b, cell_m, gx, gy, quality),
+    -- Per level, cell and quantity, the readings per bin, in one pass over
+    -- the cells (a grouping set per quantity; GROUPING() tells which), then
+    -- one element per bin, or more for counts of 2^20 and more.
+    sets AS (
+        SELECT b, cell_m, gx, gy, quality,
+               GROUPING(pm1_bin, pm25_bin, pm10_bin, no2_bin, temperature_bin, humidity_bin)
+                   AS g,
+               coalesce(pm1_bin, pm25_bin, pm10_bin, no2_bin, temperature_bin, humidity_bin)
+                   AS bin,
+               count(*) AS k
+        FROM cells
+        GROUP BY b, cell_m, gx, gy, quality, GROUPING SETS ((pm1_bin), (pm25_bin), (pm10_bin),
+                 (no2_bin), (temperature_bin), (humidity_bin))),
+    bins AS (
+        SELECT b, cell_m, gx, gy, quality, bin, k,
+               CASE g WHEN 31 THEN 1 WHEN 47 THEN 2 WHEN 55 THEN 3 WHEN 59 THEN 4 WHEN 61 THEN 5
+                      ELSE 6 END AS q
+        FROM sets WHERE bin IS NOT NULL),
+    elements AS (
+        SELECT b, cell_m, gx, gy, quality, q, (bin * 1048576 + least(k, 1048575))::integer AS e
+        FROM bins
+        UNION ALL
+        SELECT b, cell_m, gx, gy, quality, q,
+               (bin * 1048576 + least(k - part * 1048575, 1048575))::integer
+        FROM bins CROSS JOIN LATERAL generate_series(1, (k - 1) / 1048575) AS part
+        WHERE k > 1048575),
+    hists AS (
+        SELECT b, cell_m, gx, gy, quality,
+               array_agg(e) FILTER (WHERE q = 1) AS pm1,
+               array_agg(e) FILTER (WHERE q = 2) AS pm25,
+               array_agg(e) FILTER (WHERE q = 3) AS pm10,
+               array_agg(e) FILTER (WHERE q = 4) AS no2,
+               array_agg(e) FILTER (WHERE q = 5) AS temperature,
+               array_agg(e) FILTER (WHERE q = 6) AS humidity
+        FROM elements GROUP BY b, cell_m, gx, gy, quality),
+    rows AS MATERIALIZED (
+        SELECT s.*, h.pm1, h.pm25, h.pm10, h.no2, h.temperature, h.humidity
+        FROM sums s LEFT JOIN hists h USING (b, cell_m, gx, gy, quality)),
+    quarters AS (
+        INSERT INTO air_rollup (bucket, cell_m, gx, gy, device_id, project_id, who, quality,
+            readings, pm1_ugm3_n, pm1_ugm3_sum, pm1_ugm3_min, pm1_ugm3_max,
+            pm25_ugm3_n, pm25_ugm3_sum, pm25_ugm3_min, pm25_ugm3_max,
+            pm10_ugm3_n, pm10_ugm3_sum, pm10_ugm3_min, pm10_ugm3_max,
+            no2_n, no2_sum, no2_min, no2_max,
+            temperature_c_n, temperature_c_sum, temperature_c_min, temperature_c_max,
+            humidity_pct_n, humidity_pct_sum, humidity_pct_min, humidity_pct_max,
+            pm1_ugm3_hist, pm25_ugm3_hist, pm10_ugm3_hist, no2_hist, temperature_c_hist,
+            humidity_pct_hist)
+        SELECT b, cell_m, gx, gy, d, proj, participant, quality, readings,
+               pm1_n, pm1_s, pm1_lo, pm1_hi, pm25_n, pm25_s, pm25_lo, pm25_hi,
+               pm10_n, pm10_s, pm10_lo, pm10_hi, no2_n, no2_s, no2_lo, no2_hi,
+               t_n, t_s, t_lo, t_hi, h_n, h_s, h_lo, h_hi,
+               pm1, pm25, pm10, no2, temperature, humidity
+        FROM rows WHERE cell_m >= 0)
+    INSERT INTO air_rollup_hourly (bucket, device_id, project_id, who, quality, readings,
+        pm1_ugm3_n, pm1_ugm3_sum, pm1_ugm3_min, pm1_ugm3_max,
+        pm25_ugm3_n, pm25_ugm3_sum, pm25_ugm3_min, pm25_ugm3_max,
+        pm10_ugm3_n, pm10_ugm3_sum, pm10_ugm3_min, pm10_ugm3_max,
+        no2_n, no2_sum, no2_min, no2_max,
+        temperature_c_n, temperature_c_sum, temperature_c_min, temperature_c_max,
+        humidity_pct_n, humidity_pct_sum, humidity_pct_min, humidity_pct_max,
+        pm1_ugm3_hist, pm25_ugm3_hist, pm10_ugm3_hist, no2_hist, temperature_c_hist,
+        humidity_pct_hist)
+    SELECT b, d, proj, participant, quality, readings,
+           pm1_n, pm1_s, pm1_lo, pm1_hi, pm25_n, pm25_s, pm25_lo, pm25_hi,
+           pm10_n, pm10_s, pm10_lo, pm10_hi, no2_n, no2_s, no2_lo, no2_hi,
+           t_n, t_s, t_lo, t_hi, h_n, h_s, h_lo, h_hi,
+           pm1, pm25, pm10, no2, temperature, humidity
+    FROM rows WHERE cell_m = -1;
 END $$;
 
 --
@@ -666,10 +852,6 @@ END $$;
 CREATE FUNCTION public.rfc3339(t timestamp with time zone) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     RETURN to_char((t AT TIME ZONE 'UTC'::text), 'YYYY-MM-DD"T"HH24:MI:SS"Z"'::text);
-
-SET default_tablespace = '';
-
-SET default_table_access_method = heap;
 
 --
 -- Name: device; Type: TABLE; Schema: public; Owner: -
@@ -1338,6 +1520,7 @@ CREATE TABLE public.air_cell_period (
     sum double precision,
     min real,
     max real,
+    hist integer[],
     CONSTRAINT air_cell_period_cell_m_check CHECK ((cell_m = ANY (ARRAY[0, 100, 250])))
 );
 
@@ -1489,6 +1672,12 @@ CREATE TABLE public.air_rollup (
     humidity_pct_min real,
     humidity_pct_max real,
     day timestamp with time zone GENERATED ALWAYS AS (date_bin('1 day'::interval, bucket, '2000-01-01 00:00:00+00'::timestamp with time zone)) STORED NOT NULL,
+    pm1_ugm3_hist integer[],
+    pm25_ugm3_hist integer[],
+    pm10_ugm3_hist integer[],
+    no2_hist integer[],
+    temperature_c_hist integer[],
+    humidity_pct_hist integer[],
     CONSTRAINT air_rollup_cell_m_check CHECK ((cell_m = ANY (ARRAY[0, 100, 250])))
 )
 PARTITION BY LIST (cell_m);
@@ -1532,6 +1721,12 @@ CREATE TABLE public.air_rollup_100 (
     humidity_pct_min real,
     humidity_pct_max real,
     day timestamp with time zone GENERATED ALWAYS AS (date_bin('1 day'::interval, bucket, '2000-01-01 00:00:00+00'::timestamp with time zone)) STORED NOT NULL,
+    pm1_ugm3_hist integer[],
+    pm25_ugm3_hist integer[],
+    pm10_ugm3_hist integer[],
+    no2_hist integer[],
+    temperature_c_hist integer[],
+    humidity_pct_hist integer[],
     CONSTRAINT air_rollup_cell_m_check CHECK ((cell_m = ANY (ARRAY[0, 100, 250])))
 );
 
@@ -1574,6 +1769,12 @@ CREATE TABLE public.air_rollup_250 (
     humidity_pct_min real,
     humidity_pct_max real,
     day timestamp with time zone GENERATED ALWAYS AS (date_bin('1 day'::interval, bucket, '2000-01-01 00:00:00+00'::timestamp with time zone)) STORED NOT NULL,
+    pm1_ugm3_hist integer[],
+    pm25_ugm3_hist integer[],
+    pm10_ugm3_hist integer[],
+    no2_hist integer[],
+    temperature_c_hist integer[],
+    humidity_pct_hist integer[],
     CONSTRAINT air_rollup_cell_m_check CHECK ((cell_m = ANY (ARRAY[0, 100, 250])))
 );
 
@@ -1611,7 +1812,13 @@ CREATE TABLE public.air_rollup_hourly (
     humidity_pct_n integer NOT NULL,
     humidity_pct_sum double precision,
     humidity_pct_min real,
-    humidity_pct_max real
+    humidity_pct_max real,
+    pm1_ugm3_hist integer[],
+    pm25_ugm3_hist integer[],
+    pm10_ugm3_hist integer[],
+    no2_hist integer[],
+    temperature_c_hist integer[],
+    humidity_pct_hist integer[]
 );
 
 --
@@ -1653,6 +1860,12 @@ CREATE TABLE public.air_rollup_region (
     humidity_pct_min real,
     humidity_pct_max real,
     day timestamp with time zone GENERATED ALWAYS AS (date_bin('1 day'::interval, bucket, '2000-01-01 00:00:00+00'::timestamp with time zone)) STORED NOT NULL,
+    pm1_ugm3_hist integer[],
+    pm25_ugm3_hist integer[],
+    pm10_ugm3_hist integer[],
+    no2_hist integer[],
+    temperature_c_hist integer[],
+    humidity_pct_hist integer[],
     CONSTRAINT air_rollup_cell_m_check CHECK ((cell_m = ANY (ARRAY[0, 100, 250])))
 );
 
@@ -1949,6 +2162,13 @@ ALTER TABLE ONLY public.air_dataset_day
 
 ALTER TABLE ONLY public.air_dataset_hour
     ADD CONSTRAINT air_dataset_hour_pkey PRIMARY KEY (project_id, hour);
+
+--
+-- Name: air_histogram air_histogram_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.air_histogram
+    ADD CONSTRAINT air_histogram_pkey PRIMARY KEY (source_column);
 
 --
 -- Name: air_reading air_reading_pkey; Type: CONSTRAINT; Schema: public; Owner: -

@@ -161,8 +161,21 @@ static void test_source(void **state)
 	     "quality=all&bucket=month&tz=Europe/Amsterdam&from=2024-10-01T00:00:00Z"
 	     "&to=2024-12-01T00:00:00Z",
 	     60},
-	    {"a percentile", "stat=mean,p50", 0},
-	    {"p98", "stat=p98", 0},
+	    /* Percentiles from the histograms of the rollup rows (sql/030). */
+	    {"a percentile", "stat=mean,p50", 15},
+	    {"p98", "stat=p98", 15},
+	    {"30 days hourly with percentiles",
+	     "from=2024-11-01T00:00:00Z&to=2024-12-01T00:00:00Z&stat=count,mean,min,max,p50,p90,"
+	     "p98",
+	     60},
+	    {"a day map with percentiles",
+	     "space=grid:100&bucket=day&from=2024-11-01T00:00:00Z&to=2024-11-02T00:00:00Z&stat=p90",
+	     15},
+	    {"percentiles of 500 m cells", "space=grid:500&stat=p50,max", 15},
+	    {"percentiles of hexagons", "space=hex:250&stat=p50", 0},
+	    {"percentiles of areas", "space=area:wijken&stat=p98", 0},
+	    {"percentiles inside a quarter",
+	     "from=2024-11-01T00:00:00Z&to=2024-11-02T00:00:01Z&stat=p50", 0},
 	    /* bbox takes whole cells, filtered after counting: rollups answer it. */
 	    {"a bbox", "space=grid:100&bbox=5.0,52.0,5.2,52.2", 15},
 	    {"an area layer", "space=area:wijken", 0},
@@ -198,6 +211,27 @@ static void test_source(void **state)
 		                                 : "FROM air_published");
 		if (cases[i].span == 15)
 			EXPECT(run, cases[i].name, strstr(sql.data, "air_rollup_hourly") == NULL);
+		/* Percentiles: from the rollups' histograms, merged per bucket and
+		 * cell, or percentile_cont over the readings; histograms are read
+		 * only when asked (they are not in the covering indexes). */
+		bool percentiles = strstr(cases[i].query, "p50") || strstr(cases[i].query, "p90") ||
+		                   strstr(cases[i].query, "p98");
+		bool histograms = strstr(sql.data, "ru.pm25_ugm3_hist AS vh") != NULL;
+		EXPECT(run, cases[i].name, histograms == (percentiles && cases[i].span > 0));
+		EXPECT(run, cases[i].name,
+		       (strstr(sql.data, "percentile_cont") != NULL) ==
+		           (percentiles && cases[i].span == 0));
+		if (histograms) {
+			EXPECT_HAS(run, cases[i].name, sql.data, "unnest(s.vh)");
+			EXPECT_HAS(run, cases[i].name, sql.data,
+			           "WHERE h.source_column = 'pm25_ugm3'");
+			EXPECT_HAS(run, cases[i].name, sql.data, "'percentile_error', (SELECT");
+		}
+		if (percentiles && !histograms)
+			EXPECT_HAS(run, cases[i].name, sql.data,
+			           "'percentile_error', json_build_object('absolute', 0");
+		if (!percentiles)
+			EXPECT(run, cases[i].name, strstr(sql.data, "percentile_error") == NULL);
 		buf_cleanup(&sql);
 	}
 	TABLE_DONE(run);
@@ -225,7 +259,12 @@ static void test_cell_periods(void **state)
 	    {"the whole region by quarter", "bucket=15min", "pm25_ugm3", false},
 	    {"hours of cells", "bucket=hour&space=grid:100", "pm25_ugm3", false},
 	    {"Amsterdam days", "bucket=day&space=grid:100&tz=Europe/Amsterdam", "pm25_ugm3", false},
-	    {"a percentile", "bucket=day&space=grid:100&stat=p90", "pm25_ugm3", false},
+	    /* Percentiles from the cells' histograms (sql/030). */
+	    {"a percentile", "bucket=day&space=grid:100&stat=p90", "pm25_ugm3", true},
+	    {"every statistic of hours", "bucket=hour&stat=count,mean,min,max,p50,p90,p98",
+	     "temperature_c", true},
+	    {"a percentile of every quality", "bucket=day&space=grid:100&stat=p50&quality=all",
+	     "pm25_ugm3", false},
 	    {"hours covered", "bucket=day&space=grid:100&stat=hours", "pm25_ugm3", false},
 	    {"coverage", "bucket=day&space=grid:100", "quality", false},
 	    {"a bbox", "bucket=day&space=grid:100&bbox=5.0,52.0,5.2,52.2", "pm25_ugm3", true},
@@ -251,6 +290,12 @@ static void test_cell_periods(void **state)
 		if (cases[i].cell_periods)
 			EXPECT_HAS(run, cases[i].name, sql.data,
 			           "WHERE (SELECT project FROM ready) IS NULL");
+		/* The histograms of the rollups only while the cells are not current. */
+		if (cases[i].cell_periods && strstr(cases[i].query, "stat=p")) {
+			EXPECT_HAS(run, cases[i].name, sql.data,
+			           "FROM r WHERE ok AND (SELECT project FROM ready) IS NULL");
+			EXPECT_HAS(run, cases[i].name, sql.data, "t.hist");
+		}
 		buf_cleanup(&sql);
 	}
 	/* A range that is not whole days. */
