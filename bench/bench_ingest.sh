@@ -13,7 +13,10 @@
 #  - API: bench/ingest_load.py POSTs the CSV to /v1/ingest/snuffelfiets
 #    (admin import, devices auto-registered) in batches of BENCH_INGEST_BATCH
 #    (5,000) consecutive rows (4 devices each), from each number of concurrent
-#    keep-alive clients in BENCH_INGEST_CLIENTS ("4 8"). Each run has a new
+#    keep-alive clients in BENCH_INGEST_CLIENTS ("4 8"). BENCH_INGEST_ORDER=live
+#    cuts each bike's rows into batches of its own and sends them piece by
+#    piece, every bike's first batch, then every bike's second, ... (a live
+#    fleet: each batch extends a trip stored before). Each run has a new
 #    database (a copy of a migrated template) and a new server, and the
 #    server of the run before is stopped first: its refresher may still be
 #    recounting that run's days, and nothing of it may write into the next
@@ -39,6 +42,7 @@ rows=${BENCH_ROWS:-${BENCH_INGEST_ROWS:-1000000}}
 devices=${BENCH_INGEST_DEVICES:-800}
 batch=${BENCH_INGEST_BATCH:-5000}
 clients_list=${BENCH_INGEST_CLIENTS:-4 8}
+order=${BENCH_INGEST_ORDER:-file}
 runs=${BENCH_INGEST_RUNS:-2}
 profile=${BENCH_PROFILE:-0}
 [ "$devices" -le "$rows" ] || devices=$rows
@@ -156,7 +160,7 @@ for clients in $clients_list; do for run in $(seq "$runs"); do
   if ! out=$(/usr/bin/python3 bench/ingest_load.py "$bench_port" "$bench_admin" ingest \
                "$bench_dir/readings.csv" "$batch" "$clients" \
                "bench/ingest_cpu.sh $pgdata server=$bench_server_pid >$bench_dir/api.cpu.\$1" \
-               2>"$bench_dir/load.err"); then
+               "$order" 2>"$bench_dir/load.err"); then
     echo "API run with $clients clients: failures:" >&2
     cat "$bench_dir/load.err" >&2
   fi

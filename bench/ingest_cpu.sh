@@ -21,13 +21,14 @@ pm=$(head -1 "$pgdata/postmaster.pid")
 for p in $pm $(ps -o pid= --ppid "$pm"); do
   t=$(ticks "$p") && [ -n "$t" ] && echo "pg:$p $t"
 done
-# Every process: "proc:PID", its ticks and its name (spaces made _),
-# children that have exited and been waited for included (cutime + cstime).
+# Every process: "proc:PID", its ticks and its name (spaces made _)
+# (user + system; children reaped in between are not added: a shell that
+# reaps a long job would show all its CPU at once).
 for f in /proc/[0-9]*/stat; do
   read -r line 2>/dev/null <"$f" || continue
   comm=${line#*(}; comm=${comm%)*}; rest=${line##*) }
   pid=${line%% *}
   set -- $rest
-  echo "proc:$pid $(( ${12} + ${13} + ${14} + ${15} )) ${comm// /_}"
+  echo "proc:$pid $(( ${12} + ${13} )) ${comm// /_}"
 done
 exit 0

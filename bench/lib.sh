@@ -11,6 +11,7 @@ bench_cleanup() {
 }
 trap bench_cleanup EXIT
 
+export PGOPTIONS="-c client_min_messages=warning"
 bench_db_url=$(PG_EXTRA_OPTS="${BENCH_PG_OPTS:-}" tools/pg-cluster.sh start "$bench_dir/pgdata")
 bench_admin="sma_bench_$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 bench_port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
