@@ -26,6 +26,18 @@ psql_db -P pager=off -P footer=off -c "
   WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
   ORDER BY total_exec_time DESC LIMIT 18" | sed 's/^/   /'
 
+echo "   -- rows written per row kept (inserted, deleted, live; partitions added up)"
+psql_db -P pager=off -P footer=off -c "
+  SELECT coalesce(p.relname, s.relname) AS table_, sum(n_tup_ins) AS inserted,
+         sum(n_tup_del) AS deleted, sum(n_tup_upd) AS updated, sum(n_live_tup) AS live,
+         round(sum(n_tup_ins)::numeric / nullif(sum(n_live_tup), 0), 1) AS written_per_kept
+  FROM pg_stat_user_tables s
+  LEFT JOIN pg_inherits i ON i.inhrelid = s.relid
+  LEFT JOIN pg_class p ON p.oid = i.inhparent
+  WHERE coalesce(p.relname, s.relname) IN ('air_reading', 'air_rollup', 'air_rollup_hourly',
+        'trip', 'air_cell_period', 'air_day_change', 'air_dataset_hour')
+  GROUP BY 1 ORDER BY 2 DESC" | sed 's/^/   /'
+
 dump=$(mktemp)
 as_pg "$bindir/pg_waldump" -p "$pgdata/pg_wal" -s "$lsn0" -e "$lsn1" --stats 2>&1 |
   sed 's/^/   /' || true
