@@ -21,8 +21,8 @@ upload); every device's clock starts in the past and moves on by its readings, s
 time lies in the future. Uploads are scheduled at the rate; when the server cannot keep
 up they queue (the line says how far behind the schedule the load is).
 
-Every minute (SUSTAIN_REPORT_S), one line: ingest readings/s accepted (and the target), how far behind the
-schedule, upload latency p50/p95, dashboard requests/s and latency p50/p95/p99, errors,
+Every minute (SUSTAIN_REPORT_S), one line: ingest readings/s accepted (and the
+target), how far behind the schedule, upload latency p50/p95, dashboard requests/s and latency p50/p95/p99, errors,
 the refresher's lag (age of the oldest change waiting in air_day_change) and the days
 waiting, the server's RSS, PostgreSQL's memory (PSS of all its processes, shared
 buffers counted once), the WAL written in the minute, CPU use (server, PostgreSQL, this
@@ -314,7 +314,11 @@ def main():
     stop = threading.Event()
     uploads = queue.Queue(maxsize=CLIENTS * 2)
     reads = queue.Queue(maxsize=64)
-    sched = {"sent": 0.0, "behind": 0.0}
+    sched = {"sent": 0.0, "start": time.time()}
+
+    def behind():
+        """Seconds of the schedule not yet handed to a connection."""
+        return max(0.0, (RATE * (time.time() - sched["start"]) - sched["sent"]) / RATE)
 
     def uploader():
         while True:
@@ -353,7 +357,7 @@ def main():
     def schedule_uploads():
         families = [(0.96, bikes, BATCH), (0.03, stations, 6), (0.01, cameras, 6)]
         owed = [0.0, 0.0, 0.0]
-        start = time.time()
+        start = sched["start"] = time.time()
         nxt = [0, 0, 0]
         while not stop.is_set():
             due = RATE * (time.time() - start)
@@ -369,7 +373,6 @@ def main():
                 uploads.put(job)  # blocks while the connections are all busy
                 sched[k] = sched.get(k, 0.0) + n
                 sched["sent"] += n
-            sched["behind"] = max(0.0, (due - sched["sent"]) / RATE)
             time.sleep(0.01)
 
     def schedule_reads():
@@ -436,7 +439,7 @@ def main():
         with open("/proc/loadavg") as f:
             load = f.read().split()[0]
         print(f"{minute:>3}  {readings / span:8.0f} ({snap['air'] / span:.0f}+{snap['heat'] / span:.0f}"
-              f"+{snap['traffic'] / span:.0f})  {RATE:6.0f}  {sched['behind']:8.1f}  "
+              f"+{snap['traffic'] / span:.0f})  {RATE:6.0f}  {behind():8.1f}  "
               f"{pct(snap['ingest_lat'], .5):5.0f}/{pct(snap['ingest_lat'], .95):<6.0f}  "
               f"{len(snap['dash_lat']) / span:6.1f}  {pct(snap['dash_lat'], .5):5.0f}/"
               f"{pct(snap['dash_lat'], .95):.0f}/{pct(snap['dash_lat'], .99):<6.0f}  "
@@ -458,7 +461,7 @@ def main():
     secs = time.time() - began
     print(f"whole run: {totals['readings'] / secs:.0f} readings/s accepted of {RATE:.0f} "
           f"scheduled ({totals['readings']} in {secs:.0f} s; behind the schedule by "
-          f"{sched['behind']:.1f} s at the end), uploads p50 {pct(totals['ingest_lat'], .5):.0f} "
+          f"{behind():.1f} s at the end), uploads p50 {pct(totals['ingest_lat'], .5):.0f} "
           f"p95 {pct(totals['ingest_lat'], .95):.0f} ms; dashboard {len(totals['dash_lat'])} "
           f"requests, p50 {pct(totals['dash_lat'], .5):.0f} p95 {pct(totals['dash_lat'], .95):.0f} "
           f"p99 {pct(totals['dash_lat'], .99):.0f} ms; failed: {totals['ingest_err']} uploads, "
