@@ -26,6 +26,7 @@ psql_db -P pager=off -P footer=off -c "
   WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
   ORDER BY total_exec_time DESC LIMIT 18" | sed 's/^/   /'
 
+sleep 11  # the server's backends report their table counts within 10 s of going idle
 echo "   -- rows written per row kept (inserted, deleted, live; partitions added up)"
 psql_db -P pager=off -P footer=off -c "
   SELECT coalesce(p.relname, s.relname) AS table_, sum(n_tup_ins) AS inserted,
