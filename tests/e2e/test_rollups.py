@@ -149,14 +149,29 @@ def test_pieces_leave_the_rollups_a_full_recount_gives(admin, cluster):
                     for i, (t, lat, lon, pm) in enumerate(rows)]
             rides.append((imei, rows))
     pieces = []
+    # Two rides whose zones move hours away from the readings that arrive:
+    # - a ride home and back (7:00 to 9:30), sent end first: when its start comes in,
+    #   the start zone appears at home, and the readings of 9:2x, back home, hide;
+    # - a ride sent in two pieces that meet on the hour (8:00 to 8:59:50, 9:00 on): the
+    #   second moves the end zone, and the readings of 8:5x are published now.
+    home_and_back = []
+    for i in range(900):
+        leg = i if i < 450 else 899 - i
+        s = i * 10
+        home_and_back.append((f"2025-03-06T{7 + s // 3600:02d}:{(s // 60) % 60:02d}:{s % 60:02d}Z",
+                              round(52.05 + leg * 0.0003, 6), 5.2, 10 + i % 5))
+    pieces += [("861234567890010", home_and_back[300:]), ("861234567890010", home_and_back[:300])]
+    on_the_hour = trip_rows(0, 420, day="2025-03-07", hour=8, step_deg=0.0004)
+    pieces += [("861234567890011", on_the_hour[:360]), ("861234567890011", on_the_hour[360:])]
     for imei, rows in rides:
         i = 0
         while i < len(rows):
             n = rng.choice((1, 5, 12, 30, 77))
             pieces.append((imei, rows[i:i + n]))
             i += n
+    ordered, pieces = pieces[:4], pieces[4:]
     rng.shuffle(pieces)
-    pieces += rng.sample(pieces, 8)  # some sent again
+    pieces = ordered + pieces + rng.sample(pieces, 8)  # some sent again
     for imei, part in pieces:
         r = admin.post(f"/v1/ingest/snuffelfiets?project={slug}", data=device_csv(part, imei=imei),
                        headers={"Content-Type": "text/csv"})
