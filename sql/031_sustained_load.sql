@@ -20,9 +20,14 @@
 -- 2. Retention. raw_retention holds, per raw table, the first instant still
 -- kept: the refresher (server/retention.c) sets it, deletes what depends on
 -- the readings before it, then detaches their month partitions concurrently
--- and drops them. Rollups stay: trips_extend never refreshes rollup hours
--- before it (the readings they were counted from are gone), and a trip
--- that began before it keeps its start zone (its first reading is gone).
+-- and drops them. Rollups stay: trips_extend recounts only hours that hold
+-- readings (so never an hour whose readings are gone), and none before it
+-- (a segment older than it, which uploads refuse, would be left out); a
+-- trip that began before it keeps its start zone (its first reading is
+-- gone). A later migration that recounts rollups from the readings must
+-- start at raw_retention.kept_from, or it deletes the rollups of the
+-- dropped hours of every trip that crosses it (012's air_rollup_refresh
+-- deletes the hours it is given, readings or not).
 CREATE TABLE raw_retention (
     parent     text PRIMARY KEY,
     kept_from  timestamptz NOT NULL

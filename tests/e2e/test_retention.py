@@ -29,6 +29,17 @@ OLD_PART = f"air_reading_{OLD.year:04d}_{OLD.month:02d}"
 RECENT = (datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=1)).date()
 OLD_RANGE = {"from": f"{OLD.isoformat()}T00:00:00Z",
              "to": f"{(OLD + datetime.timedelta(days=2)).isoformat()}T00:00:00Z"}
+# The first day kept with raw_retention_months = 1, and a ride across its midnight.
+KEPT = months_back(1, day=1)
+EDGE_RANGE = {"from": f"{(KEPT - datetime.timedelta(days=1)).isoformat()}T00:00:00Z",
+              "to": f"{KEPT.isoformat()}T00:00:00Z"}
+
+
+def edge_ride(start_s, n):
+    """A ride north that starts start_s seconds after KEPT's midnight (negative: before)."""
+    t0 = datetime.datetime.combine(KEPT, datetime.time(), datetime.timezone.utc)
+    return [((t0 + datetime.timedelta(seconds=start_s + 10 * i)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+             round(52.06 + (start_s // 10 + i) * 0.0005, 6), 5.15, 10 + i % 9) for i in range(n)]
 
 
 @pytest.fixture(scope="module")
@@ -72,11 +83,21 @@ def test_old_months_go_and_their_aggregates_stay(world, admin_token):
                                data=device_csv(rows, imei=imei),
                                headers={"Content-Type": "text/csv"})
                 assert r.json()["accepted"] == 120, r.text
+        # A ride from 20 minutes before the first kept midnight to 20 minutes after.
+        r = admin.post(f"/v1/ingest/snuffelfiets?project={slug}",
+                       data=device_csv(edge_ride(-1200, 240), imei="861234567890004"),
+                       headers={"Content-Type": "text/csv"})
+        assert r.json()["accepted"] == 240, r.text
         r = admin.post(f"/v1/ingest/heat?project={heat}", json=dict(
             heat_obs(f"{OLD.isoformat()}T12:00:00Z"), station="st-1"))
         assert r.json()["accepted"] == 1, r.text
         wait_refreshed(cluster, slug)
         before = {space: aggregates(anon, slug, space=space) for space in ("all", "grid:250")}
+        edge_before = aggregates(anon, slug, space="all", **EDGE_RANGE)
+        assert edge_before and edge_before[0]["count"] > 0
+        edge_zone = cluster.psql("SELECT ST_AsEWKT(start_zone) FROM trip WHERE started_at < "
+                                 f"'{KEPT}' AND ended_at > '{KEPT}'")
+        assert edge_zone.startswith("SRID=4326;POLYGON")
         assert before["all"] and before["all"][0]["count"] > 0
         cells_before = anon.get(f"/v1/datasets/{slug}", params=OLD_RANGE).text
         assert cells_before.count("\n") > 1
@@ -132,10 +153,10 @@ def test_old_months_go_and_their_aggregates_stay(world, admin_token):
     try:
         # The readings of the old month are gone, with their trips and rendered hours;
         # the recent ones stay, and the heat station's (raw_retention_other_months = 0).
-        assert cluster.psql(f"SELECT count(*) FROM air_reading WHERE recorded_at < '{RECENT}'") \
+        assert cluster.psql(f"SELECT count(*) FROM air_reading WHERE recorded_at < '{KEPT}'") \
             == "0"
-        assert cluster.psql(f"SELECT count(*) FROM trip WHERE ended_at < '{RECENT}'") == "0"
-        assert cluster.psql(f"SELECT count(*) FROM air_dataset_hour WHERE hour < '{RECENT}'") \
+        assert cluster.psql(f"SELECT count(*) FROM trip WHERE ended_at < '{KEPT}'") == "0"
+        assert cluster.psql(f"SELECT count(*) FROM air_dataset_hour WHERE hour < '{KEPT}'") \
             == "0"
         assert int(cluster.psql(f"SELECT count(*) FROM air_reading WHERE recorded_at >= "
                                 f"'{RECENT}'")) >= 240
@@ -158,6 +179,16 @@ def test_old_months_go_and_their_aggregates_stay(world, admin_token):
         assert r.status_code == 422, r.text
         assert "raw_retention_months" in r.json()["errors"][0]["reason"]
         assert not part_exists(cluster, OLD_PART)
+        # The ride across the first kept midnight goes on: its trip began in a dropped
+        # month. Its start zone stays where it was (its first readings are gone), and the
+        # rollups of the dropped day are not recounted from the readings left (none).
+        r = admin.post(f"/v1/ingest/snuffelfiets?project={slug}",
+                       data=device_csv(edge_ride(1200, 60), imei="861234567890004"),
+                       headers={"Content-Type": "text/csv"})
+        assert r.json()["accepted"] == 60, r.text
+        assert cluster.psql("SELECT ST_AsEWKT(start_zone) FROM trip WHERE started_at < "
+                            f"'{KEPT}' AND ended_at > '{KEPT}'") == edge_zone
+        assert aggregates(anon, slug, space="all", **EDGE_RANGE) == edge_before
         # A ride of the kept months still goes in, and its aggregates follow.
         rows = trip_rows(0, 30, day=RECENT.isoformat(), hour=18, step_deg=0.0005)
         r = admin.post(f"/v1/ingest/snuffelfiets?project={slug}",
