@@ -170,6 +170,10 @@ for clients in $clients_list; do for run in $(seq "$runs"); do
   srv=$(cpu_diff "$b" "$a" server)
   all=$(cpu_diff "$b" "$a" machine)
   secs=$(get seconds)
+  if [ -z "$secs" ]; then
+    echo "API   $clients clients: the load generator gave no figures (see above)"
+    continue
+  fi
   hwm=$(awk '/VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$bench_server_pid/status")
   client=$(awk -v c="$(get cpu_s)" -v k="$tck" 'BEGIN { printf "%.0f", c * k }')
   rate=$(get rows_per_s)

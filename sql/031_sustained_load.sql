@@ -97,6 +97,45 @@ BEGIN
     GROUP BY c.device_id, c.run;
 END $$;
 
+-- A batch with readings stored before (a retry) takes this path: its trips
+-- now come from the readings it inserted only. Those sent again are in
+-- their trips already, so a batch sent twice recounts nothing the second
+-- time (021 recounted every hour it spanned); trips come out the same, as
+-- a trip is the readings' merged intervals, whichever batch brought them.
+CREATE OR REPLACE FUNCTION ingest_air_apply() RETURNS TABLE (accepted bigint, duplicates bigint)
+LANGUAGE plpgsql AS $$
+DECLARE
+    total bigint;
+    inserted bigint;
+    lo timestamptz;
+    hi timestamptz;
+    segs record;
+BEGIN
+    SELECT count(*), min(recorded_at), max(recorded_at) INTO total, lo, hi FROM air_staging;
+    PERFORM ensure_month_partitions('air_reading', lo, hi);
+    CREATE TEMP TABLE IF NOT EXISTS air_inserted (device_id uuid, recorded_at timestamptz)
+        ON COMMIT DELETE ROWS;
+    DELETE FROM air_inserted;
+    WITH ins AS (INSERT INTO air_reading SELECT * FROM air_staging ON CONFLICT DO NOTHING
+                 RETURNING device_id, recorded_at)
+    INSERT INTO air_inserted SELECT device_id, recorded_at FROM ins;
+    GET DIAGNOSTICS inserted = ROW_COUNT;
+    SELECT array_agg(device_id) AS d, array_agg(s) AS s, array_agg(e) AS e INTO segs
+    FROM (SELECT device_id, min(recorded_at) AS s, max(recorded_at) AS e
+          FROM (SELECT device_id, recorded_at,
+                       sum(gap) OVER (PARTITION BY device_id ORDER BY recorded_at) AS segment
+                FROM (SELECT device_id, recorded_at,
+                             CASE WHEN recorded_at - lag(recorded_at) OVER (PARTITION BY device_id
+                                      ORDER BY recorded_at) >= interval '30 minutes'
+                                  THEN 1 ELSE 0 END AS gap
+                      FROM air_inserted) g) x
+          GROUP BY device_id, segment) y;
+    IF segs.d IS NOT NULL THEN
+        PERFORM trips_extend(segs.d, segs.s, segs.e);
+    END IF;
+    RETURN QUERY SELECT inserted, total - inserted;
+END $$;
+
 -- The month partitions of `parent` that lie wholly before `kept_from`, and
 -- those of an earlier detach that did not finish (to be finalized), oldest
 -- first.

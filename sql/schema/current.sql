@@ -959,7 +959,12 @@ DECLARE
 BEGIN
     SELECT count(*), min(recorded_at), max(recorded_at) INTO total, lo, hi FROM air_staging;
     PERFORM ensure_month_partitions('air_reading', lo, hi);
-    INSERT INTO air_reading SELECT * FROM air_staging ON CONFLICT DO NOTHING;
+    CREATE TEMP TABLE IF NOT EXISTS air_inserted (device_id uuid, recorded_at timestamptz)
+        ON COMMIT DELETE ROWS;
+    DELETE FROM air_inserted;
+    WITH ins AS (INSERT INTO air_reading SELECT * FROM air_staging ON CONFLICT DO NOTHING
+                 RETURNING device_id, recorded_at)
+    INSERT INTO air_inserted SELECT device_id, recorded_at FROM ins;
     GET DIAGNOSTICS inserted = ROW_COUNT;
     SELECT array_agg(device_id) AS d, array_agg(s) AS s, array_agg(e) AS e INTO segs
     FROM (SELECT device_id, min(recorded_at) AS s, max(recorded_at) AS e
@@ -969,7 +974,7 @@ BEGIN
                              CASE WHEN recorded_at - lag(recorded_at) OVER (PARTITION BY device_id
                                       ORDER BY recorded_at) >= interval '30 minutes'
                                   THEN 1 ELSE 0 END AS gap
-                      FROM air_staging) g) x
+                      FROM air_inserted) g) x
           GROUP BY device_id, segment) y;
     IF segs.d IS NOT NULL THEN
         PERFORM trips_extend(segs.d, segs.s, segs.e);

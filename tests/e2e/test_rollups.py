@@ -186,3 +186,34 @@ def test_pieces_leave_the_rollups_a_full_recount_gives(admin, cluster):
     for table, a, b in zip(("air_rollup", "air_rollup_hourly"), before, after):
         a, b = set(a.split("\n")), set(b.split("\n"))
         assert (sorted(a - b)[:3], sorted(b - a)[:3]) == ([], []), table
+
+
+def test_a_batch_sent_again_recounts_nothing(admin, cluster):
+    """A retry (sql/031's ingest_air_apply) merges trips from the readings it inserted:
+    a batch sent again, whole or in part with new readings, rewrites no rollup row of
+    the part stored before, and the trips and rollups are those of one upload."""
+    slug = air_project(admin, 1)
+    ride = trip_rows(50, 120, day="2025-03-08", hour=6, step_deg=0.0004)  # 6:50 to 7:09:50
+    post = lambda rows: admin.post(f"/v1/ingest/snuffelfiets?project={slug}",
+                                   data=device_csv(rows, imei="861234567890020"),
+                                   headers={"Content-Type": "text/csv"}).json()
+    assert post(ride[:100])["accepted"] == 100
+    where = f"project_id = (SELECT id FROM project WHERE slug = '{slug}')"
+    written = (f"SELECT count(*), max(xmin::text::bigint) FROM air_rollup WHERE {where}")
+    before = cluster.psql(written)
+    assert post(ride[:100]) == {"accepted": 0, "duplicates": 100, "rejected": 0, "errors": []}
+    assert cluster.psql(written) == before
+    # Part again (7:00 on), part new (7:06:40 on): the new readings' hour is recounted,
+    # not 6:00, whose readings lie far from the end zone that moved.
+    assert post(ride[60:])["accepted"] == 20
+    assert cluster.psql(f"SELECT count(*) FROM air_rollup WHERE {where} AND bucket < "
+                        "'2025-03-08T07:00:00Z' AND xmin::text::bigint > "
+                        f"{before.split('|')[1]}") == "0"
+    assert cluster.psql(f"SELECT count(*), min(started_at), max(ended_at) FROM trip t JOIN "
+                        f"device d ON d.id = t.device_id WHERE d.{where}") == \
+        "1|2025-03-08 06:50:00+00|2025-03-08 07:09:50+00"
+    after = rollup_rows(cluster, slug)
+    cluster.psql(
+        "SELECT air_rollup_refresh(t.device_id, min(t.started_at), max(t.ended_at)) FROM trip t "
+        f"JOIN device d ON d.id = t.device_id WHERE d.{where} GROUP BY t.device_id")
+    assert rollup_rows(cluster, slug) == after
