@@ -10,6 +10,7 @@
 #   make lint       clang-format check, cppcheck, @redocly/cli lint of api/openapi.yaml
 #   make fuzz       every parser under libFuzzer for FUZZ_SECONDS (default 30)
 #   make bench      benchmarks that print figures
+#   make bench-sustained  national load for SUSTAIN_SECONDS (600): figures per minute
 #   make schema     sql/schema/current.sql: the schema the migrations make, in one file
 #   make clean
 # Every target that needs packages installs its own set first (tools/deps.sh:
@@ -53,7 +54,8 @@ UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 BIN := $(BUILD)/samenmeten
 
-.PHONY: all run test test-faults unit e2e asan valgrind lint bench clean deps web demo schema
+.PHONY: all run test test-faults unit e2e asan valgrind lint bench bench-sustained clean deps web \
+        demo schema
 all: $(BIN)
 
 $(BIN): $(SERVER_OBJ)
@@ -120,6 +122,13 @@ bench:
 	tools/deps.sh bench
 	$(MAKE) --no-print-directory $(BIN)
 	bench/run.sh $(BUILD)
+
+# Sustained national load (bench/bench_sustained.sh): SUSTAIN_SECONDS,
+# SUSTAIN_RATE, SUSTAIN_DEVICES, SUSTAIN_DASH_RATE from the environment.
+bench-sustained:
+	tools/deps.sh bench
+	$(MAKE) --no-print-directory $(BIN)
+	bench/bench_sustained.sh $(BUILD)
 
 schema: $(BIN)
 	SAMENMETEN_BIN=$(BIN) tools/schema-dump.sh sql/schema/current.sql

@@ -1,11 +1,15 @@
 """Load generator for bench/bench_ingest.sh: POSTs a CSV file to
 /v1/ingest/snuffelfiets in batches from several concurrent clients.
 
-    ingest_load.py PORT TOKEN PROJECT CSV BATCH_ROWS CLIENTS [HOOK]
+    ingest_load.py PORT TOKEN PROJECT CSV BATCH_ROWS CLIENTS [HOOK [ORDER]]
 
 The CSV (header + rows, written device by device) is cut into batches of
 BATCH_ROWS consecutive rows, each sent with the header as one request; the
-batches are read into memory before the clock starts. Each client is a
+batches are read into memory before the clock starts. ORDER "file" (the
+default) sends them in file order (a bulk import); "live" cuts each device's
+rows (the second column) into batches of its own and sends the first batch
+of every device, then the second of every device, and so on, as a fleet of
+bikes uploading their rides piece by piece does. Each client is a
 thread with its own keep-alive connection that takes the next batch until
 none is left. Every answer must be 200 with accepted == the batch's rows;
 failures are counted and the first few printed on stderr. HOOK, a shell
@@ -35,15 +39,28 @@ def cpu_seconds():
 def main():
     port, token, project, path = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
     batch_rows, clients = int(sys.argv[5]), int(sys.argv[6])
-    hook = sys.argv[7] if len(sys.argv) > 7 else None
+    hook = sys.argv[7] if len(sys.argv) > 7 and sys.argv[7] else None
+    order = sys.argv[8] if len(sys.argv) > 8 else "file"
 
     with open(path, "rb") as f:
         header = f.readline()
         lines = f.read().splitlines(keepends=True)
     batches = []
-    for i in range(0, len(lines), batch_rows):
-        chunk = lines[i:i + batch_rows]
-        batches.append((len(chunk), header + b"".join(chunk)))
+    if order == "live":
+        per_device = {}
+        for line in lines:
+            per_device.setdefault(line.split(b",", 2)[1], []).append(line)
+        queues = []
+        for rows in per_device.values():
+            queues.append([rows[i:i + batch_rows] for i in range(0, len(rows), batch_rows)])
+        for k in range(max(len(q) for q in queues)):
+            for q in queues:
+                if k < len(q):
+                    batches.append((len(q[k]), header + b"".join(q[k])))
+    else:
+        for i in range(0, len(lines), batch_rows):
+            chunk = lines[i:i + batch_rows]
+            batches.append((len(chunk), header + b"".join(chunk)))
     del lines
 
     url = f"/v1/ingest/snuffelfiets?project={project}"

@@ -59,6 +59,8 @@ static const struct key_def keys[] = {
     {"ingest_max_rows", KEY_INT, F(ingest_max_rows), "100000", 1, 10000000},
     {"ingest_horizon_days", KEY_INT, F(ingest_horizon_days), "3660", 1, 20000},
     {"ingest_max_months", KEY_INT, F(ingest_max_months), "12", 1, 120},
+    {"raw_retention_months", KEY_INT, F(raw_retention_months), "0", 0, 1200},
+    {"raw_retention_other_months", KEY_INT, F(raw_retention_other_months), "0", 0, 1200},
     {"shutdown_timeout_s", KEY_INT, F(shutdown_timeout_s), "30", 0, 3600},
     {"log_level", KEY_LOG_LEVEL, F(log_level), "info", 0, 0},
     {"cors_allow_origin", KEY_STRING, F(cors_allow_origin), "*", 0, 0},

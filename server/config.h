@@ -41,8 +41,10 @@ struct config {
 	size_t max_body_bytes;
 	int json_max_depth;
 	int ingest_max_rows;
-	int ingest_horizon_days; /* readings older than this many days are refused */
-	int ingest_max_months;   /* calendar months one upload may span */
+	int ingest_horizon_days;        /* readings older than this many days are refused */
+	int ingest_max_months;          /* calendar months one upload may span */
+	int raw_retention_months;       /* air readings' months kept; 0: forever */
+	int raw_retention_other_months; /* the same for traffic, heat, experience */
 	int shutdown_timeout_s;
 	char *log_level;
 	char *cors_allow_origin;

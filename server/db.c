@@ -271,6 +271,12 @@ static sm_err classify(struct db_conn *c, PGresult *r, const char *what)
 		log_warn("%s was cancelled after the statement timeout", what);
 		return SM_ERR_TIMEOUT;
 	}
+	if (strcmp(c->sqlstate, "55P03") == 0) {
+		/* lock_timeout: a lock another session holds (retention waits for
+		 * no one: server/retention.c tries again later). */
+		log_info("%s did not get its lock within the lock timeout", what);
+		return SM_ERR_TIMEOUT;
+	}
 	metrics_db_error();
 	/* Connection exceptions (08, but not 08P01, a statement the server
 	 * refused) and operator intervention (57P01-03: the server is going). */

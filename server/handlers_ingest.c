@@ -88,6 +88,7 @@ bool ingest_target(struct request *r, const char *kind, struct ingest_target *t)
 		return false;
 	}
 	t->project_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	t->air = strcmp(kind, "air") == 0;
 	bool kind_ok = strcmp(PQgetvalue(res, 0, 1), kind) == 0;
 	char project_kind[16];
 	snprintf(project_kind, sizeof(project_kind), "%s", PQgetvalue(res, 0, 1));
@@ -230,7 +231,14 @@ bool ingest_json_body(struct request *r, json_t **root)
 bool ingest_tie_devices(struct request *r, struct ingest_target *t, const struct ingest_rows *rows)
 {
 	const struct config *cfg = r->app->cfg;
-	timewindow_init(&t->window, scalar_now(), cfg->ingest_horizon_days, cfg->ingest_max_months);
+	usec_t now = scalar_now();
+	timewindow_init(&t->window, now, cfg->ingest_horizon_days, cfg->ingest_max_months);
+	if (t->air)
+		timewindow_retain(&t->window, now, cfg->raw_retention_months,
+		                  "raw_retention_months");
+	else
+		timewindow_retain(&t->window, now, cfg->raw_retention_other_months,
+		                  "raw_retention_other_months");
 	for (size_t i = 0; i < rows->n; i++) {
 		const char *field;
 		timewindow_note(&t->window, rows->time(rows->batch, i, &field));

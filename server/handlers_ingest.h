@@ -21,6 +21,7 @@ struct ingest_target {
 	char last_ref[72];          /* the last reference hashed, and its slot: rows */
 	size_t last_slot;           /* of one device come together, hash it once */
 	struct time_window window;  /* set by ingest_tie_devices */
+	bool air;                   /* an air project: raw_retention_months applies */
 };
 
 /* Decides the project and device for an upload of `kind` ("air", ...):

@@ -337,7 +337,9 @@ int main(int argc, char **argv)
 		log_error("could not start the read replica's health check");
 		goto out;
 	}
-	if (refresher_start(cfg.database_url, REFRESH_IDLE_MS, &refresher) != SM_OK) {
+	const struct retention_policy retention = {cfg.raw_retention_months,
+	                                           cfg.raw_retention_other_months, 0};
+	if (refresher_start(cfg.database_url, REFRESH_IDLE_MS, &retention, &refresher) != SM_OK) {
 		log_error("could not start the refresher");
 		goto out;
 	}

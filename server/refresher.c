@@ -11,10 +11,12 @@
 #include "db.h"
 #include "log.h"
 #include "metrics.h"
+#include "retention.h"
 
 struct refresher {
 	struct db_pool *pool; /* one connection, reconnected when lost */
 	int idle_ms;
+	struct retention_policy retention;
 	unsigned long leader_session; /* the connection that holds the lock; 0: none */
 	pthread_t thread;
 	pthread_mutex_t lock;
@@ -54,6 +56,16 @@ static const struct db_stmt catalogue_one = {
 /* While days keep coming (a bulk load), the catalogue is still refreshed
  * this often. */
 #define CATALOGUE_BUSY_MS 10000
+
+/* Retention looks for months to drop this often, when no day waits (and
+ * first when none waits after the start). A month becomes due once a month:
+ * an hour is soon enough, and a try that met a lock is repeated then. */
+#define RETENTION_EVERY_MS (3600 * 1000)
+/* Each step of a drop waits this long for a lock, then gives up until the
+ * next try: no upload or download waits behind it for longer. */
+#define RETENTION_LOCK_TIMEOUT_MS 500
+/* A run that met a lock tries again this soon. */
+#define RETENTION_RETRY_MS 5000
 
 /* True when this process is the leader on conn, taking the lock when
  * nobody holds it. A new connection (the old one was lost) must take the
@@ -138,10 +150,28 @@ static int64_t now_ms(void)
 	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
+/* Drops the raw months retention no longer keeps, at most every
+ * RETENTION_EVERY_MS (*retention_at: when it last ran; 0: never). */
+static void retain(struct refresher *r, struct db_conn *conn, int64_t *retention_at)
+{
+	if (!retention_enabled(&r->retention) ||
+	    (*retention_at != 0 && now_ms() - *retention_at < RETENTION_EVERY_MS))
+		return;
+	*retention_at = now_ms();
+	int dropped = 0;
+	sm_err e = retention_run(conn, &r->retention, &dropped);
+	if (e == SM_ERR_TIMEOUT)
+		*retention_at = now_ms() - RETENTION_EVERY_MS + RETENTION_RETRY_MS;
+	else if (e != SM_OK)
+		log_warn("could not drop the raw months past retention (%s); trying again later",
+		         sm_err_str(e));
+}
+
 /* One round on a connection: a waiting day (SM_OK), or none due
- * (SM_ERR_NOT_FOUND) and then the catalogue; the catalogue also now and
- * then during a long run of days. */
-static sm_err round_on(struct db_conn *conn, int64_t *catalogue_at)
+ * (SM_ERR_NOT_FOUND) and then the catalogue and retention; the catalogue
+ * also now and then during a long run of days. */
+static sm_err round_on(struct refresher *r, struct db_conn *conn, int64_t *catalogue_at,
+                       int64_t *retention_at)
 {
 	sm_err e = refresh_day(conn);
 	if (e == SM_OK)
@@ -155,6 +185,8 @@ static sm_err round_on(struct db_conn *conn, int64_t *catalogue_at)
 			log_warn("could not refresh the project catalogue (%s); trying again later",
 			         sm_err_str(ce));
 	}
+	if (e == SM_ERR_NOT_FOUND && conn->pg)
+		retain(r, conn, retention_at);
 	return e;
 }
 
@@ -162,7 +194,7 @@ static void *run(void *arg)
 {
 	struct refresher *r = arg;
 	size_t days = 0;
-	int64_t catalogue_at = 0;
+	int64_t catalogue_at = 0, retention_at = 0;
 	for (;;) {
 		pthread_mutex_lock(&r->lock);
 		bool stopping = r->stopping;
@@ -173,7 +205,7 @@ static void *run(void *arg)
 		sm_err e = db_acquire(r->pool, &conn);
 		if (e == SM_OK) {
 			if (lead(r, conn))
-				e = round_on(conn, &catalogue_at);
+				e = round_on(r, conn, &catalogue_at, &retention_at);
 			else
 				e = SM_ERR_CONFLICT; /* another server refreshes */
 			db_release(r->pool, conn);
@@ -197,13 +229,17 @@ static void *run(void *arg)
 	return NULL;
 }
 
-sm_err refresher_start(const char *url, int idle_ms, struct refresher **out)
+sm_err refresher_start(const char *url, int idle_ms, const struct retention_policy *retention,
+                       struct refresher **out)
 {
 	*out = NULL;
 	struct refresher *r = calloc(1, sizeof(*r));
 	if (!r)
 		return SM_ERR_NOMEM;
 	r->idle_ms = idle_ms;
+	r->retention = *retention;
+	if (r->retention.lock_timeout_ms <= 0)
+		r->retention.lock_timeout_ms = RETENTION_LOCK_TIMEOUT_MS;
 	const struct db_pool_options one = {1, idle_ms, DB_FOR_BACKGROUND, 0, NULL};
 	sm_err e = db_pool_open(&r->pool, url, &one);
 	if (e != SM_OK) {

@@ -1,7 +1,8 @@
 /* The refresher: a thread that keeps current what ingest leaves to the
  * background: the cells with their participants counted
  * (sql/016_air_cell_period.sql) and the rendered hours of the open air
- * datasets (sql/017_dataset_hours.sql). It brings one waiting day up to
+ * datasets (sql/017_dataset_hours.sql); and it drops the raw months past
+ * retention (server/retention.c). It brings one waiting day up to
  * date per transaction, on a connection of its own, and waits a while when
  * none waits; then it recounts the project catalogue's figures
  * (sql/023_catalogue.sql). Queries never depend on it being done: a waiting
@@ -13,12 +14,15 @@
 #define SAMENMETEN_REFRESHER_H
 
 #include "err.h"
+#include "retention.h"
 
 struct refresher;
 
 /* Starts the thread on the database at `url`; it looks for waiting days
- * every `idle_ms` when there were none. */
-MUST_CHECK sm_err refresher_start(const char *url, int idle_ms, struct refresher **out);
+ * every `idle_ms` when there were none, and drops raw months as `retention`
+ * (copied; lock_timeout_ms 0: the default) says (server/retention.h). */
+MUST_CHECK sm_err refresher_start(const char *url, int idle_ms,
+                                  const struct retention_policy *retention, struct refresher **out);
 
 /* Stops the thread (after the day in hand, if any) and frees it. NULL is
  * allowed. */

@@ -5,8 +5,7 @@
 
 #define DAY (86400 * USEC_PER_SEC)
 
-/* The start of the UTC month `back` months before the month of t. */
-static usec_t month_start(usec_t t, int back)
+usec_t timewindow_month_start(usec_t t, int back)
 {
 	time_t secs = (time_t)(t / USEC_PER_SEC);
 	struct tm tm;
@@ -29,8 +28,18 @@ void timewindow_init(struct time_window *w, usec_t now, int horizon_days, int ma
 	w->horizon_days = horizon_days;
 	w->max_months = max_months;
 	w->horizon = now - (usec_t)horizon_days * DAY;
+	w->retention_months = 0;
+	w->retention_key = "";
+	w->kept_from = 0;
 	w->latest = 0;
 	w->earliest = w->horizon;
+}
+
+void timewindow_retain(struct time_window *w, usec_t now, int months, const char *key)
+{
+	w->retention_months = months;
+	w->retention_key = key;
+	w->kept_from = months > 0 ? timewindow_month_start(now, months) : 0;
 }
 
 void timewindow_note(struct time_window *w, usec_t t)
@@ -42,8 +51,10 @@ void timewindow_note(struct time_window *w, usec_t t)
 void timewindow_close(struct time_window *w)
 {
 	w->earliest = w->horizon;
+	if (w->kept_from > w->earliest)
+		w->earliest = w->kept_from;
 	if (w->latest > 0) {
-		usec_t span = month_start(w->latest, w->max_months - 1);
+		usec_t span = timewindow_month_start(w->latest, w->max_months - 1);
 		if (span > w->earliest)
 			w->earliest = span;
 	}
@@ -59,6 +70,12 @@ bool timewindow_refuses(const struct time_window *w, usec_t t, char *why, size_t
 		snprintf(why, whylen,
 		         "is before %s, the ingest horizon of %d days (ingest_horizon_days)", date,
 		         w->horizon_days);
+		return true;
+	}
+	if (t < w->kept_from) {
+		utc_date(w->kept_from, date);
+		snprintf(why, whylen, "is before %s: raw readings are kept %d months (%s)", date,
+		         w->retention_months, w->retention_key);
 		return true;
 	}
 	utc_date(w->latest, latest);

@@ -15,12 +15,24 @@
 
 struct time_window {
 	int horizon_days, max_months;
-	usec_t horizon;  /* the earliest time the horizon allows */
-	usec_t latest;   /* the latest time noted; 0 before any */
-	usec_t earliest; /* the earliest time allowed: set by timewindow_close */
+	usec_t horizon;            /* the earliest time the horizon allows */
+	int retention_months;      /* 0: no retention */
+	const char *retention_key; /* the configuration key that set it (static) */
+	usec_t kept_from;          /* the earliest time retention keeps */
+	usec_t latest;             /* the latest time noted; 0 before any */
+	usec_t earliest;           /* the earliest time allowed: set by timewindow_close */
 };
 
 void timewindow_init(struct time_window *w, usec_t now, int horizon_days, int max_months);
+
+/* Raw readings are kept `months` months (0: forever), as configuration key
+ * `key` (a static string) says: times before the start of the UTC month
+ * `months` months before now's are refused, as the refresher drops those
+ * months (server/retention.c). */
+void timewindow_retain(struct time_window *w, usec_t now, int months, const char *key);
+
+/* The start of the UTC month `back` months before the month of t. */
+usec_t timewindow_month_start(usec_t t, int back);
 
 /* Notes one time of the upload (for its latest). */
 void timewindow_note(struct time_window *w, usec_t t);

@@ -1141,7 +1141,12 @@ DECLARE
 BEGIN
     SELECT count(*), min(recorded_at), max(recorded_at) INTO total, lo, hi FROM air_staging;
     PERFORM ensure_month_partitions('air_reading', lo, hi);
-    INSERT INTO air_reading SELECT * FROM air_staging ON CONFLICT DO NOTHING;
+    CREATE TEMP TABLE IF NOT EXISTS air_inserted (device_id uuid, recorded_at timestamptz)
+        ON COMMIT DELETE ROWS;
+    DELETE FROM air_inserted;
+    WITH ins AS (INSERT INTO air_reading SELECT * FROM air_staging ON CONFLICT DO NOTHING
+                 RETURNING device_id, recorded_at)
+    INSERT INTO air_inserted SELECT device_id, recorded_at FROM ins;
     GET DIAGNOSTICS inserted = ROW_COUNT;
     SELECT array_agg(device_id) AS d, array_agg(s) AS s, array_agg(e) AS e INTO segs
     FROM (SELECT device_id, min(recorded_at) AS s, max(recorded_at) AS e
@@ -1151,7 +1156,7 @@ BEGIN
                              CASE WHEN recorded_at - lag(recorded_at) OVER (PARTITION BY device_id
                                       ORDER BY recorded_at) >= interval '30 minutes'
                                   THEN 1 ELSE 0 END AS gap
-                      FROM air_staging) g) x
+                      FROM air_inserted) g) x
           GROUP BY device_id, segment) y;
     IF segs.d IS NOT NULL THEN
         PERFORM trips_extend(segs.d, segs.s, segs.e);
@@ -1289,6 +1294,41 @@ CREATE FUNCTION public.quality_flag_names(q integer) RETURNS text
     LANGUAGE sql STABLE PARALLEL SAFE
     AS $$
     SELECT string_agg(f.name, ';' ORDER BY f.bit) FROM quality_flag f WHERE q & (1 << f.bit) <> 0
+$$;
+
+--
+-- Name: raw_retention_begin(text, timestamp with time zone); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.raw_retention_begin(tbl text, kept timestamp with time zone) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    INSERT INTO raw_retention (parent, kept_from) VALUES (tbl, kept)
+    ON CONFLICT (parent) DO UPDATE SET kept_from = greatest(raw_retention.kept_from, kept);
+    IF tbl = 'air_reading' THEN
+        DELETE FROM air_dataset_hour WHERE hour < kept;
+        DELETE FROM air_dataset_day WHERE day < kept;
+        DELETE FROM trip WHERE ended_at < kept;
+    END IF;
+END $$;
+
+--
+-- Name: raw_retention_partitions(text, timestamp with time zone); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.raw_retention_partitions(parent text, kept_from timestamp with time zone) RETURNS TABLE(part text, pending boolean)
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT c.relname::text, i.inhdetachpending
+    FROM pg_inherits i
+    JOIN pg_class c ON c.oid = i.inhrelid
+    WHERE i.inhparent = to_regclass(parent)
+      AND (i.inhdetachpending
+           OR (pg_get_expr(c.relpartbound, c.oid) ~ '^FOR VALUES FROM'
+               AND substring(pg_get_expr(c.relpartbound, c.oid) FROM 'TO \(''([^'']+)''\)')
+                   ::timestamptz <= kept_from))
+    ORDER BY c.relname
 $$;
 
 --
@@ -1470,18 +1510,64 @@ $$;
 CREATE FUNCTION public.trips_extend(devices uuid[], starts timestamp with time zone[], ends timestamp with time zone[]) RETURNS void
     LANGUAGE plpgsql
     AS $$
+DECLARE
+    kept timestamptz := coalesce((SELECT kept_from FROM raw_retention
+                                  WHERE parent = 'air_reading'), '-infinity');
 BEGIN
     PERFORM pg_advisory_xact_lock(hashtextextended(d::text, 0))
     FROM (SELECT DISTINCT unnest(devices) AS d ORDER BY 1) x;
+    -- The trips trip_merge will absorb (those within 30 minutes of a
+    -- segment), as they are: the publication of their readings until now.
+    CREATE TEMP TABLE IF NOT EXISTS trips_before (device_id uuid, started_at timestamptz,
+        ended_at timestamptz, start_zone geometry, end_zone geometry) ON COMMIT DELETE ROWS;
+    DELETE FROM trips_before;
+    INSERT INTO trips_before
+    SELECT DISTINCT t.device_id, t.started_at, t.ended_at, t.start_zone, t.end_zone
+    FROM unnest(devices, starts, ends) AS u(d, s, e)
+    JOIN trip t ON t.device_id = u.d AND t.ended_at > u.s - interval '30 minutes'
+               AND t.started_at < u.e + interval '30 minutes';
     PERFORM trip_merge(d, s, e) FROM unnest(devices, starts, ends) AS t(d, s, e);
     PERFORM trip_zones_refresh(d, min(s), max(e))
     FROM unnest(devices, starts, ends) AS t(d, s, e) GROUP BY d;
-    -- Every trip that touches the batch, whole: its end zones may have moved.
-    PERFORM air_rollup_refresh(x.d, min(t.started_at), max(t.ended_at))
-    FROM (SELECT d, min(s) AS lo, max(e) AS hi
-          FROM unnest(devices, starts, ends) AS u(d, s, e) GROUP BY d) x
-    JOIN trip t ON t.device_id = x.d AND t.ended_at >= x.lo AND t.started_at <= x.hi
-    GROUP BY x.d;
+    IF kept > '-infinity' THEN
+        -- A trip that began before the kept readings keeps its start zone.
+        UPDATE trip t SET start_zone = o.start_zone
+        FROM trips_before o
+        WHERE t.device_id = o.device_id AND t.started_at = o.started_at AND t.started_at < kept;
+    END IF;
+    -- The hours to recount, per device, in runs of consecutive hours: those
+    -- of the batch's segments (a new reading may also fill a gap inside a
+    -- stored trip), and those of stored readings whose publication changed.
+    PERFORM air_rollup_refresh(c.device_id, min(c.hour), max(c.hour))
+    FROM (SELECT h.device_id, h.hour,
+                 h.hour - interval '1 hour' * row_number() OVER (PARTITION BY h.device_id
+                                                                 ORDER BY h.hour) AS run
+          FROM (SELECT u.d AS device_id, g.hour
+                FROM unnest(devices, starts, ends) AS u(d, s, e)
+                CROSS JOIN LATERAL generate_series(
+                    date_trunc('hour', greatest(u.s, kept), 'UTC'),
+                    date_trunc('hour', u.e, 'UTC'), interval '1 hour') AS g(hour)
+                UNION
+                SELECT r.device_id, date_trunc('hour', r.recorded_at, 'UTC')
+                FROM (SELECT d, min(s) AS lo, max(e) AS hi
+                      FROM unnest(devices, starts, ends) AS u(d, s, e) GROUP BY d) x
+                JOIN trip t ON t.device_id = x.d AND t.ended_at >= x.lo AND t.started_at <= x.hi
+                JOIN air_reading r ON r.device_id = t.device_id
+                                  AND r.recorded_at >= greatest(t.started_at, kept)
+                                  AND r.recorded_at <= t.ended_at
+                LEFT JOIN trips_before o ON o.device_id = r.device_id
+                                        AND r.recorded_at BETWEEN o.started_at AND o.ended_at
+                WHERE CASE
+                    WHEN o.device_id IS NULL THEN true -- in no trip before: new
+                    WHEN r.position IS NULL THEN false -- published whatever the zones
+                    WHEN o.start_zone IS NOT DISTINCT FROM t.start_zone
+                         AND o.end_zone IS NOT DISTINCT FROM t.end_zone THEN false
+                    ELSE (coalesce(ST_Intersects(r.position, o.start_zone), false)
+                          OR coalesce(ST_Intersects(r.position, o.end_zone), false))
+                         <> (coalesce(ST_Intersects(r.position, t.start_zone), false)
+                             OR coalesce(ST_Intersects(r.position, t.end_zone), false))
+                    END) h) c
+    GROUP BY c.device_id, c.run;
 END $$;
 
 --
@@ -2044,6 +2130,21 @@ CREATE TABLE public.quantity (
 );
 
 --
+-- Name: raw_retention; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.raw_retention (
+    parent text NOT NULL,
+    kept_from timestamp with time zone NOT NULL
+);
+
+--
+-- Name: TABLE raw_retention; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.raw_retention IS 'per raw table, the start of the oldest month whose readings are kept (older months dropped)';
+
+--
 -- Name: reference_value; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -2302,6 +2403,13 @@ ALTER TABLE ONLY public.quality_flag
 
 ALTER TABLE ONLY public.quantity
     ADD CONSTRAINT quantity_pkey PRIMARY KEY (name);
+
+--
+-- Name: raw_retention raw_retention_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.raw_retention
+    ADD CONSTRAINT raw_retention_pkey PRIMARY KEY (parent);
 
 --
 -- Name: reference_value reference_value_pkey; Type: CONSTRAINT; Schema: public; Owner: -

@@ -116,3 +116,102 @@ def test_erasure_takes_the_rollups(admin, anon, cluster):
             == "0"
     rollup, readings = both(anon, {**RIDE_RANGE, "project": slug, "bucket": "hour"})
     assert rollup["items"] == readings["items"] == []
+
+
+def rollup_rows(cluster, slug):
+    """Every rollup row of the project's devices, as sorted text lines."""
+    rows = []
+    for table in ("air_rollup", "air_rollup_hourly"):
+        rows.append(cluster.psql(
+            f"SELECT string_agg(x::text, E'\\n' ORDER BY x::text) FROM {table} x "
+            f"WHERE project_id = (SELECT id FROM project WHERE slug = '{slug}')"))
+    return rows
+
+
+def test_pieces_leave_the_rollups_a_full_recount_gives(admin, cluster):
+    """trips_extend (sql/031) recounts only the hours a batch can change: after rides
+    uploaded in pieces of every size, out of order, sent twice, and merged across gaps
+    (zones that move, appear and vanish), the rollups are those a recount of every trip
+    from its readings gives."""
+    import random
+    rng = random.Random(31)
+    slug = air_project(admin, 1)
+    # Three bikes; rides that cross hours, the last two of each 20 minutes apart (one
+    # trip once both are in), some parts without a GPS fix.
+    rides = []
+    for b in range(3):
+        imei = f"86123456789{b:04d}"
+        for k, (hour, minute, n) in enumerate(((7, 40, 200), (9, 10, 150), (10, 5, 60))):
+            rows = trip_rows(minute, n, day="2025-03-05", hour=hour, step_deg=0.0004 + b * 1e-4)
+            rows = [(t, 0 if i % 37 < 3 else lat, 0 if i % 37 < 3 else lon + b * 0.01, pm)
+                    for i, (t, lat, lon, pm) in enumerate(rows)]
+            rides.append((imei, rows))
+    pieces = []
+    # Two rides whose zones move hours away from the readings that arrive:
+    # - a ride home and back (7:00 to 9:30), sent end first: when its start comes in,
+    #   the start zone appears at home, and the readings of 9:2x, back home, hide;
+    # - a ride sent in two pieces that meet on the hour (8:00 to 8:59:50, 9:00 on): the
+    #   second moves the end zone, and the readings of 8:5x are published now.
+    home_and_back = []
+    for i in range(900):
+        leg = i if i < 450 else 899 - i
+        s = i * 10
+        home_and_back.append((f"2025-03-06T{7 + s // 3600:02d}:{(s // 60) % 60:02d}:{s % 60:02d}Z",
+                              round(52.05 + leg * 0.0003, 6), 5.2, 10 + i % 5))
+    pieces += [("861234567890010", home_and_back[300:]), ("861234567890010", home_and_back[:300])]
+    on_the_hour = trip_rows(0, 420, day="2025-03-07", hour=8, step_deg=0.0004)
+    pieces += [("861234567890011", on_the_hour[:360]), ("861234567890011", on_the_hour[360:])]
+    for imei, rows in rides:
+        i = 0
+        while i < len(rows):
+            n = rng.choice((1, 5, 12, 30, 77))
+            pieces.append((imei, rows[i:i + n]))
+            i += n
+    ordered, pieces = pieces[:4], pieces[4:]
+    rng.shuffle(pieces)
+    pieces = ordered + pieces + rng.sample(pieces, 8)  # some sent again
+    for imei, part in pieces:
+        r = admin.post(f"/v1/ingest/snuffelfiets?project={slug}", data=device_csv(part, imei=imei),
+                       headers={"Content-Type": "text/csv"})
+        assert r.status_code == 200, r.text
+    before = rollup_rows(cluster, slug)
+    assert before[0] and before[1]
+    cluster.psql(
+        "SELECT air_rollup_refresh(t.device_id, min(t.started_at), max(t.ended_at)) FROM trip t "
+        f"JOIN device d ON d.id = t.device_id WHERE d.project_id = "
+        f"(SELECT id FROM project WHERE slug = '{slug}') GROUP BY t.device_id")
+    after = rollup_rows(cluster, slug)
+    for table, a, b in zip(("air_rollup", "air_rollup_hourly"), before, after):
+        a, b = set(a.split("\n")), set(b.split("\n"))
+        assert (sorted(a - b)[:3], sorted(b - a)[:3]) == ([], []), table
+
+
+def test_a_batch_sent_again_recounts_nothing(admin, cluster):
+    """A retry (sql/031's ingest_air_apply) merges trips from the readings it inserted:
+    a batch sent again, whole or in part with new readings, rewrites no rollup row of
+    the part stored before, and the trips and rollups are those of one upload."""
+    slug = air_project(admin, 1)
+    ride = trip_rows(50, 120, day="2025-03-08", hour=6, step_deg=0.0004)  # 6:50 to 7:09:50
+    post = lambda rows: admin.post(f"/v1/ingest/snuffelfiets?project={slug}",
+                                   data=device_csv(rows, imei="861234567890020"),
+                                   headers={"Content-Type": "text/csv"}).json()
+    assert post(ride[:100])["accepted"] == 100
+    where = f"project_id = (SELECT id FROM project WHERE slug = '{slug}')"
+    written = (f"SELECT count(*), max(xmin::text::bigint) FROM air_rollup WHERE {where}")
+    before = cluster.psql(written)
+    assert post(ride[:100]) == {"accepted": 0, "duplicates": 100, "rejected": 0, "errors": []}
+    assert cluster.psql(written) == before
+    # Part again (7:00 on), part new (7:06:40 on): the new readings' hour is recounted,
+    # not 6:00, whose readings lie far from the end zone that moved.
+    assert post(ride[60:])["accepted"] == 20
+    assert cluster.psql(f"SELECT count(*) FROM air_rollup WHERE {where} AND bucket < "
+                        "'2025-03-08T07:00:00Z' AND xmin::text::bigint > "
+                        f"{before.split('|')[1]}") == "0"
+    assert cluster.psql(f"SELECT count(*), min(started_at), max(ended_at) FROM trip t JOIN "
+                        f"device d ON d.id = t.device_id WHERE d.{where}") == \
+        "1|2025-03-08 06:50:00+00|2025-03-08 07:09:50+00"
+    after = rollup_rows(cluster, slug)
+    cluster.psql(
+        "SELECT air_rollup_refresh(t.device_id, min(t.started_at), max(t.ended_at)) FROM trip t "
+        f"JOIN device d ON d.id = t.device_id WHERE d.{where} GROUP BY t.device_id")
+    assert rollup_rows(cluster, slug) == after

@@ -93,10 +93,49 @@ static void test_empty_upload(void **state)
 	assert_true(timewindow_refuses(&w, at("2026-11-20T00:00:00Z"), why, sizeof(why)));
 }
 
+/* Retention (raw_retention_months): times before the start of the UTC month
+ * `months` months before now's are refused, as the refresher drops them. */
+static void test_retention(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *name;
+		const char *now;
+		int months;
+		const char *t;
+		const char *refused;
+	} cases[] = {
+	    {"off", "2026-12-02T03:00:00Z", 0, "2024-01-01T00:00:00Z", NULL},
+	    {"1: last month kept", "2026-12-02T03:00:00Z", 1, "2026-11-01T00:00:00Z", NULL},
+	    {"1: the month before that goes", "2026-12-02T03:00:00Z", 1, "2026-10-31T23:59:59Z",
+	     "before 2026-11-01: raw readings are kept 1 months (raw_retention_months)"},
+	    {"3 months across a new year", "2027-02-28T23:00:00Z", 3, "2026-11-01T00:00:00Z", NULL},
+	    {"3 months across a new year, gone", "2027-02-28T23:00:00Z", 3, "2026-10-31T00:00:00Z",
+	     "before 2026-11-01"},
+	    {"12 months", "2026-01-15T00:00:00Z", 12, "2024-12-31T00:00:00Z", "kept 12 months"},
+	};
+	struct table_run run = {0};
+	for (size_t i = 0; i < NELEMS(cases); i++) {
+		struct time_window w;
+		usec_t now = at(cases[i].now);
+		timewindow_init(&w, now, 3660, 120);
+		timewindow_retain(&w, now, cases[i].months, "raw_retention_months");
+		timewindow_note(&w, at(cases[i].t));
+		timewindow_close(&w);
+		char why[160] = "";
+		bool refused = timewindow_refuses(&w, at(cases[i].t), why, sizeof(why));
+		EXPECT(run, cases[i].name, refused == (cases[i].refused != NULL));
+		if (cases[i].refused && refused)
+			EXPECT_HAS(run, cases[i].name, why, cases[i].refused);
+	}
+	TABLE_DONE(run);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_window),
+	    cmocka_unit_test(test_retention),
 	    cmocka_unit_test(test_empty_upload),
 	};
 	return cmocka_run_group_tests_name("timewindow", tests, NULL, NULL);
