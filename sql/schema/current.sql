@@ -251,7 +251,7 @@ BEGIN
         FROM bins CROSS JOIN LATERAL generate_series(1, (k - 1) / 1048575) AS part
         WHERE k > 1048575),
     hists AS (
-        SELECT quantity, cell_m, start, gx, gy, array_agg(e) AS hist
+        SELECT quantity, cell_m, start, gx, gy, array_agg(e ORDER BY e) AS hist
         FROM elements GROUP BY quantity, cell_m, start, gx, gy)
     INSERT INTO air_cell_period (quantity, cell_m, period_start, gx, gy, project_id, n, flagged,
                                  participants, sum, min, max, hist)
@@ -601,12 +601,12 @@ BEGIN
         WHERE k > 1048575),
     hists AS (
         SELECT b, cell_m, gx, gy, quality,
-               array_agg(e) FILTER (WHERE q = 1) AS pm1,
-               array_agg(e) FILTER (WHERE q = 2) AS pm25,
-               array_agg(e) FILTER (WHERE q = 3) AS pm10,
-               array_agg(e) FILTER (WHERE q = 4) AS no2,
-               array_agg(e) FILTER (WHERE q = 5) AS temperature,
-               array_agg(e) FILTER (WHERE q = 6) AS humidity
+               array_agg(e ORDER BY e) FILTER (WHERE q = 1) AS pm1,
+               array_agg(e ORDER BY e) FILTER (WHERE q = 2) AS pm25,
+               array_agg(e ORDER BY e) FILTER (WHERE q = 3) AS pm10,
+               array_agg(e ORDER BY e) FILTER (WHERE q = 4) AS no2,
+               array_agg(e ORDER BY e) FILTER (WHERE q = 5) AS temperature,
+               array_agg(e ORDER BY e) FILTER (WHERE q = 6) AS humidity
         FROM elements GROUP BY b, cell_m, gx, gy, quality),
     rows AS MATERIALIZED (
         SELECT s.*, h.pm1, h.pm25, h.pm10, h.no2, h.temperature, h.humidity
