@@ -23,7 +23,7 @@
 -- (between the order statistics floor and ceil of q (n - 1)), with each of
 -- the two order statistics taken from its bin as though the bin's values were
 -- spread evenly over it (the j-th of k at (j + 0.5) / k of the way), the bin
--- cut to the least and greatest value of the rows that filled it. Each order
+-- cut to the least and greatest value of the bucket and cell. Each order
 -- statistic is then off by less than its bin's width, so the percentile is
 -- off by less than width + relative x its value, when both order statistics
 -- lie between lo and top (surely so when every reading does); in the outer
