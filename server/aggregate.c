@@ -771,9 +771,21 @@ static sm_err percentile_ctes(const struct agg_query *q, const char *column, str
 			e = histogram_percentile(stats[i].quantile, stats[i].name, sql);
 	if (e == SM_OK)
 		e = buf_printf(sql,
-		               " FROM hc CROSS JOIN air_histogram h WHERE h.source_column = '%s'"
-		               " GROUP BY start%s),\n cq AS (SELECT c.*",
-		               column, group);
+		               " FROM hc CROSS JOIN air_histogram h WHERE h.source_column = '%s'",
+		               column);
+	/* Only the bins that hold an order statistic some percentile needs. */
+	const char * or = " AND (";
+	for (size_t i = 1; e == SM_OK && i < NSTATS; i++) {
+		if (!(q->stats & stats[i].bit) || !stats[i].quantile)
+			continue;
+		e = buf_printf(sql,
+		               "%s(floor(%s * (total - 1)) < below + k AND ceil(%s * (total - 1))"
+		               " >= below)",
+		               or, stats[i].quantile, stats[i].quantile);
+		or = " OR ";
+	}
+	if (e == SM_OK)
+		e = buf_printf(sql, ") GROUP BY start%s),\n cq AS (SELECT c.*", group);
 	for (size_t i = 1; e == SM_OK && i < NSTATS; i++)
 		if ((q->stats & stats[i].bit) && stats[i].quantile)
 			e = buf_printf(sql, ", pc.%s", stats[i].name);
