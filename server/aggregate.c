@@ -709,7 +709,7 @@ static sm_err histogram_percentile(const char *quantile, const char *name, struc
 /* The order statistic f(quantile (total - 1)) for f floor or ceil: its bin's
  * estimate. */
 #define ORDER_STAT                                                                                 \
-	"min(air_histogram_value(%s(%s * (total - 1)), below, k, bin, vmin, vmax, h))"             \
+	"min(air_histogram_value(%s(%s * (total - 1)), below, k, bin, cmin, cmax, h))"             \
 	" FILTER (WHERE %s(%s * (total - 1)) >= below AND %s(%s * (total - 1)) < below + k)"
 	/* floor + (ceil - floor) x the fraction */
 	sm_err e = buf_puts(sql, ", ");
@@ -735,10 +735,11 @@ static sm_err histogram_percentile(const char *quantile, const char *name, struc
 
 /* hb, hc, pc and cq, after c, when percentiles come from the rollups'
  * histograms (sql/030_air_histograms.sql): the bins' counts summed per
- * bucket and cell (with the least and greatest value of the rows that filled
- * each bin), from the rollup rows r, or from the counted cells when they are
- * current (each a bucket and cell, its histogram merged already); the values
- * below each bin; the percentiles (pc); and c with them (cq). */
+ * bucket and cell, from the rollup rows r, or from the counted cells when
+ * they are current (each a bucket and cell, its histogram merged already);
+ * the values below each bin, and the least and greatest value of the bucket
+ * and cell (the same from either source, so both give the same
+ * percentiles); the percentiles (pc); and c with them (cq). */
 static sm_err percentile_ctes(const struct agg_query *q, const char *column, struct buf *sql)
 {
 	const char *group = spaces[q->space].group;
@@ -761,7 +762,8 @@ static sm_err percentile_ctes(const struct agg_query *q, const char *column, str
 		    sql,
 		    ") s CROSS JOIN LATERAL unnest(s.vh) AS x GROUP BY start%s, bin),\n"
 		    " hc AS (SELECT *, sum(k) OVER (PARTITION BY start%s ORDER BY bin) - k"
-		    " AS below, sum(k) OVER (PARTITION BY start%s) AS total FROM hb),\n"
+		    " AS below, sum(k) OVER w AS total, min(vmin) OVER w AS cmin,"
+		    " max(vmax) OVER w AS cmax FROM hb WINDOW w AS (PARTITION BY start%s)),\n"
 		    " pc AS (SELECT start%s",
 		    group, group, group, group);
 	for (size_t i = 1; e == SM_OK && i < NSTATS; i++)
@@ -769,9 +771,21 @@ static sm_err percentile_ctes(const struct agg_query *q, const char *column, str
 			e = histogram_percentile(stats[i].quantile, stats[i].name, sql);
 	if (e == SM_OK)
 		e = buf_printf(sql,
-		               " FROM hc CROSS JOIN air_histogram h WHERE h.source_column = '%s'"
-		               " GROUP BY start%s),\n cq AS (SELECT c.*",
-		               column, group);
+		               " FROM hc CROSS JOIN air_histogram h WHERE h.source_column = '%s'",
+		               column);
+	/* Only the bins that hold an order statistic some percentile needs. */
+	const char * or = " AND (";
+	for (size_t i = 1; e == SM_OK && i < NSTATS; i++) {
+		if (!(q->stats & stats[i].bit) || !stats[i].quantile)
+			continue;
+		e = buf_printf(sql,
+		               "%s(floor(%s * (total - 1)) < below + k AND ceil(%s * (total - 1))"
+		               " >= below)",
+		               or, stats[i].quantile, stats[i].quantile);
+		or = " OR ";
+	}
+	if (e == SM_OK)
+		e = buf_printf(sql, ") GROUP BY start%s),\n cq AS (SELECT c.*", group);
 	for (size_t i = 1; e == SM_OK && i < NSTATS; i++)
 		if ((q->stats & stats[i].bit) && stats[i].quantile)
 			e = buf_printf(sql, ", pc.%s", stats[i].name);

@@ -200,6 +200,7 @@ $$;
 
 CREATE FUNCTION public.air_cell_period_recount(project bigint, day timestamp with time zone) RETURNS void
     LANGUAGE plpgsql
+    SET jit TO 'off'
     AS $$
 DECLARE
     mask integer;
@@ -508,6 +509,7 @@ END $$;
 
 CREATE FUNCTION public.air_rollup_refresh(d uuid, lo timestamp with time zone, hi timestamp with time zone) RETURNS void
     LANGUAGE plpgsql
+    SET jit TO 'off'
     AS $$
 DECLARE
     b0 timestamptz := date_trunc('hour', lo, 'UTC');
@@ -571,9 +573,23 @@ BEGIN
                count(temperature_c) AS t_n, sum(temperature_c) AS t_s,
                min(temperature_c) AS t_lo, max(temperature_c) AS t_hi,
                count(humidity_pct) AS h_n, sum(humidity_pct) AS h_s, min(humidity_pct) AS h_lo,
-               max(humidity_pct) AS h_hi
+               max(humidity_pct) AS h_hi,
+               -- Grid cells hold a reading or two of a bike's quarter hour:
+               -- one element each, of count 1.
+               array_agg(pm1_bin * 1048576 + 1)
+                   FILTER (WHERE cell_m > 0 AND pm1_bin IS NOT NULL) AS pm1_each,
+               array_agg(pm25_bin * 1048576 + 1)
+                   FILTER (WHERE cell_m > 0 AND pm25_bin IS NOT NULL) AS pm25_each,
+               array_agg(pm10_bin * 1048576 + 1)
+                   FILTER (WHERE cell_m > 0 AND pm10_bin IS NOT NULL) AS pm10_each,
+               array_agg(no2_bin * 1048576 + 1)
+                   FILTER (WHERE cell_m > 0 AND no2_bin IS NOT NULL) AS no2_each,
+               array_agg(temperature_bin * 1048576 + 1)
+                   FILTER (WHERE cell_m > 0 AND temperature_bin IS NOT NULL) AS t_each,
+               array_agg(humidity_bin * 1048576 + 1)
+                   FILTER (WHERE cell_m > 0 AND humidity_bin IS NOT NULL) AS h_each
         FROM cells GROUP BY b, cell_m, gx, gy, quality),
-    -- Per level, cell and quantity, the readings per bin, in one pass over
+    -- The whole region, per quantity, the readings per bin, in one pass over
     -- the cells (a grouping set per quantity; GROUPING() tells which), then
     -- one element per bin, or more for counts of 2^20 and more.
     sets AS (
@@ -583,7 +599,7 @@ BEGIN
                coalesce(pm1_bin, pm25_bin, pm10_bin, no2_bin, temperature_bin, humidity_bin)
                    AS bin,
                count(*) AS k
-        FROM cells
+        FROM cells WHERE cell_m <= 0
         GROUP BY b, cell_m, gx, gy, quality, GROUPING SETS ((pm1_bin), (pm25_bin), (pm10_bin),
                  (no2_bin), (temperature_bin), (humidity_bin))),
     bins AS (
@@ -609,7 +625,13 @@ BEGIN
                array_agg(e ORDER BY e) FILTER (WHERE q = 6) AS humidity
         FROM elements GROUP BY b, cell_m, gx, gy, quality),
     rows AS MATERIALIZED (
-        SELECT s.*, h.pm1, h.pm25, h.pm10, h.no2, h.temperature, h.humidity
+        SELECT s.*,
+               CASE WHEN s.cell_m > 0 THEN s.pm1_each ELSE h.pm1 END AS pm1,
+               CASE WHEN s.cell_m > 0 THEN s.pm25_each ELSE h.pm25 END AS pm25,
+               CASE WHEN s.cell_m > 0 THEN s.pm10_each ELSE h.pm10 END AS pm10,
+               CASE WHEN s.cell_m > 0 THEN s.no2_each ELSE h.no2 END AS no2,
+               CASE WHEN s.cell_m > 0 THEN s.t_each ELSE h.temperature END AS temperature,
+               CASE WHEN s.cell_m > 0 THEN s.h_each ELSE h.humidity END AS humidity
         FROM sums s LEFT JOIN hists h USING (b, cell_m, gx, gy, quality)),
     quarters AS (
         INSERT INTO air_rollup (bucket, cell_m, gx, gy, device_id, project_id, who, quality,

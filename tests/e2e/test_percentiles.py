@@ -199,7 +199,8 @@ def test_counted_cells_hold_histograms(anon, cluster, server, admin_token, space
                                        cell_m):
     """Once the refresher has counted a project's cells (sql/016), day maps and hours of
     the region take their percentiles from the cells' merged histograms, within the same
-    bound; a tampered histogram shows in the answer, so it was read."""
+    bound; a tampered histogram shows in the answer, so it was read; while a day waits for
+    the refresher, the rollups answer, with the very same percentiles."""
     slug = fixture_air_project(server, admin_token, f"pct-cells-{cell_m}", k_anonymity=3,
                                trim_min_m=200)
     wait_refreshed(cluster, slug)
@@ -215,3 +216,8 @@ def test_counted_cells_hold_histograms(anon, cluster, server, admin_token, space
     tampered = get(anon, params)["items"]
     assert [i["count"] for i in tampered] == [i["count"] for i in truth]
     assert [i["p50"] for i in tampered] != [i["p50"] for i in truth]
+    # Days waiting: the rollups answer, as the cells did before the tampering.
+    cluster.psql("INSERT INTO air_day_change (project_id, day) SELECT id, d FROM project,"
+                 " unnest(ARRAY[timestamptz '2024-11-11Z', '2024-11-12Z']) AS d"
+                 f" WHERE slug = '{slug}'")
+    assert get(anon, params)["items"] == truth
