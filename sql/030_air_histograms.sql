@@ -37,7 +37,7 @@
 -- too, recounted by the refresher with the rest of the cell.
 --
 -- Storage: a sparse int4[] per quantity and row, elements bin * 2^20 + count
--- (bins below 2,048), in no particular order; elements of the same bin add
+-- (bins below 2,048), in ascending order; elements of the same bin add
 -- up. Rows of the whole region hold one element per bin that holds values (a
 -- count above 2^20 - 1, which an hour of one bike never reaches, takes more);
 -- rows of grid cells, which hold a reading or two of a bike's quarter hour,
@@ -199,17 +199,17 @@ BEGIN
                max(humidity_pct) AS h_hi,
                -- Grid cells hold a reading or two of a bike's quarter hour:
                -- one element each, of count 1.
-               array_agg(pm1_bin * 1048576 + 1)
+               array_agg(pm1_bin * 1048576 + 1 ORDER BY pm1_bin)
                    FILTER (WHERE cell_m > 0 AND pm1_bin IS NOT NULL) AS pm1_each,
-               array_agg(pm25_bin * 1048576 + 1)
+               array_agg(pm25_bin * 1048576 + 1 ORDER BY pm25_bin)
                    FILTER (WHERE cell_m > 0 AND pm25_bin IS NOT NULL) AS pm25_each,
-               array_agg(pm10_bin * 1048576 + 1)
+               array_agg(pm10_bin * 1048576 + 1 ORDER BY pm10_bin)
                    FILTER (WHERE cell_m > 0 AND pm10_bin IS NOT NULL) AS pm10_each,
-               array_agg(no2_bin * 1048576 + 1)
+               array_agg(no2_bin * 1048576 + 1 ORDER BY no2_bin)
                    FILTER (WHERE cell_m > 0 AND no2_bin IS NOT NULL) AS no2_each,
-               array_agg(temperature_bin * 1048576 + 1)
+               array_agg(temperature_bin * 1048576 + 1 ORDER BY temperature_bin)
                    FILTER (WHERE cell_m > 0 AND temperature_bin IS NOT NULL) AS t_each,
-               array_agg(humidity_bin * 1048576 + 1)
+               array_agg(humidity_bin * 1048576 + 1 ORDER BY humidity_bin)
                    FILTER (WHERE cell_m > 0 AND humidity_bin IS NOT NULL) AS h_each
         FROM cells GROUP BY b, cell_m, gx, gy, quality),
     -- The whole region, per quantity, the readings per bin, in one pass over
