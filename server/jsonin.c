@@ -79,6 +79,8 @@ size_t jsonin_rows(const char *text, size_t len, size_t stop)
 			break;
 		case ']':
 		case '}':
+			if (depth == 0)
+				return most; /* closes what never opened: the parser refuses it */
 			if (level && depth == level) {
 				size_t n = seen ? commas + 1 : 0;
 				most = n > most ? n : most;

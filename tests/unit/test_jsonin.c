@@ -240,6 +240,12 @@ static void test_rows(void **state)
 	    {"past the stop", "[1,2,3,4]", 3, 4},
 	    {"far past the stop", "[1,2,3,4,5,6,7,8,9]", 3, 4},
 	    {"unterminated", "[1,2,3", 10, 0},
+	    /* Was a bug (the property test under UBSan): closing brackets before
+	     * any opened took the depth below zero, and the next '[' wrote
+	     * before the start of the kinds array. */
+	    {"closes first", "]][[1,2]", 10, 0},
+	    {"closes past the top", "[1]]][[1,2,3]", 10, 1},
+	    {"only closing", "}}}}", 10, 0},
 	};
 	struct table_run run = {0};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
