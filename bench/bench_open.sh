@@ -24,7 +24,16 @@
 #     a  30-day hourly, whole region: the 30 UTC days with the most readings;
 #     a+ the same with stat=count,mean,min,max,p50,p90,p98 (percentiles from the
 #        histograms of the rollups or counted cells, sql/030; it prints which);
-#     b  one day on grid:100: the busiest UTC day.
+#     b  one day on grid:100: the busiest UTC day;
+#     c  one week on hex:250, bucket week: the ISO week of the busiest day;
+#     d  one month on area:bench, bucket month: 100 areas (a 10 x 10 lattice
+#        of rectangles over the readings, uploaded as an area layer), the
+#        month of the busiest day.
+#    These runs are of a server with answer_cache_s=0: every request runs the
+#    query. Then the server as deployed (answers kept answer_cache_s seconds,
+#    requests that come while an answer is computed wait for it) at
+#    BENCH_OPEN_CACHED_CONNECTIONS (8) connections ("kept" in the summary),
+#    and GET /v1/projects and /healthz with wrk -t2 -c64 -d10s at this size.
 #    wrk runs BENCH_OPEN_WRK_SECONDS (15) s, or longer when one request alone
 #    takes seconds (about two requests per connection, at most
 #    BENCH_OPEN_WRK_MAX_SECONDS, 60): wrk counts only requests that end within
@@ -65,6 +74,7 @@ batch=${BENCH_OPEN_BATCH:-5000}
 clients=${BENCH_OPEN_CLIENTS:-8}
 wrk_threads=${BENCH_OPEN_WRK_THREADS:-2}
 wrk_conns=${BENCH_OPEN_WRK_CONNECTIONS:-1 8}
+cached_conns=${BENCH_OPEN_CACHED_CONNECTIONS:-8}
 wrk_secs=${BENCH_OPEN_WRK_SECONDS:-15}
 wrk_max=${BENCH_OPEN_WRK_MAX_SECONDS:-60}
 psql_runs=${BENCH_OPEN_PSQL_RUNS:-5}
@@ -192,22 +202,87 @@ read -r win_from win_to win_n <<<"$(psql_db -F ' ' -c "WITH d AS (SELECT date_tr
   'YYYY-MM-DD'), s FROM (SELECT day, sum(n) OVER (ORDER BY day RANGE BETWEEN interval '29 days'
   PRECEDING AND CURRENT ROW) AS s FROM d) x ORDER BY s DESC, day LIMIT 1")"
 busy_next=$(date -u -d "$busy_day + 1 day" +%F)
-echo "windows: 30 days $win_from .. $win_to ($win_n readings); busiest day $busy_day ($busy_n readings)"
+# The ISO week (Monday on) and the calendar month of the busiest day.
+week_from=$(date -u -d "$busy_day - $(( $(date -u -d "$busy_day" +%u) - 1 )) days" +%F)
+week_to=$(date -u -d "$week_from + 7 days" +%F)
+month_from=$(date -u -d "$busy_day" +%Y-%m-01)
+month_to=$(date -u -d "$month_from + 1 month" +%F)
+echo "windows: 30 days $win_from .. $win_to ($win_n readings); busiest day $busy_day ($busy_n" \
+  "readings); its week $week_from .. $week_to, its month $month_from .. $month_to"
+
+# 100 areas: a 10 x 10 lattice of rectangles over the readings' extent, as an
+# area layer (POST /v1/areas/bench), for space=area:bench.
+read -r ax0 ay0 ax1 ay1 <<<"$(psql_db -F ' ' -c "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e),
+  ST_YMax(e) FROM (SELECT ST_Extent(position) AS e FROM air_reading) x")"
+/usr/bin/python3 - "$bench_port" "$bench_admin" "$ax0" "$ay0" "$ax1" "$ay1" <<'PY'
+import http.client, json, sys
+port, token = sys.argv[1:3]
+x0, y0, x1, y1 = (float(v) for v in sys.argv[3:7])
+dx, dy = (x1 - x0) / 10, (y1 - y0) / 10
+features = []
+for i in range(10):
+    for j in range(10):
+        a, b = x0 + i * dx, y0 + j * dy
+        ring = [[a, b], [a + dx, b], [a + dx, b + dy], [a, b + dy], [a, b]]
+        features.append({"type": "Feature", "properties": {"code": f"A{i}{j}", "name": f"Area {i}-{j}"},
+                         "geometry": {"type": "Polygon", "coordinates": [ring]}})
+conn = http.client.HTTPConnection("127.0.0.1", int(port))
+conn.request("POST", "/v1/areas/bench", body=json.dumps({"type": "FeatureCollection",
+             "features": features}), headers={"Authorization": f"Bearer {token}",
+             "Content-Type": "application/geo+json"})
+r = conn.getresponse()
+body = r.read()
+if r.status not in (200, 201):
+    sys.exit(f"area upload: HTTP {r.status} {body[:300]!r}")
+PY
+echo "areas: 100 rectangles of $(awk -v a="$ax0" -v b="$ax1" 'BEGIN { printf "%.3f", (b - a) / 10 }')" \
+  "x $(awk -v a="$ay0" -v b="$ay1" 'BEGIN { printf "%.3f", (b - a) / 10 }') degrees over the readings"
 
 # 2. Aggregates.
 # What server/db.c sets on each of its connections, for the psql runs too.
 server_settings="SET jit = off; SET work_mem = '32MB'; SET random_page_cost = 1.1;"
 k=$(psql_db -c "SELECT k_anonymity FROM project WHERE slug = '$slug'")
 unit=$(psql_db -c "SELECT unit FROM quantity WHERE name = 'pm25'")
-names=(a a+ b)
+names=(a a+ b c d)
 [[ $parts == *" aggregates "* ]] || names=()
-labels=("a: 30 d hourly, all" "a+: same, 7 stats" "b: 1 d grid:100")
+labels=("a: 30 d hourly, all" "a+: same, 7 stats" "b: 1 d grid:100" "c: 1 week hex:250"
+        "d: 1 month area: (100)")
 queries=(
   "quantity=pm25&from=${win_from}T00:00:00Z&to=${win_to}T00:00:00Z&bucket=hour"
   "quantity=pm25&from=${win_from}T00:00:00Z&to=${win_to}T00:00:00Z&bucket=hour&stat=count,mean,min,max,p50,p90,p98"
   "quantity=pm25&from=${busy_day}T00:00:00Z&to=${busy_next}T00:00:00Z&bucket=day&space=grid:100"
+  "quantity=pm25&from=${week_from}T00:00:00Z&to=${week_to}T00:00:00Z&bucket=week&space=hex:250"
+  "quantity=pm25&from=${month_from}T00:00:00Z&to=${month_to}T00:00:00Z&bucket=month&space=area:bench"
 )
-declare -A r_p50 r_p95 r_p99 r_rps r_psql r_items r_req r_dur
+# Every request computed (answer_cache_s=0) for the runs at $wrk_conns; then
+# the server as deployed, which keeps answers answer_cache_s (10) seconds and
+# computes an answer once for the requests that come while it is computed,
+# at $cached_conns connections.
+bench_start_server "$build" SAMENMETEN_ANSWER_CACHE_S=0
+declare -A r_p50 r_p95 r_p99 r_rps r_psql r_items r_req r_dur r_single r_cat
+# wrk_run NAME CONNS KEY SINGLE_S: wrk on aggregate NAME's URL ($url) with CONNS
+# connections, for about two requests per connection when one takes SINGLE_S;
+# figures under KEY.
+wrk_run() {
+  local name=$1 conns=$2 key=$3 single=$4 dur out res
+  dur=$(awk -v s="$single" -v c="$conns" -v n="$(nproc)" -v min="$wrk_secs" -v max="$wrk_max" \
+    'BEGIN { d = int(2 * s * c / n + 1); d = d < min ? min : d; print (d > max ? max : d) }')
+  r_dur[$key]=$dur
+  wait_idle
+  out=$(wrk -t"$((conns < wrk_threads ? conns : wrk_threads))" -c"$conns" -d"${dur}s" \
+          --timeout "$((dur > 60 ? dur : 60))s" --latency -s bench/open_wrk.lua "$url")
+  res=$(grep '^wrk_result' <<<"$out")
+  val() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" <<<"$res"; }
+  r_p50[$key]=$(val p50_ms) r_p95[$key]=$(val p95_ms) r_p99[$key]=$(val p99_ms)
+  r_rps[$key]=$(val rps) r_req[$key]=$(val requests)
+  if [ "${r_req[$key]}" = 0 ]; then
+    r_p50[$key]=">${dur}000" r_p95[$key]=">${dur}000" r_p99[$key]=">${dur}000"
+  fi
+  echo "   wrk -c$conns -d${dur}s: ${r_req[$key]} requests," \
+    "${r_rps[$key]} req/s; latency p50 ${r_p50[$key]} ms, p95 ${r_p95[$key]} ms," \
+    "p99 ${r_p99[$key]} ms, max $(val max_ms) ms; non-2xx $(val non2xx)," \
+    "timeouts $(val timeouts), socket errors $(val socket_errors)"
+}
 for i in "${!names[@]}"; do
   name=${names[$i]} query=${queries[$i]}
   url="http://127.0.0.1:$bench_port/v1/aggregates?$query"
@@ -259,27 +334,41 @@ if e: print("   percentiles from " + ("the readings (exact)" if e["absolute"] ==
   # a longer run, about two requests per connection (cores share the work), up to
   # BENCH_OPEN_WRK_MAX_SECONDS. One connection gives the latency of a request alone;
   # more, the latency when requests queue for the cores.
+  r_single[$name]=$single
   for conns in $wrk_conns; do
-    dur=$(awk -v s="$single" -v c="$conns" -v n="$(nproc)" -v min="$wrk_secs" -v max="$wrk_max" \
-      'BEGIN { d = int(2 * s * c / n + 1); d = d < min ? min : d; print (d > max ? max : d) }')
-    key=$name/$conns
-    r_dur[$key]=$dur
-    wait_idle
-    out=$(wrk -t"$((conns < wrk_threads ? conns : wrk_threads))" -c"$conns" -d"${dur}s" \
-            --timeout "$((dur > 60 ? dur : 60))s" --latency -s bench/open_wrk.lua "$url")
-    res=$(grep '^wrk_result' <<<"$out")
-    val() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" <<<"$res"; }
-    r_p50[$key]=$(val p50_ms) r_p95[$key]=$(val p95_ms) r_p99[$key]=$(val p99_ms)
-    r_rps[$key]=$(val rps) r_req[$key]=$(val requests)
-    if [ "${r_req[$key]}" = 0 ]; then
-      r_p50[$key]=">${dur}000" r_p95[$key]=">${dur}000" r_p99[$key]=">${dur}000"
-    fi
-    echo "   wrk -c$conns -d${dur}s: ${r_req[$key]} requests," \
-      "${r_rps[$key]} req/s; latency p50 ${r_p50[$key]} ms, p95 ${r_p95[$key]} ms," \
-      "p99 ${r_p99[$key]} ms, max $(val max_ms) ms; non-2xx $(val non2xx)," \
-      "timeouts $(val timeouts), socket errors $(val socket_errors)"
+    wrk_run "$name" "$conns" "$name/$conns" "$single"
   done
 done
+
+# The same aggregates from the server as deployed (answers kept answer_cache_s):
+# the first request of each computes it, those that come meanwhile wait for it,
+# the rest are answered from memory until it is answer_cache_s old.
+if [ "${#names[@]}" -gt 0 ] && [ -n "$cached_conns" ]; then
+  wait_idle
+  bench_start_server "$build"
+  echo "-- the same, answers kept (answer_cache_s default, server restarted)"
+  for i in "${!names[@]}"; do
+    name=${names[$i]} url="http://127.0.0.1:$bench_port/v1/aggregates?${queries[$i]}"
+    echo "   ${labels[$i]}:"
+    for conns in $cached_conns; do
+      wrk_run "$name" "$conns" "$name/kept$conns" "${r_single[$name]:-0}"
+    done
+  done
+  echo "   answer cache: $(curl -fs "http://127.0.0.1:$bench_port/metrics" |
+    awk '/^samenmeten_answer_cache_lookups_total/ { sub(/.*result="/, ""); sub(/"}/, ""); printf "%s ", $0 }')"
+fi
+
+# The catalogue and /healthz at this size (the first call of every dashboard).
+if [ "${#names[@]}" -gt 0 ]; then
+  for path in /v1/projects /healthz; do
+    out=$(wrk -t2 -c64 -d10s --latency -s bench/open_wrk.lua "http://127.0.0.1:$bench_port$path")
+    res=$(grep '^wrk_result' <<<"$out")
+    val() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" <<<"$res"; }
+    r_cat[$path]="$(val rps) $(val p50_ms) $(val p99_ms) $(val non2xx)"
+    echo "-- GET $path (wrk -t2 -c64 -d10s): $(val rps) req/s, p50 $(val p50_ms) ms," \
+      "p99 $(val p99_ms) ms, non-2xx $(val non2xx)"
+  done
+fi
 
 # 3. Downloads.
 wait_idle
@@ -359,12 +448,19 @@ printf "$sfmt" "aggregate (wrk connections)" "p50 ms" "p95 ms" "p99 ms" "req/s" 
   "target" "psql median ms"
 for i in "${!names[@]}"; do
   name=${names[$i]}
-  for conns in $wrk_conns; do
-    key=$name/$conns
-    printf "$sfmt" "${labels[$i]}, -c$conns (${r_req[$key]:-0} in ${r_dur[$key]:-0}s)" \
+  for run in $wrk_conns $(for c in $cached_conns; do echo "kept$c"; done); do
+    key=$name/$run label="${labels[$i]}, -c${run#kept}"
+    [ "$run" = "${run#kept}" ] || label="$label kept"
+    printf "$sfmt" "$label (${r_req[$key]:-0} in ${r_dur[$key]:-0}s)" \
       "${r_p50[$key]:--}" "${r_p95[$key]:--}" "${r_p99[$key]:--}" "${r_rps[$key]:--}" \
       "p95<50 $(met "${r_p95[$key]:-}" 50 '<')" "${r_psql[$name]:--}"
   done
+done
+for path in /v1/projects /healthz; do
+  [ -n "${r_cat[$path]:-}" ] || continue
+  read -r rps p50 p99 _ <<<"${r_cat[$path]}"
+  printf "$sfmt" "GET $path, -c64" "$p50" "-" "$p99" "$rps" \
+    "$([ "$path" = /v1/projects ] && echo ">=10000/s $(met "$rps" 10000 '>=')")" "-"
 done
 printf "$sfmt" "download" "MB" "seconds" "MB/s" "peak RSS MiB" "target" "VmHWM MiB"
 for fmt in $formats; do

@@ -5,15 +5,15 @@
  * exactly and stays so when the builder changes.
  *
  *   open_sql NAME QUERY K UNIT     prints "PREPARE NAME AS <sql>;"
- *   open_sql -e NAME QUERY K UNIT  prints "EXECUTE NAME(<the 16 parameters>)"
+ *   open_sql -e NAME QUERY K UNIT  prints "EXECUTE NAME(<the parameters>)"
  *
  * QUERY is the query string (a=b&c=d, no percent-encoding), K the project's
  * k_anonymity (handlers_open.c reads it from project), UNIT the quantity's
  * unit (from quantity). Only the path /v1/aggregates is assumed, for the
- * next-page link. Parameters past the 16 that every space uses (the SQL
- * names them $17 and on: a layer of space=area:) are passed as NULL, as
- * handlers_open.c does for the spaces this benchmark asks for; the script
- * checks that psql's answer is the HTTP body, byte for byte.
+ * next-page link. The 17th parameter is the layer of space=area:; those
+ * after it (an exceedance's reference) are passed as NULL, as
+ * handlers_open.c does for /v1/aggregates; the script checks that psql's
+ * answer is the HTTP body, byte for byte.
  *
  * Built by bench/bench_open.sh against the server build it benchmarks (every
  * object but main.o, as the unit tests link):
@@ -153,6 +153,7 @@ int main(int argc, char **argv)
 	    unit,
 	    next,
 	    cell,
+	    q.space == AGG_AREA ? q.layer : NULL,
 	};
 	printf("EXECUTE %s(", name);
 	for (int i = 0; i < nparams; i++) {

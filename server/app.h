@@ -29,6 +29,7 @@ struct app {
 	struct static_site *web;         /* the dashboard's files; NULL: none installed */
 	char csp_dashboard[CSP_MAX];     /* the dashboard's Content-Security-Policy */
 	struct catalogue *catalogue;     /* the rendered project catalogue */
+	struct answer_cache *answers;    /* open answers kept a few seconds */
 };
 
 /* Answers a failed database call: 503 with Retry-After when the database

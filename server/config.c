@@ -33,6 +33,9 @@ static const struct key_def keys[] = {
     {"database_pool_wait_ms", KEY_INT, F(database_pool_wait_ms), "2000", 1, 600000},
     {"database_retry_after_s", KEY_INT, F(database_retry_after_s), "5", 1, 3600},
     {"query_timeout_ms", KEY_INT, F(query_timeout_ms), "30000", 0, 86400000},
+    /* At most the max-age open answers announce (60 s). */
+    {"answer_cache_s", KEY_INT, F(answer_cache_s), "10", 0, 60},
+    {"answer_cache_mb", KEY_INT, F(answer_cache_mb), "64", 1, 65536},
     {"migrations_dir", KEY_STRING, F(migrations_dir), "sql", 0, 0},
     {"migrate_on_start", KEY_BOOL, F(migrate_on_start), "true", 0, 0},
     {"openapi_file", KEY_STRING, F(openapi_file), "api/openapi.yaml", 0, 0},

@@ -20,6 +20,8 @@ struct config {
 	int database_pool_wait_ms;
 	int database_retry_after_s;
 	int query_timeout_ms; /* an open-data query's limit (not a download's); 0: none */
+	int answer_cache_s;   /* how long an open answer is kept; 0: not kept */
+	int answer_cache_mb;  /* the memory kept answers may take */
 	char *migrations_dir;
 	bool migrate_on_start;
 	char *openapi_file;

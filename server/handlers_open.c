@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "aggregate.h"
+#include "answer_cache.h"
 #include "app.h"
 #include "ingest.h"
 #include "validate.h"
@@ -216,8 +217,11 @@ static const struct db_stmt reference_get = {
     2,
 };
 
-static void run_view(struct request *r, enum view view)
+/* Computes a view's answer into *out (true), or answers the request with a
+ * problem (false). */
+static bool compute_view(struct request *r, enum view view, struct answer *out)
 {
+	bool ok = false;
 	struct agg_query q;
 	char param[32], why[200];
 	PGresult *res = NULL;
@@ -424,17 +428,69 @@ static void run_view(struct request *r, enum view view)
 	/* Station ids are publication pseudonyms, named here where the key is. */
 	if (q.space == AGG_STATION)
 		len = station_name_publish(body, len);
-	if (!PQgetisnull(res, 0, 1)) {
-		char link[2048];
-		snprintf(link, sizeof(link), "<%s>; rel=\"next\"", PQgetvalue(res, 0, 1));
-		respond_header(r, "Link", link);
+	*out = (struct answer){
+	    .body = body,
+	    .len = len,
+	    .type = agg_format_type(q.answer == AGG_EXCEEDANCES ? AGG_JSON : q.format)};
+	if (!PQgetisnull(res, 0, 1) &&
+	    asprintf(&out->link, "<%s>; rel=\"next\"", PQgetvalue(res, 0, 1)) < 0) {
+		out->link = NULL;
+		answer_cleanup(out);
+		respond_problem(r, PROBLEM_INTERNAL, NULL, "out of memory");
+		goto out;
 	}
-	respond_cacheable(r, agg_format_type(q.answer == AGG_EXCEEDANCES ? AGG_JSON : q.format),
-	                  body, len, AGGREGATE_MAX_AGE_S);
+	answer_etag(body, len, out->etag);
+	ok = true;
 out:
 	PQclear(res);
 	buf_cleanup(&sql);
 	buf_cleanup(&next);
+	return ok;
+}
+
+/* What a view's answer depends on: the path (the view), every query
+ * argument as sent, and Accept (it may choose the format). Each part is
+ * length-prefixed, so no two requests share a key. */
+static sm_err view_key(const struct request *r, struct buf *key)
+{
+	sm_err e = buf_printf(key, "%zu:%s", strlen(r->path), r->path);
+	for (size_t i = 0; e == SM_OK && i < r->nquery; i++)
+		e = buf_printf(key, "%zu:%s%zu:%s", strlen(r->query[i].key), r->query[i].key,
+		               strlen(r->query[i].value), r->query[i].value);
+	const char *accept = r->accept ? r->accept : "";
+	return e == SM_OK ? buf_printf(key, "%zu:%s", strlen(accept), accept) : e;
+}
+
+/* Answers from the answer cache (server/answer_cache.h), or computes the
+ * answer once for every request that asks for it meanwhile. */
+static void run_view(struct request *r, enum view view)
+{
+	struct buf key;
+	buf_init(&key, 0);
+	struct answer a = {0};
+	struct answer_ticket *ticket = NULL;
+	bool hit = false;
+	if (view_key(r, &key) == SM_OK)
+		hit = answer_cache_get(r->app->answers, key.data, key.len,
+		                       r->app->cfg->query_timeout_ms, &a, &ticket) == SM_OK;
+	buf_cleanup(&key);
+	if (!hit) {
+		if (!compute_view(r, view, &a)) {
+			answer_cache_abandon(r->app->answers, ticket);
+			return;
+		}
+		answer_cache_put(r->app->answers, ticket, &a);
+	}
+	if (a.link)
+		respond_header(r, "Link", a.link);
+	if (hit) {
+		char age[16];
+		snprintf(age, sizeof(age), "%d", a.age_s);
+		respond_header(r, "Age", age);
+	}
+	respond_cached(r, a.type, a.body, a.len, a.etag, AGGREGATE_MAX_AGE_S);
+	a.body = NULL; /* the response's now */
+	answer_cleanup(&a);
 }
 
 void handle_aggregates(struct request *r)

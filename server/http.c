@@ -15,6 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "answer_cache.h"
+#include "app.h"
 #include "auth.h"
 #include "handlers.h"
 #include "log.h"
@@ -433,6 +435,11 @@ static void dispatch(struct exchange *x)
 	log_set_request_id(NULL);
 	if (!r->resp_body && r->status == 0 && !r->stream_read)
 		respond_problem(r, PROBLEM_INTERNAL, NULL, "the handler gave no answer");
+	/* A write this server accepted: the open answers it kept may be out
+	 * of date (other servers' writes show within answer_cache_s). */
+	if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0 && r->status >= 200 &&
+	    r->status < 300)
+		answer_cache_invalidate(r->app->answers);
 }
 
 /* A job of an exchange, on a worker: the token lookup, or the handler. */

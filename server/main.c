@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "answer_cache.h"
 #include "app.h"
 #include "auth.h"
 #include "buf.h"
@@ -308,7 +309,9 @@ int main(int argc, char **argv)
 		app.db_read = primary_reads;
 		app.db_download = primary_downloads;
 	}
-	if (catalogue_new(app.db_read, CATALOGUE_CHECK_MS, &app.catalogue) != SM_OK)
+	if (catalogue_new(app.db_read, CATALOGUE_CHECK_MS, &app.catalogue) != SM_OK ||
+	    answer_cache_new(cfg.answer_cache_s, (size_t)cfg.answer_cache_mb << 20, &app.answers) !=
+	        SM_OK)
 		goto out;
 
 	methods = calloc(nroutes, sizeof(*methods));
@@ -366,6 +369,7 @@ out:
 	refresher_stop(refresher);
 	replica_stop(replica);
 	catalogue_free(app.catalogue);
+	answer_cache_free(app.answers);
 	if (app.db_download != primary_downloads)
 		db_pool_close(app.db_download);
 	db_pool_close(primary_downloads);

@@ -32,6 +32,8 @@ static struct {
 	uint64_t refresher_days;
 	int replica_configured, replica_up;
 	uint64_t replica_lag_us;
+	uint64_t answers[3]; /* by enum metrics_answer */
+	uint64_t answer_entries, answer_bytes;
 } m;
 
 sm_err metrics_init(const char *const *methods, const char *const *patterns, size_t nroutes)
@@ -113,6 +115,17 @@ void metrics_read_replica(bool configured, bool up, double lag_s)
 	__atomic_store_n(&m.replica_up, up ? 1 : 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&m.replica_lag_us, (uint64_t)(lag_s > 0 ? lag_s * 1e6 : 0),
 	                 __ATOMIC_RELAXED);
+}
+
+void metrics_answer_cache(enum metrics_answer what)
+{
+	add(&m.answers[what], 1);
+}
+
+void metrics_answer_cache_size(size_t entries, size_t bytes)
+{
+	__atomic_store_n(&m.answer_entries, (uint64_t)entries, __ATOMIC_RELAXED);
+	__atomic_store_n(&m.answer_bytes, (uint64_t)bytes, __ATOMIC_RELAXED);
 }
 
 static void route_labels(size_t i, const char **method, const char **route)
@@ -224,5 +237,26 @@ sm_err metrics_render(struct buf *out)
 		    "samenmeten_read_replica_lag_seconds %.3f\n",
 		    __atomic_load_n(&m.replica_up, __ATOMIC_RELAXED),
 		    (double)__atomic_load_n(&m.replica_lag_us, __ATOMIC_RELAXED) / 1e6);
+	if (e == SM_OK)
+		e = buf_printf(
+		    out,
+		    "# HELP samenmeten_answer_cache_lookups_total Open answers asked of the "
+		    "answer cache, by result: hit (kept), waited (computed meanwhile for "
+		    "another request), miss (computed).\n"
+		    "# TYPE samenmeten_answer_cache_lookups_total counter\n"
+		    "samenmeten_answer_cache_lookups_total{result=\"hit\"} %llu\n"
+		    "samenmeten_answer_cache_lookups_total{result=\"waited\"} %llu\n"
+		    "samenmeten_answer_cache_lookups_total{result=\"miss\"} %llu\n"
+		    "# HELP samenmeten_answer_cache_entries Open answers kept.\n"
+		    "# TYPE samenmeten_answer_cache_entries gauge\n"
+		    "samenmeten_answer_cache_entries %llu\n"
+		    "# HELP samenmeten_answer_cache_bytes Memory the kept answers take.\n"
+		    "# TYPE samenmeten_answer_cache_bytes gauge\n"
+		    "samenmeten_answer_cache_bytes %llu\n",
+		    (unsigned long long)get(&m.answers[METRICS_ANSWER_HIT]),
+		    (unsigned long long)get(&m.answers[METRICS_ANSWER_WAITED]),
+		    (unsigned long long)get(&m.answers[METRICS_ANSWER_MISS]),
+		    (unsigned long long)get(&m.answer_entries),
+		    (unsigned long long)get(&m.answer_bytes));
 	return e;
 }

@@ -29,6 +29,12 @@ void metrics_refresher_day(void);
  * replay is behind the primary; `configured` false when there is none. */
 void metrics_read_replica(bool configured, bool up, double lag_s);
 
+/* The open answers kept (server/answer_cache.h): what became of a lookup,
+ * and how many answers are kept in how many bytes. */
+enum metrics_answer { METRICS_ANSWER_HIT, METRICS_ANSWER_WAITED, METRICS_ANSWER_MISS };
+void metrics_answer_cache(enum metrics_answer what);
+void metrics_answer_cache_size(size_t entries, size_t bytes);
+
 /* Appends the text exposition format to out. */
 MUST_CHECK sm_err metrics_render(struct buf *out);
 

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "answer_cache.h"
+
 void request_init(struct request *r, struct app *app, size_t max_body)
 {
 	memset(r, 0, sizeof(*r));
@@ -188,20 +190,9 @@ static bool etag_listed(const char *header, const char *etag)
 
 void respond_cacheable(struct request *r, const char *type, char *body, size_t len, int max_age_s)
 {
-	unsigned char digest[16];
-	char hex[33], etag[40], cache[48];
-	crypto_generichash(digest, sizeof(digest), (const unsigned char *)body, len, NULL, 0);
-	sodium_bin2hex(hex, sizeof(hex), digest, sizeof(digest));
-	snprintf(etag, sizeof(etag), "W/\"%s\"", hex);
-	snprintf(cache, sizeof(cache), "public, max-age=%d", max_age_s);
-	respond_header(r, "ETag", etag);
-	respond_header(r, "Cache-Control", cache);
-	if (etag_listed(r->if_none_match, etag)) {
-		free(body);
-		set_body(r, 304, NULL, NULL, 0);
-		return;
-	}
-	set_body(r, 200, type, body, len);
+	char etag[ANSWER_ETAG_LEN];
+	answer_etag(body, len, etag);
+	respond_cached(r, type, body, len, etag, max_age_s);
 }
 
 void respond_cached(struct request *r, const char *type, char *body, size_t len, const char *etag,

@@ -42,6 +42,17 @@ def server(workdir, cluster, admin_token):
     assert s.stop() == 0, s.log_text()[-4000:]
 
 
+@pytest.fixture(scope="module")
+def uncached_server(workdir, cluster, admin_token):
+    """A server that keeps no open answers (answer_cache_s=0), for tests that change the
+    database behind the server's back and look at the very next answer (a module makes it
+    its `server`)."""
+    s = Server(workdir, cluster.url, admin_token, max_body_bytes=MAX_BODY,
+               answer_cache_s=0).start()
+    yield s
+    assert s.stop() == 0, s.log_text()[-4000:]
+
+
 @pytest.fixture
 def admin(server, admin_token):
     return Client(server.base, admin_token)

@@ -1,0 +1,66 @@
+/* Open answers kept for a few seconds. A dashboard is many visitors asking
+ * the same questions at once (every visitor's first map is the same map),
+ * and an aggregate over ten million readings is worth computing once:
+ *
+ * - an answer is kept at most ttl_s seconds, which the server keeps below
+ *   the max-age the answer itself allows any shared cache, and only until
+ *   this server accepts a write (answer_cache_invalidate), so one server
+ *   reads its own writes at once and several servers on one database see
+ *   each other's within ttl_s;
+ * - requests for an answer that is being computed wait for it (up to a
+ *   limit) instead of computing it again;
+ * - the answers take at most max_bytes; the least recently used go first.
+ *
+ * Keys are opaque byte strings the caller makes unambiguous. Thread-safe.
+ * Never sees HTTP. */
+#ifndef SAMENMETEN_ANSWER_CACHE_H
+#define SAMENMETEN_ANSWER_CACHE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+#define ANSWER_ETAG_LEN 40 /* W/"<32 hex digits>" and its NUL */
+
+/* One answer: a 200 body with what goes with it. */
+struct answer {
+	char *body; /* owned, NUL-terminated after len bytes */
+	size_t len;
+	const char *type; /* static */
+	char *link;       /* owned; a Link header, or NULL */
+	char etag[ANSWER_ETAG_LEN];
+	int age_s; /* answer_cache_get: seconds since it was computed */
+};
+
+struct answer_cache;
+struct answer_ticket; /* a promise to compute one key's answer */
+
+/* ttl_s 0 makes a cache that keeps nothing (every get says compute). */
+MUST_CHECK sm_err answer_cache_new(int ttl_s, size_t max_bytes, struct answer_cache **out);
+void answer_cache_free(struct answer_cache *c);
+
+/* Looks `key` up. SM_OK: *out holds a copy of the kept answer (free it
+ * with answer_cleanup). SM_ERR_NOT_FOUND: the caller computes the answer
+ * and then hands *ticket to answer_cache_put or answer_cache_abandon
+ * (exactly one of them; *ticket may be NULL, when nothing will be kept, and
+ * both take NULL). While another request computes the same key this waits
+ * for it, at most wait_ms. */
+MUST_CHECK sm_err answer_cache_get(struct answer_cache *c, const char *key, size_t key_len,
+                                   int wait_ms, struct answer *out, struct answer_ticket **ticket);
+/* Keeps a copy of `a` for the ticket's key, and wakes those waiting for it. */
+void answer_cache_put(struct answer_cache *c, struct answer_ticket *ticket, const struct answer *a);
+/* The answer could not be computed (an error, not a 200): those waiting
+ * compute it themselves. */
+void answer_cache_abandon(struct answer_cache *c, struct answer_ticket *ticket);
+
+/* Forgets every answer: something they were computed from has changed. */
+void answer_cache_invalidate(struct answer_cache *c);
+
+/* Frees what an answer owns; safe to call twice. */
+void answer_cleanup(struct answer *a);
+
+/* A weak ETag from the body's hash (W/"..."), the form of every open answer. */
+void answer_etag(const char *body, size_t len, char etag[ANSWER_ETAG_LEN]);
+
+#endif
