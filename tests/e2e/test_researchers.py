@@ -33,7 +33,10 @@ def test_issue_list_revoke(admin, cluster):
     revoked = admin.post(f"/v1/researchers/{res['id']}/revoke").json()
     assert revoked["active"] is False and revoked["revoked_at"] is not None
     assert admin.post("/v1/researchers/999999999/revoke").status_code == 404
-    assert admin.post("/v1/researchers/abc/revoke").status_code == 400
+    for bad in ("abc", "0", "-1", "1.5"):
+        r = admin.post(f"/v1/researchers/{bad}/revoke")
+        assert r.status_code == 400 and r.json()["field"] == "id", bad
+        assert "expected a positive integer" in r.json()["detail"]
 
 
 @pytest.mark.parametrize("change,field", [
