@@ -1,5 +1,6 @@
 /* Prometheus metrics: requests by route, method and status, a latency
- * histogram per route, database errors. Lock-free counters. */
+ * histogram per route, database errors, the worker pools. Lock-free
+ * counters. */
 #ifndef SAMENMETEN_METRICS_H
 #define SAMENMETEN_METRICS_H
 
@@ -28,6 +29,12 @@ void metrics_refresher_day(void);
 /* The read replica (database_read_url): reachable or not, and how far its
  * replay is behind the primary; `configured` false when there is none. */
 void metrics_read_replica(bool configured, bool up, double lag_s);
+
+/* The worker pools to report (running, waiting, threads, refused), labelled
+ * labels[i] ("open"); both arrays borrowed until the next call. Set before
+ * requests are served and cleared (n 0) after they stop. */
+struct workpool;
+void metrics_workpools(const char *const *labels, struct workpool *const *pools, size_t n);
 
 /* Appends the text exposition format to out. */
 MUST_CHECK sm_err metrics_render(struct buf *out);
