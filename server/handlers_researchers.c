@@ -122,27 +122,13 @@ void handle_researcher_list(struct request *r)
 	respond_json(r, 200, list);
 }
 
-/* Path parameter i as a positive id; answers 400 otherwise. */
-static bool param_id(struct request *r, size_t i, char out[24])
-{
-	int64_t id;
-	const char *s = r->params[i];
-	if (!scalar_int(s, strlen(s), 1, INT64_MAX, &id)) {
-		char q[48];
-		quote_value(q, sizeof(q), s, 30);
-		respond_problem(r, PROBLEM_INVALID_PARAMETER, "id",
-		                "\"%s\" is not a researcher's id: expected a positive integer", q);
-		return false;
-	}
-	snprintf(out, 24, "%lld", (long long)id);
-	return true;
-}
-
 void handle_researcher_revoke(struct request *r)
 {
-	char id[24];
-	if (!param_id(r, 0, id))
+	long long n;
+	if (!param_id(r, 0, "id", &n))
 		return;
+	char id[24];
+	snprintf(id, sizeof(id), "%lld", n);
 	const char *params[] = {id};
 	json_t *researcher = NULL;
 	sm_err e = dbjson_one(r->app->db, &researcher_revoke, params, &researcher);

@@ -140,13 +140,11 @@ void handle_segment_list(struct request *r)
 
 void handle_segment_series(struct request *r)
 {
-	const char *id = r->nparams ? r->params[0] : "";
-	int64_t n;
-	if (!scalar_int(id, strlen(id), 1, INT64_MAX, &n)) {
-		respond_problem(r, PROBLEM_INVALID_PARAMETER, "id",
-		                "a segment id is a positive integer");
+	long long n;
+	if (!param_id(r, 0, "id", &n))
 		return;
-	}
+	char id[24];
+	snprintf(id, sizeof(id), "%lld", n);
 	const char *bucket = request_query(r, "bucket");
 	if (!bucket)
 		bucket = "hour";

@@ -304,14 +304,12 @@ out:
 
 void handle_segment_device(struct request *r)
 {
-	const char *id = r->nparams ? r->params[0] : "";
-	int64_t n;
+	long long n;
 	json_t *body = NULL;
-	if (!scalar_int(id, strlen(id), 1, INT64_MAX, &n)) {
-		respond_problem(r, PROBLEM_INVALID_PARAMETER, "id",
-		                "a segment id is a positive integer");
+	if (!param_id(r, 0, "id", &n))
 		return;
-	}
+	char id[24];
+	snprintf(id, sizeof(id), "%lld", n);
 	static const char *const allowed[] = {"device", NULL};
 	if (!body_object(r, &body) || !fields_known(r, body, allowed))
 		goto out;

@@ -48,6 +48,14 @@ static const char *const class_names[NCLASSES] = {
     [CLASS_DOWNLOAD] = "downloads",
 };
 
+/* The pools' label in /metrics (pool="open"). */
+static const char *const class_labels[NCLASSES] = {
+    [CLASS_OPEN] = "open",
+    [CLASS_UPLOAD] = "upload",
+    [CLASS_ADMIN] = "admin",
+    [CLASS_DOWNLOAD] = "download",
+};
+
 /* One connection from accept to close, for the watchman: since when it has
  * been waiting for (the rest of) a request, and how its streamed answer
  * moves. Every field under http_server.watch_mu. */
@@ -970,6 +978,7 @@ static sm_err server_new(struct app *app, struct http_server **out)
 		if (e != SM_OK)
 			return e;
 	}
+	metrics_workpools(class_labels, srv->pools, NCLASSES);
 	if (pthread_create(&srv->watchman, NULL, watchman, srv) != 0)
 		return SM_ERR_NOMEM;
 	srv->watchman_started = true;
@@ -991,6 +1000,7 @@ static void watchman_stop(struct http_server *srv)
 static void server_free(struct http_server *srv)
 {
 	watchman_stop(srv);
+	metrics_workpools(NULL, NULL, 0);
 	for (int c = 0; c < NCLASSES; c++)
 		workpool_free(srv->pools[c]);
 	pthread_mutex_destroy(&srv->done_mu);

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "workpool.h"
+
 static const int statuses[] = {200, 201, 204, 304, 400, 401, 403, 404, 405,
                                409, 413, 415, 422, 429, 500, 503, 0 /* other */};
 #define NSTATUS (sizeof(statuses) / sizeof(statuses[0]))
@@ -34,6 +36,9 @@ static struct {
 	uint64_t replica_lag_us;
 	uint64_t answers[3]; /* by enum metrics_answer */
 	uint64_t answer_entries, answer_bytes;
+	const char *const *pool_labels;
+	struct workpool *const *pools;
+	size_t npools;
 } m;
 
 sm_err metrics_init(const char *const *methods, const char *const *patterns, size_t nroutes)
@@ -126,6 +131,57 @@ void metrics_answer_cache_size(size_t entries, size_t bytes)
 {
 	__atomic_store_n(&m.answer_entries, (uint64_t)entries, __ATOMIC_RELAXED);
 	__atomic_store_n(&m.answer_bytes, (uint64_t)bytes, __ATOMIC_RELAXED);
+}
+
+void metrics_workpools(const char *const *labels, struct workpool *const *pools, size_t n)
+{
+	m.pool_labels = labels;
+	m.pools = pools;
+	m.npools = n;
+}
+
+/* The worker pools' families, in the order of pool_figures' values. */
+static const struct {
+	const char *name, *type, *help;
+} pool_families[] = {
+    {"samenmeten_workpool_running", "gauge", "Jobs a worker pool runs now, by pool."},
+    {"samenmeten_workpool_waiting", "gauge",
+     "Jobs queued for a worker pool's threads now, by pool."},
+    {"samenmeten_workpool_threads", "gauge", "Threads of a worker pool, as configured."},
+    {"samenmeten_workpool_refused_total", "counter",
+     "Requests a worker pool refused (503 busy) because its threads were busy and its queue "
+     "full, by pool."},
+};
+#define NPOOL_FAMILIES (sizeof(pool_families) / sizeof(pool_families[0]))
+
+struct pool_figures {
+	unsigned long long v[NPOOL_FAMILIES];
+};
+
+static sm_err render_pools(struct buf *out)
+{
+	if (!m.npools)
+		return SM_OK;
+	struct pool_figures *fig = calloc(m.npools, sizeof(*fig));
+	if (!fig)
+		return SM_ERR_NOMEM;
+	for (size_t i = 0; i < m.npools; i++) {
+		struct workpool_stats st;
+		workpool_stats(m.pools[i], &st);
+		fig[i] = (struct pool_figures){{(unsigned long long)st.running,
+		                                (unsigned long long)st.waiting,
+		                                (unsigned long long)st.threads, st.refused}};
+	}
+	sm_err e = SM_OK;
+	for (size_t f = 0; e == SM_OK && f < NPOOL_FAMILIES; f++) {
+		e = buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", pool_families[f].name,
+		               pool_families[f].help, pool_families[f].name, pool_families[f].type);
+		for (size_t i = 0; e == SM_OK && i < m.npools; i++)
+			e = buf_printf(out, "%s{pool=\"%s\"} %llu\n", pool_families[f].name,
+			               m.pool_labels[i], fig[i].v[f]);
+	}
+	free(fig);
+	return e;
 }
 
 static void route_labels(size_t i, const char **method, const char **route)
@@ -258,5 +314,7 @@ sm_err metrics_render(struct buf *out)
 		    (unsigned long long)get(&m.answers[METRICS_ANSWER_MISS]),
 		    (unsigned long long)get(&m.answer_entries),
 		    (unsigned long long)get(&m.answer_bytes));
+	if (e == SM_OK)
+		e = render_pools(out);
 	return e;
 }

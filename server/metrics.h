@@ -1,5 +1,6 @@
 /* Prometheus metrics: requests by route, method and status, a latency
- * histogram per route, database errors. Lock-free counters. */
+ * histogram per route, database errors, the worker pools. Lock-free
+ * counters. */
 #ifndef SAMENMETEN_METRICS_H
 #define SAMENMETEN_METRICS_H
 
@@ -34,6 +35,11 @@ void metrics_read_replica(bool configured, bool up, double lag_s);
 enum metrics_answer { METRICS_ANSWER_HIT, METRICS_ANSWER_WAITED, METRICS_ANSWER_MISS };
 void metrics_answer_cache(enum metrics_answer what);
 void metrics_answer_cache_size(size_t entries, size_t bytes);
+/* The worker pools to report (running, waiting, threads, refused), labelled
+ * labels[i] ("open"); both arrays borrowed until the next call. Set before
+ * requests are served and cleared (n 0) after they stop. */
+struct workpool;
+void metrics_workpools(const char *const *labels, struct workpool *const *pools, size_t n);
 
 /* Appends the text exposition format to out. */
 MUST_CHECK sm_err metrics_render(struct buf *out);

@@ -5,6 +5,7 @@
 
 #include "app.h"
 #include "jsonin.h"
+#include "scalar.h"
 
 bool slug_valid(const char *s)
 {
@@ -221,4 +222,19 @@ bool param_slug(struct request *r, size_t i, const char *name, const char **out)
 bool param_uuid(struct request *r, size_t i, const char *name, const char **out)
 {
 	return param_checked(r, i, name, uuid_valid, "a UUID such as 3f2b1c9e-...", out);
+}
+
+bool param_id(struct request *r, size_t i, const char *name, long long *out)
+{
+	const char *v = i < r->nparams ? r->params[i] : "";
+	int64_t id;
+	if (!scalar_int(v, strlen(v), 1, INT64_MAX, &id)) {
+		char q[80];
+		quote_value(q, sizeof(q), v, 64);
+		respond_problem(r, PROBLEM_INVALID_PARAMETER, name,
+		                "\"%s\" is not a valid %s: expected a positive integer", q, name);
+		return false;
+	}
+	*out = (long long)id;
+	return true;
 }

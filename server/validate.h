@@ -39,5 +39,8 @@ bool field_bool(struct request *r, json_t *obj, const char *name, bool *out);
 /* The path parameter at index i, checked to be a slug or uuid. */
 bool param_slug(struct request *r, size_t i, const char *name, const char **out);
 bool param_uuid(struct request *r, size_t i, const char *name, const char **out);
+/* The path parameter at index i as a positive integer (1..INT64_MAX), such
+ * as a researcher's or a segment's id. */
+bool param_id(struct request *r, size_t i, const char *name, long long *out);
 
 #endif

@@ -10,6 +10,7 @@ struct workpool {
 	struct workpool_job *head, *tail;
 	int waiting, running;
 	int max_waiting;
+	unsigned long long refused;
 	bool stopping;
 	bool stopped; /* the threads have been joined */
 	int nthreads;
@@ -76,7 +77,10 @@ sm_err workpool_submit(struct workpool *p, struct workpool_job *job, bool bounde
 	pthread_mutex_lock(&p->mu);
 	if (p->stopping) {
 		e = SM_ERR_UNAVAILABLE;
-	} else if (bounded && p->waiting >= p->max_waiting) {
+	} else if (bounded && p->running + p->waiting >= p->nthreads + p->max_waiting) {
+		/* Every thread busy or spoken for, and max_waiting jobs behind
+		 * them. (A job queued to an idle thread does not wait.) */
+		p->refused++;
 		e = SM_ERR_TOO_LARGE;
 	} else {
 		job->next = NULL;
@@ -97,6 +101,13 @@ void workpool_counts(struct workpool *p, int *running, int *waiting)
 	pthread_mutex_lock(&p->mu);
 	*running = p->running;
 	*waiting = p->waiting;
+	pthread_mutex_unlock(&p->mu);
+}
+
+void workpool_stats(struct workpool *p, struct workpool_stats *out)
+{
+	pthread_mutex_lock(&p->mu);
+	*out = (struct workpool_stats){p->nthreads, p->running, p->waiting, p->refused};
 	pthread_mutex_unlock(&p->mu);
 }
 

@@ -21,7 +21,8 @@ struct workpool_job {
 struct workpool;
 
 /* Starts `threads` threads (named `name`, at most 15 characters) that take
- * jobs in the order they came; at most `max_waiting` jobs wait for one.
+ * jobs in the order they came; at most `max_waiting` jobs wait for one
+ * (with 0, a job is taken only when a thread is free for it).
  * Owned by the caller: workpool_stop, then workpool_free. */
 MUST_CHECK sm_err workpool_new(const char *name, int threads, int max_waiting,
                                struct workpool **out);
@@ -34,6 +35,15 @@ MUST_CHECK sm_err workpool_submit(struct workpool *p, struct workpool_job *job, 
 
 /* Jobs running and waiting now (for metrics and tests). */
 void workpool_counts(struct workpool *p, int *running, int *waiting);
+
+struct workpool_stats {
+	int threads;                /* as started */
+	int running, waiting;       /* now */
+	unsigned long long refused; /* bounded submissions refused for a full queue */
+};
+
+/* The pool's figures, read at one moment (for /metrics). */
+void workpool_stats(struct workpool *p, struct workpool_stats *out);
 
 /* Refuses new jobs, runs every queued one, and waits for the threads to end.
  * Safe to call twice. */

@@ -4,6 +4,7 @@ clients closed at a deadline, downloads that cannot starve reads, and JSON bodie
 cannot blow up memory."""
 import http.client
 import os
+import re
 import resource
 import socket
 import statistics
@@ -187,6 +188,110 @@ def test_a_full_queue_answers_busy_with_retry_after(workdir, cluster, admin_toke
             t.join()
         assert [c.status_code for c in codes] == [200, 200]
     finally:
+        assert s.stop() == 0
+
+
+def pool_figures(base):
+    """{(metric, pool): value} of the samenmeten_workpool_* lines of /metrics."""
+    r = requests.get(base + "/metrics", timeout=5)
+    assert r.status_code == 200
+    found = {}
+    for m in re.finditer(r'^(samenmeten_workpool_\w+)\{pool="(\w+)"\} (\d+)$', r.text, re.M):
+        found[(m.group(1), m.group(2))] = int(m.group(3))
+    return found
+
+
+def held_lock(cluster, table):
+    """Holds an ACCESS EXCLUSIVE lock on `table` from a second connection until the
+    returned event is set; returns (event, thread) once the lock is held."""
+    import psycopg2
+    conn = psycopg2.connect(cluster.url)
+    held, release = threading.Event(), threading.Event()
+
+    def hold():
+        with conn.cursor() as cur:
+            cur.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
+            held.set()
+            release.wait(30)
+        conn.rollback()
+        conn.close()
+
+    t = threading.Thread(target=hold)
+    t.start()
+    assert held.wait(10)
+    return release, t
+
+
+@pytest.mark.parametrize("queue", [0, 1])
+def test_worker_pools_in_metrics_count_running_waiting_and_refused(workdir, cluster,
+                                                                   admin_token, queue):
+    """/metrics shows each pool's threads, the jobs it runs and queues, and counts
+    exactly the requests it refused as busy (503); with open_queue 0 a job still runs
+    while a worker is free."""
+    s = Server(workdir, cluster.url, admin_token, query_timeout_ms=20000, open_workers=1,
+               open_queue=queue, upload_workers=3, admin_workers=2, download_max=2).start()
+    release = hold = None
+    try:
+        before = pool_figures(s.base)
+        for pool, threads in (("open", 1), ("upload", 3), ("admin", 2), ("download", 2)):
+            assert before[("samenmeten_workpool_threads", pool)] == threads
+            for name in ("running", "waiting", "refused_total"):
+                assert before[(f"samenmeten_workpool_{name}", pool)] == 0, (name, pool)
+
+        release, hold = held_lock(cluster, "quantity")
+        codes = []
+
+        def read():
+            codes.append(requests.get(f"{s.base}/v1/quantities", timeout=30).status_code)
+
+        # One read runs (waiting for the lock) and `queue` wait for the worker.
+        blocked = []
+        for i in range(1 + queue):
+            blocked.append(threading.Thread(target=read))
+            blocked[-1].start()
+            deadline = time.monotonic() + 10
+            while True:
+                now = pool_figures(s.base)
+                if (now[("samenmeten_workpool_running", "open")],
+                        now[("samenmeten_workpool_waiting", "open")]) == (1, i):
+                    break
+                assert time.monotonic() < deadline, now
+                time.sleep(0.05)
+
+        # Every further read is refused at once, and counted once.
+        refused = []
+
+        def refused_read():
+            refused.append(requests.get(f"{s.base}/v1/quantities", timeout=10))
+
+        extra = [threading.Thread(target=refused_read) for _ in range(5)]
+        for t in extra:
+            t.start()
+        for t in extra:
+            t.join()
+        busy = [r for r in refused if r.status_code == 503]
+        assert len(busy) == 5, [r.status_code for r in refused]
+        assert all(r.json()["type"] == "urn:samenmeten:problem:busy" for r in busy)
+        during = pool_figures(s.base)
+        assert during[("samenmeten_workpool_refused_total", "open")] == len(busy)
+        assert during[("samenmeten_workpool_running", "open")] == 1
+        assert during[("samenmeten_workpool_waiting", "open")] == queue
+        for pool in ("upload", "admin", "download"):
+            assert during[("samenmeten_workpool_refused_total", pool)] == 0
+
+        release.set()
+        hold.join()
+        for t in blocked:
+            t.join()
+        assert codes == [200] * (1 + queue)
+        after = pool_figures(s.base)
+        assert after[("samenmeten_workpool_running", "open")] == 0
+        assert after[("samenmeten_workpool_waiting", "open")] == 0
+        assert after[("samenmeten_workpool_refused_total", "open")] == len(busy)
+    finally:
+        if release:
+            release.set()
+            hold.join()
         assert s.stop() == 0
 
 

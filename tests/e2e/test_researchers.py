@@ -1,6 +1,7 @@
 """Researcher tokens (admin): issued for a purpose until a date, shown once, revocable;
 refused once expired or revoked. The audit log of point-level downloads."""
 import datetime
+import time
 import uuid
 
 import pytest
@@ -33,7 +34,10 @@ def test_issue_list_revoke(admin, cluster):
     revoked = admin.post(f"/v1/researchers/{res['id']}/revoke").json()
     assert revoked["active"] is False and revoked["revoked_at"] is not None
     assert admin.post("/v1/researchers/999999999/revoke").status_code == 404
-    assert admin.post("/v1/researchers/abc/revoke").status_code == 400
+    for bad in ("abc", "0", "-1", "1.5"):
+        r = admin.post(f"/v1/researchers/{bad}/revoke")
+        assert r.status_code == 400 and r.json()["field"] == "id", bad
+        assert "expected a positive integer" in r.json()["detail"]
 
 
 @pytest.mark.parametrize("change,field", [
@@ -112,3 +116,63 @@ def test_point_level_readings_need_a_valid_researcher_token(admin, anon, cluster
     assert r.status_code == 401 and "revoked" in r.json()["detail"]
     assert len(admin.get("/v1/audit/downloads",
                          params={"researcher": res["id"]}).json()["items"]) == 2
+
+
+def test_the_audit_row_is_committed_before_the_first_byte(admin, cluster, server):
+    """A point-level download far larger than the sockets' buffers, read only as far as
+    its headers and first bytes: while the server is still streaming it (its COPY's
+    transaction open, the client reading nothing), the audit row with the response's
+    request id is already committed, visible to another session."""
+    import socket
+    from ingest_data import trip_rows
+    slug = f"audit-{uuid.uuid4().hex[:8]}"
+    assert admin.post("/v1/projects", json={"slug": slug, "name": "x", "kind": "air",
+                                            "licence": "CC-BY-4.0"}).status_code == 201
+    for part in range(5):  # about 7 MB of GeoJSON
+        rows = trip_rows(0, 5000, step_s=1, day=f"2025-03-0{part + 1}", step_deg=0.00005)
+        r = admin.post(f"/v1/ingest/snuffelfiets?project={slug}", json=[
+            {"created_at": t, "imei": f"86123456789{part:04d}", "lat": la, "lon": lo,
+             "pm_2_5": pm} for t, la, lo, pm in rows])
+        assert r.status_code == 200, r.text
+    res = new_researcher(admin, name=f"Onderzoeker {slug}")
+
+    streaming = ("SELECT count(*) FROM pg_stat_activity WHERE state <> 'idle' AND "
+                 "query LIKE 'COPY (SELECT lines FROM air_dataset_hours(%'")
+    deadline = time.monotonic() + 10  # a download another suite cut short may still end
+    while cluster.psql(streaming) != "0":
+        assert time.monotonic() < deadline, "another download is still streaming"
+        time.sleep(0.1)
+    c = socket.socket()
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    c.settimeout(30)
+    try:
+        c.connect(("127.0.0.1", server.port))
+        c.sendall(f"GET /v1/datasets/{slug}/readings?format=geojson&from=2025-03-01T00:00:00Z"
+                  f"&to=2025-03-10T00:00:00Z HTTP/1.1\r\nHost: x\r\n"
+                  f"Authorization: Bearer {res['token']}\r\n\r\n".encode())
+        data = b""
+        while b"\r\n\r\n" not in data or len(data) < data.index(b"\r\n\r\n") + 4 + 16:
+            chunk = c.recv(64)
+            assert chunk, data
+            data += chunk
+        head = data[:data.index(b"\r\n\r\n")].decode("latin-1")
+        assert head.startswith("HTTP/1.1 200"), head
+        request_id = next(line.split(":", 1)[1].strip() for line in head.split("\r\n")
+                          if line.lower().startswith("x-request-id:"))
+        time.sleep(0.5)  # what the server could send, it has sent
+        # Still streaming: the download's transaction is open and the client reads nothing.
+        assert cluster.psql(streaming) == "1"
+        assert cluster.psql(f"SELECT count(*) FROM download_audit WHERE request_id = "
+                            f"'{request_id}'") == "1"
+        # Then the rest, to its end.
+        got, tail = len(data), data[-5:]
+        while tail != b"0\r\n\r\n":  # the last chunk
+            data = c.recv(1 << 16)
+            assert data, "the download ended early"
+            got += len(data)
+            tail = (tail + data)[-5:]
+        assert got > 5_000_000, got
+    finally:
+        c.close()
+    log = admin.get("/v1/audit/downloads", params={"researcher": res["id"]}).json()["items"]
+    assert [x["request_id"] for x in log] == [request_id]

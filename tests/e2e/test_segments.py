@@ -70,6 +70,8 @@ def test_projects_list_their_own_segments(admin, anon, traffic):
 @pytest.mark.parametrize("path,params,status,field", [
     ("/v1/traffic/segments/1", {}, 404, "id"),
     ("/v1/traffic/segments/abc", {}, 400, "id"),
+    ("/v1/traffic/segments/0", {}, 400, "id"),
+    ("/v1/traffic/segments/-3", {}, 400, "id"),
     ("/v1/traffic/segments/1", {"bucket": "minute"}, 400, "bucket"),
     ("/v1/traffic/segments", {"from": "2025-06-03T00:00:00Z", "to": "2025-06-02T00:00:00Z"}, 400, "from"),
     ("/v1/traffic/segments", {"quality": "some"}, 400, "quality"),
@@ -156,6 +158,9 @@ def test_segment_assignment_checks_segment_and_device(admin, cameras):
     assert r.status_code == 422 and r.json()["field"] == "device"
     r = admin.post("/v1/segments/1/device", json={"device": a["id"]})
     assert r.status_code == 404
+    for bad in ("0", "x1", "99999999999999999999"):
+        r = admin.post(f"/v1/segments/{bad}/device", json={"device": a["id"]})
+        assert r.status_code == 400 and r.json()["field"] == "id", bad
     r = admin.post(f"/v1/segments/{free}/device", json={"device": "not-a-uuid"})
     assert r.status_code == 422 and r.json()["field"] == "device"
     r = admin.post(f"/v1/segments/{free}/device", json={"device": None})

@@ -13,6 +13,7 @@
 
 #include "metrics.h"
 #include "unit.h"
+#include "workpool.h"
 
 static const char *const methods[] = {"GET", "POST"};
 static const char *const patterns[] = {"/a", "/b"};
@@ -216,6 +217,50 @@ static void test_render_buffer(void **state)
 	buf_cleanup(&b);
 }
 
+/* The registered worker pools: four families, a line per pool labelled
+ * with its name; none once the pools are taken away. */
+static void test_workpools(void **state)
+{
+	(void)state;
+	struct workpool *pools[2];
+	assert_int_equal(workpool_new("test-a", 3, 5, &pools[0]), SM_OK);
+	assert_int_equal(workpool_new("test-b", 1, 0, &pools[1]), SM_OK);
+	static const char *const labels[] = {"a", "b"};
+	char *text = render();
+	assert_null(strstr(text, "samenmeten_workpool"));
+	free(text);
+
+	metrics_workpools(labels, pools, 2);
+	text = render();
+	static const char *const lines[] = {
+	    "# TYPE samenmeten_workpool_running gauge",
+	    "# TYPE samenmeten_workpool_waiting gauge",
+	    "# TYPE samenmeten_workpool_threads gauge",
+	    "# TYPE samenmeten_workpool_refused_total counter",
+	    "samenmeten_workpool_running{pool=\"a\"} 0",
+	    "samenmeten_workpool_running{pool=\"b\"} 0",
+	    "samenmeten_workpool_waiting{pool=\"a\"} 0",
+	    "samenmeten_workpool_waiting{pool=\"b\"} 0",
+	    "samenmeten_workpool_threads{pool=\"a\"} 3",
+	    "samenmeten_workpool_threads{pool=\"b\"} 1",
+	    "samenmeten_workpool_refused_total{pool=\"a\"} 0",
+	    "samenmeten_workpool_refused_total{pool=\"b\"} 0",
+	};
+	struct table_run run = {0};
+	for (size_t i = 0; i < NELEMS(lines); i++)
+		EXPECT(run, lines[i], has_line(text, lines[i]));
+	assert_non_null(strstr(text, "# HELP samenmeten_workpool_refused_total "));
+	free(text);
+	TABLE_DONE(run);
+
+	metrics_workpools(NULL, NULL, 0);
+	text = render();
+	assert_null(strstr(text, "samenmeten_workpool"));
+	free(text);
+	workpool_free(pools[0]);
+	workpool_free(pools[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -223,6 +268,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_observations, setup_metrics, teardown_metrics),
 	    cmocka_unit_test_setup_teardown(test_histogram_shape, setup_metrics, teardown_metrics),
 	    cmocka_unit_test_setup_teardown(test_render_buffer, setup_metrics, teardown_metrics),
+	    cmocka_unit_test_setup_teardown(test_workpools, setup_metrics, teardown_metrics),
 	};
 	return cmocka_run_group_tests_name("metrics", tests, NULL, NULL);
 }

@@ -1,5 +1,5 @@
-/* Unit tests for the pure checks in server/validate.c: slugs, UUIDs and
- * free text. */
+/* Unit tests for the checks in server/validate.c: slugs, UUIDs, free text
+ * and positive-integer path ids. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <jansson.h>
+#include <stdlib.h>
 
 #include "unit.h"
 #include "validate.h"
@@ -189,13 +191,72 @@ static void test_utf8(void **state)
 	TABLE_DONE(run);
 }
 
+/* param_id: a positive integer path parameter, or a 400 problem naming the
+ * parameter and the reason. */
+static void test_param_id(void **state)
+{
+	static const struct {
+		const char *name;
+		const char *s; /* NULL: no parameter at that index */
+		bool want;
+		long long id;
+	} cases[] = {
+	    {"one", "1", true, 1},
+	    {"large", "123456789", true, 123456789},
+	    {"leading zeros", "007", true, 7},
+	    {"int64 max", "9223372036854775807", true, INT64_MAX},
+	    {"zero", "0", false, 0},
+	    {"zeros", "000", false, 0},
+	    {"minus one", "-1", false, 0},
+	    {"past int64 max", "9223372036854775808", false, 0},
+	    {"plus sign", "+5", false, 0},
+	    {"leading space", " 5", false, 0},
+	    {"trailing letter", "5a", false, 0},
+	    {"decimal", "1.5", false, 0},
+	    {"exponent", "1e3", false, 0},
+	    {"hex", "0x10", false, 0},
+	    {"letters", "abc", false, 0},
+	    {"empty", "", false, 0},
+	    {"missing", NULL, false, 0},
+	};
+	(void)state;
+	struct table_run run = {0};
+	for (size_t i = 0; i < NELEMS(cases); i++) {
+		const char *name = cases[i].name;
+		struct request r;
+		request_init(&r, NULL, 1024);
+		if (cases[i].s) {
+			r.params[0] = strdup(cases[i].s);
+			assert_non_null(r.params[0]);
+			r.nparams = 1;
+		}
+		long long id = -42;
+		bool ok = param_id(&r, 0, "id", &id);
+		EXPECT(run, name, ok == cases[i].want);
+		if (cases[i].want) {
+			EXPECT(run, name, id == cases[i].id);
+			EXPECT(run, name, r.status == 0);
+		} else {
+			EXPECT(run, name, id == -42);
+			EXPECT(run, name, r.status == 400);
+			json_t *j = json_loadb(r.resp_body ? r.resp_body : "", r.resp_len, 0, NULL);
+			EXPECT(run, name, j != NULL);
+			EXPECT_STR(run, name, json_string_value(json_object_get(j, "field")), "id");
+			EXPECT_HAS(run, name, json_string_value(json_object_get(j, "detail")),
+			           "is not a valid id: expected a positive integer");
+			json_decref(j);
+		}
+		request_cleanup(&r);
+	}
+	TABLE_DONE(run);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_slug),
-	    cmocka_unit_test(test_uuid),
-	    cmocka_unit_test(test_text),
-	    cmocka_unit_test(test_utf8),
+	    cmocka_unit_test(test_slug),     cmocka_unit_test(test_uuid),
+	    cmocka_unit_test(test_text),     cmocka_unit_test(test_utf8),
+	    cmocka_unit_test(test_param_id),
 	};
 	return cmocka_run_group_tests_name("validate", tests, NULL, NULL);
 }
