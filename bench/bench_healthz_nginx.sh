@@ -105,25 +105,47 @@ echo "answer (header+body bytes): server $(size "http://127.0.0.1:$bench_port/he
   "nginx $(size "http://127.0.0.1:$nginx_port/healthz"); Content-Type $ctype"
 echo "wrk -t2 -c$connections -d${seconds}s --latency (keep-alive), $rounds rounds"
 
+# CPU seconds x 100 (clock ticks) used so far by the processes given: the
+# cost of a request in CPU, which other work on the machine moves less than
+# req/s.
+ticks() {
+  local sum=0 pid stat
+  for pid in "$@"; do
+    stat=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
+    stat=${stat##*) }
+    # utime and stime: fields 14 and 15 of the line, 12 and 13 after "(comm) ".
+    sum=$((sum + $(awk '{print $12 + $13}' <<<"$stat")))
+  done
+  echo "$sum"
+}
+nginx_pids() { local master; master=$(cat "$nginx_pid_file"); echo "$master" $(pgrep -P "$master"); }
+hz=$(getconf CLK_TCK)
 ms() { awk -v v="$1" 'BEGIN { if (v ~ /us$/) printf "%.2f", v / 1000; else if (v ~ /ms$/) printf "%.2f", v + 0; else printf "%.2f", v * 1000 }'; }
 median() { tr ' ' '\n' | grep . | sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else printf "%.2f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-nginx_rps="" nginx_p99="" server_rps="" server_p99=""
-printf '%-6s %-8s %12s %8s %8s %8s %8s\n' round target req/s p50_ms p99_ms max_ms errors
+nginx_rps="" nginx_p99="" nginx_cpu="" server_rps="" server_p99="" server_cpu=""
+printf '%-6s %-8s %12s %8s %8s %8s %10s %8s\n' round target req/s p50_ms p99_ms max_ms cpu_us/req errors
 for round in $(seq "$rounds"); do
   for target in nginx server; do
     port=$bench_port
     [ "$target" = nginx ] && port=$nginx_port
+    if [ "$target" = nginx ]; then pids=$(nginx_pids); else pids=$bench_server_pid; fi
+    # shellcheck disable=SC2086 # a list of pids
+    t0=$(ticks $pids)
     out=$(wrk -t2 -c"$connections" -d"${seconds}s" --latency "http://127.0.0.1:$port/healthz")
+    # shellcheck disable=SC2086
+    t1=$(ticks $pids)
+    count=$(awk '/requests in/ {print $1}' <<<"$out")
+    cpu=$(awk -v t="$((t1 - t0))" -v hz="$hz" -v n="$count" 'BEGIN { printf "%.2f", (n > 0 ? t / hz * 1e6 / n : 0) }')
     rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
     p50=$(ms "$(awk '$1 == "50%" {print $2}' <<<"$out")")
     p99=$(ms "$(awk '$1 == "99%" {print $2}' <<<"$out")")
     max=$(ms "$(awk '$1 == "Latency" {print $4}' <<<"$out")")
     errors=$(awk '/Non-2xx|Socket errors/ {sub(/^ +/, ""); printf "%s; ", $0}' <<<"$out")
-    printf '%-6s %-8s %12s %8s %8s %8s %8s\n' "$round" "$target" "$rps" "$p50" "$p99" "$max" "${errors:-0}"
+    printf '%-6s %-8s %12s %8s %8s %8s %10s %8s\n' "$round" "$target" "$rps" "$p50" "$p99" "$max" "$cpu" "${errors:-0}"
     if [ "$target" = nginx ]; then
-      nginx_rps+=" $rps" nginx_p99+=" $p99"
+      nginx_rps+=" $rps" nginx_p99+=" $p99" nginx_cpu+=" $cpu"
     else
-      server_rps+=" $rps" server_p99+=" $p99"
+      server_rps+=" $rps" server_p99+=" $p99" server_cpu+=" $cpu"
     fi
   done
 done
@@ -133,7 +155,8 @@ s_rps=$(median <<<"$server_rps") s_p99=$(median <<<"$server_p99")
 verdict() { awk -v ok="$1" 'BEGIN { print (ok ? "met" : "MISSED") }'; }
 rps_ratio=$(awk -v s="$s_rps" -v n="$n_rps" 'BEGIN { printf "%.2f", s / n }')
 p99_ratio=$(awk -v s="$s_p99" -v n="$n_p99" 'BEGIN { printf "%.2f", (n > 0 ? s / n : 0) }')
-echo "median: nginx $n_rps req/s, p99 $n_p99 ms; /healthz $s_rps req/s, p99 $s_p99 ms"
+echo "median: nginx $n_rps req/s, p99 $n_p99 ms, $(median <<<"$nginx_cpu") CPU us/request;" \
+  "/healthz $s_rps req/s, p99 $s_p99 ms, $(median <<<"$server_cpu") CPU us/request"
 echo "req/s server/nginx $rps_ratio (target >= 0.8): $(verdict "$(awk -v r="$rps_ratio" 'BEGIN { print (r >= 0.8) }')")"
 echo "p99 server/nginx $p99_ratio x (target <= 2 x): $(verdict "$(awk -v r="$p99_ratio" 'BEGIN { print (r <= 2) }')")"
 echo "load average at the end: $(load)"
