@@ -784,13 +784,16 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	int status = r->status ? r->status : 500;
 	metrics_observe(x->route, status, secs);
 
-	json_t *f = json_pack("{s:s, s:s, s:s, s:s?, s:i, s:I, s:f, s:b}", "request_id",
-	                      r->request_id, "method", r->method, "path", r->path ? r->path : "",
-	                      "route", r->route ? r->route->pattern : NULL, "status", status,
-	                      "bytes", (json_int_t)x->bytes_out, "duration_ms", secs * 1000.0,
-	                      "completed", toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
-	log_fields(LOG_INFO, "request", f);
-	json_decref(f);
+	if (log_enabled(LOG_INFO)) {
+		json_t *f =
+		    json_pack("{s:s, s:s, s:s, s:s?, s:i, s:I, s:f, s:b}", "request_id",
+		              r->request_id, "method", r->method, "path", r->path ? r->path : "",
+		              "route", r->route ? r->route->pattern : NULL, "status", status,
+		              "bytes", (json_int_t)x->bytes_out, "duration_ms", secs * 1000.0,
+		              "completed", toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
+		log_fields(LOG_INFO, "request", f);
+		json_decref(f);
+	}
 
 	struct watch *w = x->watch;
 	if (w) {

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <time.h>
 
+#define LOG_LINE_STACK_BYTES 2048
+
 static enum log_level min_level = LOG_INFO;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
@@ -21,6 +23,11 @@ void log_set_request_id(const char *id)
 void log_set_level(enum log_level level)
 {
 	min_level = level;
+}
+
+bool log_enabled(enum log_level level)
+{
+	return level >= min_level;
 }
 
 bool log_level_parse(const char *s, enum log_level *out)
@@ -60,16 +67,28 @@ void log_fields(enum log_level level, const char *msg, json_t *fields)
 		json_object_set_new(line, "request_id", json_string(thread_request_id));
 	if (fields)
 		json_object_update(line, fields);
-	char *text = json_dumps(line, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(6));
+	/* The line and its newline in one buffer, written with one call: stderr
+	 * is unbuffered, so each fputs or fputc was a write(2) of its own, made
+	 * while every other thread that logs waits for the lock. A request line
+	 * fits the stack buffer; a longer line is dumped again on the heap. */
+	const size_t flags = JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(6);
+	char stack[LOG_LINE_STACK_BYTES];
+	char *text = stack;
+	size_t n = json_dumpb(line, stack, sizeof(stack) - 1, flags);
+	if (n >= sizeof(stack)) {
+		text = malloc(n + 1);
+		n = text ? json_dumpb(line, text, n, flags) : 0;
+	}
 	json_decref(line);
-	if (!text)
-		return;
-	pthread_mutex_lock(&log_lock);
-	fputs(text, stderr);
-	fputc('\n', stderr);
-	fflush(stderr);
-	pthread_mutex_unlock(&log_lock);
-	free(text);
+	if (n > 0) {
+		text[n] = '\n';
+		pthread_mutex_lock(&log_lock);
+		fwrite(text, 1, n + 1, stderr);
+		fflush(stderr);
+		pthread_mutex_unlock(&log_lock);
+	}
+	if (text != stack)
+		free(text);
 }
 
 void log_msg(enum log_level level, const char *fmt, ...)

@@ -9,6 +9,9 @@
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
 
 void log_set_level(enum log_level level);
+/* Whether lines of `level` are written: a caller skips building fields that
+ * would be dropped (the HTTP layer's line per request, below info). */
+bool log_enabled(enum log_level level);
 /* Parses "debug", "info", "warn" or "error"; false for anything else. */
 bool log_level_parse(const char *s, enum log_level *out);
 

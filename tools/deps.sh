@@ -2,7 +2,7 @@
 # Installs the Debian packages the platform needs, when they are missing.
 #   tools/deps.sh run    to build and run the server with a local PostGIS
 #   tools/deps.sh test   the above, plus what the test suites need
-#   tools/deps.sh bench  the above, plus the load generator
+#   tools/deps.sh bench  the above, plus the load generator and nginx (the reference)
 #   tools/deps.sh fuzz   what the libFuzzer targets need (clang and its runtimes)
 #   tools/deps.sh lint   the format and static checkers of `make lint`, and Node.js
 #                        with npm for @redocly/cli (tools/lint-api.sh) unless a
@@ -15,7 +15,7 @@ run_pkgs=(gcc make pkg-config libmicrohttpd-dev libjansson-dev libsodium-dev lib
           postgresql-15 postgresql-15-postgis-3 postgresql-client-15 curl)
 test_pkgs=(libcmocka-dev python3 python3-pytest python3-requests python3-psycopg2
            python3-jsonschema python3-yaml python3-pandas gdal-bin chromium)
-bench_pkgs=(wrk)
+bench_pkgs=(wrk nginx-light)
 fuzz_pkgs=(clang libclang-rt-14-dev)
 lint_pkgs=(clang-format cppcheck)
 valgrind_pkgs=(valgrind libcmocka-dev)
