@@ -135,7 +135,7 @@ for round in $(seq "$rounds"); do
     # shellcheck disable=SC2086
     t1=$(ticks $pids)
     count=$(awk '/requests in/ {print $1}' <<<"$out")
-    cpu=$(awk -v t="$((t1 - t0))" -v hz="$hz" -v n="$count" 'BEGIN { printf "%.2f", (n > 0 ? t / hz * 1e6 / n : 0) }')
+    cpu=$(awk -v t="$((t1 - t0))" -v hz="$hz" -v n="$count" 'BEGIN { printf "%.2f", (n != 0 ? t / hz * 1e6 / n : 0) }')
     rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
     p50=$(ms "$(awk '$1 == "50%" {print $2}' <<<"$out")")
     p99=$(ms "$(awk '$1 == "99%" {print $2}' <<<"$out")")
@@ -154,7 +154,7 @@ n_rps=$(median <<<"$nginx_rps") n_p99=$(median <<<"$nginx_p99")
 s_rps=$(median <<<"$server_rps") s_p99=$(median <<<"$server_p99")
 verdict() { awk -v ok="$1" 'BEGIN { print (ok ? "met" : "MISSED") }'; }
 rps_ratio=$(awk -v s="$s_rps" -v n="$n_rps" 'BEGIN { printf "%.2f", s / n }')
-p99_ratio=$(awk -v s="$s_p99" -v n="$n_p99" 'BEGIN { printf "%.2f", (n > 0 ? s / n : 0) }')
+p99_ratio=$(awk -v s="$s_p99" -v n="$n_p99" 'BEGIN { printf "%.2f", (n != 0 ? s / n : 0) }')
 echo "median: nginx $n_rps req/s, p99 $n_p99 ms, $(median <<<"$nginx_cpu") CPU us/request;" \
   "/healthz $s_rps req/s, p99 $s_p99 ms, $(median <<<"$server_cpu") CPU us/request"
 echo "req/s server/nginx $rps_ratio (target >= 0.8): $(verdict "$(awk -v r="$rps_ratio" 'BEGIN { print (r >= 0.8) }')")"
