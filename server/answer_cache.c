@@ -22,8 +22,10 @@ struct slot {
 	size_t key_len;
 	uint64_t hash;
 	enum state state;
-	int waiters;         /* requests waiting for it, or copying it out */
-	uint64_t generation; /* the cache's generation when its computing began */
+	int waiters;         /* requests waiting for it (PENDING) */
+	bool revalidating;   /* READY, and a request computes it again */
+	uint64_t generation; /* the cache's generation when its answer's computing began */
+	uint64_t computing;  /* the same for the computing under way */
 	int64_t made_ms;
 	struct answer a;
 	size_t bytes;               /* counted against max_bytes while READY */
@@ -195,6 +197,14 @@ static bool fresh(const struct answer_cache *c, const struct slot *s, int64_t no
 	return s->state == READY && s->generation == c->generation && now - s->made_ms < c->ttl_ms;
 }
 
+/* Whether a READY answer whose time is up may still be given out while it
+ * is computed again: no write since, and younger than its max-age. */
+static bool stale_usable(const struct answer_cache *c, const struct slot *s, int64_t now)
+{
+	return s->state == READY && s->generation == c->generation &&
+	       now - s->made_ms < ANSWER_MAX_AGE_S * 1000;
+}
+
 /* Makes s (new, or READY and out of date with nobody copying it) the
  * caller's to compute. */
 static struct answer_ticket *claim(struct answer_cache *c, struct slot *s)
@@ -202,7 +212,7 @@ static struct answer_ticket *claim(struct answer_cache *c, struct slot *s)
 	if (s->state == READY)
 		uncount(c, s);
 	s->state = PENDING;
-	s->generation = c->generation;
+	s->computing = c->generation;
 	return (struct answer_ticket *)s;
 }
 
@@ -270,12 +280,23 @@ sm_err answer_cache_get(struct answer_cache *c, const char *key, size_t key_len,
 		}
 		if (s->state == ABANDONED && s->waiters == 0)
 			drop(c, s);
-	} else if (s->state == READY && s->waiters == 0) {
+	} else if (stale_usable(c, s, now) && !s->revalidating) {
+		/* Its time is up: this request computes it again, the others
+		 * meanwhile get the kept one. */
+		s->revalidating = true;
+		s->computing = c->generation;
+		*ticket = (struct answer_ticket *)s;
+		metrics_answer_cache(METRICS_ANSWER_MISS);
+	} else if (stale_usable(c, s, now)) {
+		if (copy_out(s, now, out))
+			e = SM_OK;
+		metrics_answer_cache(e == SM_OK ? METRICS_ANSWER_STALE : METRICS_ANSWER_MISS);
+	} else if (s->state == READY && !s->revalidating) {
 		*ticket = claim(c, s); /* out of date */
 		metrics_answer_cache(METRICS_ANSWER_MISS);
 	} else {
-		/* Out of date but still being copied, or abandoned with waiters
-		 * leaving: compute without keeping. */
+		/* Out of date while another request computes it again, or
+		 * abandoned with waiters leaving: compute without keeping. */
 		metrics_answer_cache(METRICS_ANSWER_MISS);
 	}
 	publish_size(c);
@@ -302,7 +323,12 @@ void answer_cache_put(struct answer_cache *c, struct answer_ticket *ticket, cons
 	memcpy(copy.body, a->body, a->len);
 	copy.body[a->len] = '\0';
 	pthread_mutex_lock(&c->mu);
+	if (s->state == READY) { /* computed again: the new answer replaces the kept one */
+		uncount(c, s);
+		s->revalidating = false;
+	}
 	s->a = copy;
+	s->generation = s->computing;
 	s->state = READY;
 	s->made_ms = now_ms();
 	s->bytes = bytes;
@@ -313,7 +339,7 @@ void answer_cache_put(struct answer_cache *c, struct answer_ticket *ticket, cons
 	 * being copied out wait for the next time. */
 	for (struct slot *o = c->oldest, *newer; o && c->bytes > c->max_bytes; o = newer) {
 		newer = o->newer;
-		if (o != s && o->waiters == 0)
+		if (o != s && o->waiters == 0 && !o->revalidating)
 			drop(c, o);
 	}
 	publish_size(c);
@@ -327,6 +353,11 @@ void answer_cache_abandon(struct answer_cache *c, struct answer_ticket *ticket)
 		return;
 	struct slot *s = (struct slot *)ticket;
 	pthread_mutex_lock(&c->mu);
+	if (s->state == READY) { /* computing it again failed: the kept one stays */
+		s->revalidating = false;
+		pthread_mutex_unlock(&c->mu);
+		return;
+	}
 	s->state = ABANDONED;
 	if (s->waiters == 0)
 		drop(c, s);
@@ -341,10 +372,10 @@ void answer_cache_invalidate(struct answer_cache *c)
 	pthread_mutex_lock(&c->mu);
 	c->generation++;
 	/* Kept answers go now (their memory with them); those being computed
-	 * or copied out are out of date by their generation. */
+	 * (again) are out of date by their generation. */
 	for (struct slot *o = c->oldest, *newer; o; o = newer) {
 		newer = o->newer;
-		if (o->waiters == 0)
+		if (o->waiters == 0 && !o->revalidating)
 			drop(c, o);
 	}
 	publish_size(c);

@@ -9,6 +9,11 @@
  *   each other's within ttl_s;
  * - requests for an answer that is being computed wait for it (up to a
  *   limit) instead of computing it again;
+ * - once an answer's ttl_s is up, one request computes it again while the
+ *   others are still given the kept one (RFC 5861's stale-while-revalidate),
+ *   up to ANSWER_MAX_AGE_S after it was computed, so a slow aggregate makes
+ *   no visitor wait but the first; a write never leaves a kept answer to be
+ *   given out;
  * - the answers take at most max_bytes; the least recently used go first.
  *
  * Keys are opaque byte strings the caller makes unambiguous. Thread-safe.
@@ -22,6 +27,9 @@
 #include "err.h"
 
 #define ANSWER_ETAG_LEN 40 /* W/"<32 hex digits>" and its NUL */
+/* The max-age open answers announce (Cache-Control), and the age beyond
+ * which a kept answer is never given out. */
+#define ANSWER_MAX_AGE_S 60
 
 /* One answer: a 200 body with what goes with it. */
 struct answer {

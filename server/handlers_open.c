@@ -45,8 +45,6 @@ void handle_quantity_list(struct request *r)
 	respond_cacheable(r, "application/json", text, len, CATALOGUE_MAX_AGE_S);
 }
 
-#define AGGREGATE_MAX_AGE_S 60
-
 static const struct db_stmt quantity_get = {
     "open_quantity_get",
     "SELECT family, source_column, unit FROM quantity WHERE name = $1",
@@ -488,7 +486,7 @@ static void run_view(struct request *r, enum view view)
 		snprintf(age, sizeof(age), "%d", a.age_s);
 		respond_header(r, "Age", age);
 	}
-	respond_cached(r, a.type, a.body, a.len, a.etag, AGGREGATE_MAX_AGE_S);
+	respond_cached(r, a.type, a.body, a.len, a.etag, ANSWER_MAX_AGE_S);
 	a.body = NULL; /* the response's now */
 	answer_cleanup(&a);
 }

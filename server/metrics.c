@@ -34,7 +34,7 @@ static struct {
 	uint64_t refresher_days;
 	int replica_configured, replica_up;
 	uint64_t replica_lag_us;
-	uint64_t answers[3]; /* by enum metrics_answer */
+	uint64_t answers[4]; /* by enum metrics_answer */
 	uint64_t answer_entries, answer_bytes;
 	const char *const *pool_labels;
 	struct workpool *const *pools;
@@ -297,10 +297,12 @@ sm_err metrics_render(struct buf *out)
 		e = buf_printf(
 		    out,
 		    "# HELP samenmeten_answer_cache_lookups_total Open answers asked of the "
-		    "answer cache, by result: hit (kept), waited (computed meanwhile for "
+		    "answer cache, by result: hit (kept), stale (kept, its time up, while "
+		    "another request computes it again), waited (computed meanwhile for "
 		    "another request), miss (computed).\n"
 		    "# TYPE samenmeten_answer_cache_lookups_total counter\n"
 		    "samenmeten_answer_cache_lookups_total{result=\"hit\"} %llu\n"
+		    "samenmeten_answer_cache_lookups_total{result=\"stale\"} %llu\n"
 		    "samenmeten_answer_cache_lookups_total{result=\"waited\"} %llu\n"
 		    "samenmeten_answer_cache_lookups_total{result=\"miss\"} %llu\n"
 		    "# HELP samenmeten_answer_cache_entries Open answers kept.\n"
@@ -310,6 +312,7 @@ sm_err metrics_render(struct buf *out)
 		    "# TYPE samenmeten_answer_cache_bytes gauge\n"
 		    "samenmeten_answer_cache_bytes %llu\n",
 		    (unsigned long long)get(&m.answers[METRICS_ANSWER_HIT]),
+		    (unsigned long long)get(&m.answers[METRICS_ANSWER_STALE]),
 		    (unsigned long long)get(&m.answers[METRICS_ANSWER_WAITED]),
 		    (unsigned long long)get(&m.answers[METRICS_ANSWER_MISS]),
 		    (unsigned long long)get(&m.answer_entries),

@@ -32,7 +32,12 @@ void metrics_read_replica(bool configured, bool up, double lag_s);
 
 /* The open answers kept (server/answer_cache.h): what became of a lookup,
  * and how many answers are kept in how many bytes. */
-enum metrics_answer { METRICS_ANSWER_HIT, METRICS_ANSWER_WAITED, METRICS_ANSWER_MISS };
+enum metrics_answer {
+	METRICS_ANSWER_HIT,
+	METRICS_ANSWER_STALE,
+	METRICS_ANSWER_WAITED,
+	METRICS_ANSWER_MISS
+};
 void metrics_answer_cache(enum metrics_answer what);
 void metrics_answer_cache_size(size_t entries, size_t bytes);
 /* The worker pools to report (running, waiting, threads, refused), labelled

@@ -1,7 +1,8 @@
 /* Unit tests for server/answer_cache.c: an answer is kept until its time
- * is up or a write invalidates it, requests for an answer being computed
- * wait for it instead of computing it again, the least recently used go
- * when the budget is full, and nothing is kept with a time of 0. */
+ * is up or a write invalidates it, then given out while one request
+ * computes it again (never after a write); requests for an answer being
+ * computed wait for it instead of computing it again; the least recently
+ * used go when the budget is full; nothing is kept with a time of 0. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -108,6 +109,52 @@ static void test_time_is_up(void **state)
 	assert_int_equal(get(c, "q", 1000, &a, &t), SM_ERR_NOT_FOUND);
 	assert_non_null(t);
 	answer_cache_abandon(c, t);
+	answer_cache_free(c);
+}
+
+static void test_stale_while_computed_again(void **state)
+{
+	(void)state;
+	struct answer_cache *c;
+	assert_int_equal(answer_cache_new(1, 1 << 20, &c), SM_OK);
+	struct answer a;
+	struct answer_ticket *t, *t2;
+	assert_int_equal(get(c, "q", 1000, &a, &t), SM_ERR_NOT_FOUND);
+	put(c, t, "old", NULL);
+	usleep(1100 * 1000);
+	/* Its time is up: one request computes it again ... */
+	assert_int_equal(get(c, "q", 1000, &a, &t), SM_ERR_NOT_FOUND);
+	assert_non_null(t);
+	/* ... the others meanwhile get the kept one, with its age. */
+	assert_int_equal(get(c, "q", 1000, &a, &t2), SM_OK);
+	assert_null(t2);
+	assert_string_equal(a.body, "old");
+	assert_int_equal(a.age_s, 1);
+	answer_cleanup(&a);
+	put(c, t, "new", NULL);
+	assert_int_equal(get(c, "q", 1000, &a, &t2), SM_OK);
+	assert_string_equal(a.body, "new");
+	assert_int_equal(a.age_s, 0);
+	answer_cleanup(&a);
+
+	/* Computing it again fails: the kept one stays, the next request tries. */
+	usleep(1100 * 1000);
+	assert_int_equal(get(c, "q", 1000, &a, &t), SM_ERR_NOT_FOUND);
+	answer_cache_abandon(c, t);
+	assert_int_equal(get(c, "q", 1000, &a, &t), SM_ERR_NOT_FOUND);
+	assert_non_null(t);
+
+	/* A write while it is computed again: nothing kept is given out. */
+	answer_cache_invalidate(c);
+	assert_int_equal(get(c, "q", 1000, &a, &t2), SM_ERR_NOT_FOUND);
+	assert_null(t2);
+	put(c, t, "computed before the write", NULL);
+	assert_int_equal(get(c, "q", 1000, &a, &t2), SM_ERR_NOT_FOUND);
+	assert_non_null(t2);
+	put(c, t2, "after", NULL);
+	assert_int_equal(get(c, "q", 1000, &a, &t), SM_OK);
+	assert_string_equal(a.body, "after");
+	answer_cleanup(&a);
 	answer_cache_free(c);
 }
 
@@ -250,6 +297,7 @@ int main(void)
 	    cmocka_unit_test(test_kept_until_invalidated),
 	    cmocka_unit_test(test_invalidated_while_computed),
 	    cmocka_unit_test(test_time_is_up),
+	    cmocka_unit_test(test_stale_while_computed_again),
 	    cmocka_unit_test(test_nothing_kept_at_zero),
 	    cmocka_unit_test(test_waits_for_the_answer_being_computed),
 	    cmocka_unit_test(test_abandoned_and_timed_out),
