@@ -1376,15 +1376,18 @@ $$;
 CREATE FUNCTION public.rd_hexagon(p public.geometry, size double precision) RETURNS TABLE(i integer, j integer)
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     AS $$
-    SELECT c.i, c.j
-    FROM (SELECT ST_X(q) AS x, ST_Y(q) AS y FROM ST_Transform(p, 28992) AS q) pt
-    CROSS JOIN LATERAL (
-        SELECT col AS i, round(pt.y / (sqrt(3) * size) - (col & 1) * 0.5)::integer AS j
-        FROM (VALUES (floor(pt.x / (1.5 * size))::integer),
-                     (floor(pt.x / (1.5 * size))::integer + 1)) AS cols (col)) c
-    ORDER BY (pt.x - 1.5 * size * c.i) ^ 2
-           + (pt.y - sqrt(3) * size * (c.j + (c.i & 1) * 0.5)) ^ 2
-    LIMIT 1
+    SELECT CASE WHEN d0 <= d1 THEN i0 ELSE i0 + 1 END,
+           CASE WHEN d0 <= d1 THEN j0 ELSE j1 END
+    FROM (SELECT i0, j0, j1,
+                 (x - 1.5 * size * i0) ^ 2 + (y - h * (j0 + (i0 & 1) * 0.5)) ^ 2 AS d0,
+                 (x - 1.5 * size * (i0 + 1)) ^ 2 + (y - h * (j1 + ((i0 + 1) & 1) * 0.5)) ^ 2
+                     AS d1
+          FROM (SELECT x, y, h, i0,
+                       round(y / h - (i0 & 1) * 0.5)::integer AS j0,
+                       round(y / h - ((i0 + 1) & 1) * 0.5)::integer AS j1
+                FROM (SELECT ST_X(q) AS x, ST_Y(q) AS y, sqrt(3) * size AS h,
+                             floor(ST_X(q) / (1.5 * size))::integer AS i0
+                      FROM ST_Transform(p, 28992) AS q) a) b) c
 $$;
 
 --
