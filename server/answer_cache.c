@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <pthread.h>
-#include <sodium.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -380,13 +379,4 @@ void answer_cache_invalidate(struct answer_cache *c)
 	}
 	publish_size(c);
 	pthread_mutex_unlock(&c->mu);
-}
-
-void answer_etag(const char *body, size_t len, char etag[ANSWER_ETAG_LEN])
-{
-	unsigned char digest[16];
-	char hex[33];
-	crypto_generichash(digest, sizeof(digest), (const unsigned char *)body, len, NULL, 0);
-	sodium_bin2hex(hex, sizeof(hex), digest, sizeof(digest));
-	snprintf(etag, ANSWER_ETAG_LEN, "W/\"%s\"", hex);
 }

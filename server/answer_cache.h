@@ -4,16 +4,15 @@
  *
  * - an answer is kept at most ttl_s seconds, which the server keeps below
  *   the max-age the answer itself allows any shared cache, and only until
- *   this server accepts a write (answer_cache_invalidate), so one server
- *   reads its own writes at once and several servers on one database see
- *   each other's within ttl_s;
+ *   the caller says that what it was computed from has changed in a way
+ *   that must show at once (answer_cache_invalidate);
  * - requests for an answer that is being computed wait for it (up to a
  *   limit) instead of computing it again;
  * - once an answer's ttl_s is up, one request computes it again while the
  *   others are still given the kept one (RFC 5861's stale-while-revalidate),
  *   up to ANSWER_MAX_AGE_S after it was computed, so a slow aggregate makes
- *   no visitor wait but the first; a write never leaves a kept answer to be
- *   given out;
+ *   no visitor wait but the first; after answer_cache_invalidate no kept
+ *   answer is given out;
  * - the answers take at most max_bytes; the least recently used go first.
  *
  * Keys are opaque byte strings the caller makes unambiguous. Thread-safe.
@@ -26,7 +25,7 @@
 
 #include "err.h"
 
-#define ANSWER_ETAG_LEN 40 /* W/"<32 hex digits>" and its NUL */
+#define ANSWER_ETAG_LEN 40 /* W/"<32 hex digits>" and its NUL (request.h's ETAG_LEN) */
 /* The max-age open answers announce (Cache-Control), and the age beyond
  * which a kept answer is never given out. */
 #define ANSWER_MAX_AGE_S 60
@@ -67,8 +66,5 @@ void answer_cache_invalidate(struct answer_cache *c);
 
 /* Frees what an answer owns; safe to call twice. */
 void answer_cleanup(struct answer *a);
-
-/* A weak ETag from the body's hash (W/"..."), the form of every open answer. */
-void answer_etag(const char *body, size_t len, char etag[ANSWER_ETAG_LEN]);
 
 #endif

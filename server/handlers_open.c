@@ -15,6 +15,8 @@
 #include "pseudonym.h"
 #include "station_name.h"
 
+_Static_assert(ANSWER_ETAG_LEN == ETAG_LEN, "an answer keeps its ETag");
+
 #define CATALOGUE_MAX_AGE_S 300
 
 static const struct db_stmt quantity_list = {
@@ -437,7 +439,7 @@ static bool compute_view(struct request *r, enum view view, struct answer *out)
 		respond_problem(r, PROBLEM_INTERNAL, NULL, "out of memory");
 		goto out;
 	}
-	answer_etag(body, len, out->etag);
+	etag_of(body, len, out->etag);
 	ok = true;
 out:
 	PQclear(res);

@@ -443,10 +443,13 @@ static void dispatch(struct exchange *x)
 	log_set_request_id(NULL);
 	if (!r->resp_body && r->status == 0 && !r->stream_read)
 		respond_problem(r, PROBLEM_INTERNAL, NULL, "the handler gave no answer");
-	/* A write this server accepted: the open answers it kept may be out
-	 * of date (other servers' writes show within answer_cache_s). */
+	/* A change an administrator made (a project's k, an erasure, an area
+	 * layer, a device): what the kept open answers may show has changed,
+	 * so they go at once. Uploads' readings show within answer_cache_s,
+	 * as other servers' writes do: dashboards keep their answers under a
+	 * steady stream of uploads. */
 	if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0 && r->status >= 200 &&
-	    r->status < 300)
+	    r->status < 300 && route_work_of(r->route) != WORK_UPLOAD)
 		answer_cache_invalidate(r->app->answers);
 }
 

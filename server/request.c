@@ -7,8 +7,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "answer_cache.h"
-
 void request_init(struct request *r, struct app *app, size_t max_body)
 {
 	memset(r, 0, sizeof(*r));
@@ -190,9 +188,18 @@ static bool etag_listed(const char *header, const char *etag)
 
 void respond_cacheable(struct request *r, const char *type, char *body, size_t len, int max_age_s)
 {
-	char etag[ANSWER_ETAG_LEN];
-	answer_etag(body, len, etag);
+	char etag[ETAG_LEN];
+	etag_of(body, len, etag);
 	respond_cached(r, type, body, len, etag, max_age_s);
+}
+
+void etag_of(const char *body, size_t len, char etag[ETAG_LEN])
+{
+	unsigned char digest[16];
+	char hex[33];
+	crypto_generichash(digest, sizeof(digest), (const unsigned char *)body, len, NULL, 0);
+	sodium_bin2hex(hex, sizeof(hex), digest, sizeof(digest));
+	snprintf(etag, ETAG_LEN, "W/\"%s\"", hex);
 }
 
 void respond_cached(struct request *r, const char *type, char *body, size_t len, const char *etag,

@@ -105,6 +105,10 @@ void respond_borrowed(struct request *r, int status, const char *type, const cha
  * printf-formatted; user values in it are the caller's to quote. */
 void respond_problem(struct request *r, enum problem_kind kind, const char *field, const char *fmt,
                      ...) __attribute__((format(printf, 4, 5)));
+#define ETAG_LEN 40 /* W/"<32 hex digits>" and its NUL */
+/* The weak ETag of an answer's body, W/"<hash>": the form of every open
+ * answer's. */
+void etag_of(const char *body, size_t len, char etag[ETAG_LEN]);
 /* Sets `len` bytes of `body` (stolen, malloc'ed) as a public, cacheable
  * answer: an ETag from the body's hash, Cache-Control with max_age_s, and
  * 304 without a body when the request's If-None-Match names that ETag. */

@@ -1,8 +1,8 @@
 """Open answers kept a few seconds (server/answer_cache.c): a dashboard's many visitors
 ask the same aggregates at once, and each is computed once. A kept answer says its
-`Age`; a write this server accepts forgets every kept answer at once; a change made
-behind the server's back shows within answer_cache_s; requests for an answer that is
-being computed wait for it and are not computed again."""
+`Age`; an administrator's change forgets every kept answer at once; uploads, and changes
+made behind the server's back, show within answer_cache_s; requests for an answer that
+is being computed wait for it and are not computed again."""
 import re
 import threading
 import time
@@ -62,35 +62,49 @@ def test_a_kept_answer_is_the_same_answer_with_its_age(server, admin_token, clus
         assert bad.status_code == 400 and "Age" not in bad.headers
 
 
-def test_a_write_the_server_accepts_shows_at_once(server, admin_token, cluster):
-    """Read your writes: an upload to this server forgets the kept answers."""
-    admin = Client(server.base, admin_token)
-    slug = "cache-write"
-    assert admin.post("/v1/projects", json={"slug": slug, "name": "Cache write", "kind": "air",
-                                            "licence": "CC0-1.0", "k_anonymity": 1,
-                                            "trim_min_m": 200, "privacy_weakened":
-                                            "test: every participant counts"}).status_code == 201
-    params = {"quantity": "pm25", "project": slug, "from": "2025-03-04T00:00:00Z",
-              "to": "2025-03-05T00:00:00Z", "bucket": "day"}
+def test_uploads_show_within_answer_cache_s_and_admin_changes_at_once(workdir, cluster,
+                                                                      admin_token):
+    """Dashboards keep their answers under a stream of uploads (new readings show within
+    answer_cache_s); a change an administrator makes, here an erasure, shows at once."""
+    s = Server(workdir, cluster.url, admin_token, answer_cache_s=2).start()
+    try:
+        admin = Client(s.base, admin_token)
+        slug = "cache-write"
+        assert admin.post("/v1/projects", json={
+            "slug": slug, "name": "Cache write", "kind": "air", "licence": "CC0-1.0",
+            "k_anonymity": 1, "trim_min_m": 200,
+            "privacy_weakened": "test: every participant counts"}).status_code == 201
+        rider = admin.post(f"/v1/projects/{slug}/devices",
+                           json={"external_id": "861234567890001", "participant": "p-1"}).json()
+        params = {"quantity": "pm25", "project": slug, "from": "2025-03-04T00:00:00Z",
+                  "to": "2025-03-05T00:00:00Z", "bucket": "day"}
 
-    def count():
-        r = Client(server.base).get("/v1/aggregates", params=params)
+        def count():
+            r = Client(s.base).get("/v1/aggregates", params=params)
+            assert r.status_code == 200, r.text
+            return sum(i["count"] for i in r.json()["items"]), "Age" in r.headers
+
+        def upload(hour):
+            ride = trip_rows(0, 180, day="2025-03-04", hour=hour, step_deg=0.0005)
+            r = Client(s.base).post("/v1/ingest/snuffelfiets", token=rider["token"],
+                                    data=device_csv(ride, imei="861234567890001"),
+                                    headers={"Content-Type": "text/csv"})
+            assert r.status_code == 200 and r.json()["accepted"] == len(ride), r.text
+
+        upload(8)
+        n1, _ = count()
+        assert n1 > 0
+        upload(10)
+        assert count() == (n1, True)  # kept: the upload shows within answer_cache_s
+        time.sleep(2.2)
+        n2, kept = count()
+        assert not kept and n2 > n1
+        assert count() == (n2, True)
+        r = admin.post(f"/v1/projects/{slug}/erasures", json={"participant": "p-1"})
         assert r.status_code == 200, r.text
-        return sum(i["count"] for i in r.json()["items"]), "Age" in r.headers
-
-    def upload(imei, hour):
-        ride = trip_rows(0, 180, day="2025-03-04", hour=hour, step_deg=0.0005)
-        r = admin.post(f"/v1/ingest/snuffelfiets?project={slug}",
-                       data=device_csv(ride, imei=imei), headers={"Content-Type": "text/csv"})
-        assert r.status_code == 200 and r.json()["accepted"] == len(ride), r.text
-
-    upload("861234567890001", 8)
-    n1, _ = count()
-    assert n1 > 0
-    assert count() == (n1, True)  # kept
-    upload("861234567890002", 10)
-    n2, kept = count()
-    assert not kept and n2 > n1
+        assert count() == (0, False)  # an administrator's change: at once
+    finally:
+        assert s.stop() == 0
 
 
 def test_a_change_behind_the_servers_back_shows_within_answer_cache_s(workdir, cluster,

@@ -23,6 +23,13 @@ def air_project(admin, k):
 
 
 @pytest.fixture(scope="module")
+def server(uncached_server):
+    """These tests upload a trip piece by piece and look at the rollups' answer after each
+    piece, at once: every answer must be computed (uploads show within answer_cache_s)."""
+    return uncached_server
+
+
+@pytest.fixture(scope="module")
 def fixture_project(server, admin_token):
     return fixture_air_project(server, admin_token, "roll", k_anonymity=3, trim_min_m=200)
 

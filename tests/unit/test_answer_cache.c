@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "answer_cache.h"
+#include "request.h"
 
 static sm_err get(struct answer_cache *c, const char *key, int wait_ms, struct answer *a,
                   struct answer_ticket **t)
@@ -30,7 +31,7 @@ static void put(struct answer_cache *c, struct answer_ticket *t, const char *bod
 {
 	struct answer a = {.body = (char *)body, .len = strlen(body), .type = "application/json"};
 	a.link = (char *)link;
-	answer_etag(body, a.len, a.etag);
+	etag_of(body, a.len, a.etag);
 	answer_cache_put(c, t, &a);
 }
 
@@ -51,8 +52,8 @@ static void test_kept_until_invalidated(void **state)
 	assert_int_equal(a.len, 14);
 	assert_string_equal(a.link, "</v1/aggregates?offset=1>; rel=\"next\"");
 	assert_string_equal(a.type, "application/json");
-	char etag[ANSWER_ETAG_LEN];
-	answer_etag(a.body, a.len, etag);
+	char etag[ETAG_LEN];
+	etag_of(a.body, a.len, etag);
 	assert_string_equal(a.etag, etag);
 	assert_int_equal(a.age_s, 0);
 	answer_cleanup(&a);
