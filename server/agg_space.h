@@ -16,10 +16,11 @@
 /* A space's fragments of the query, over the rows `p` of a family's
  * readings (a WGS84 point p.position; for the places published one by one,
  * segment and station, also the family's p.place id and p.place_geom
- * GeoJSON), the rows r made of them, and the cells `page`. */
+ * GeoJSON), the rows r made of them (air's rollup rows hold the grid's gx
+ * and gy as well), and the cells `page`. */
 struct agg_space_sql {
 	const char *columns;  /* extra columns of r over p, each + ", " */
-	const char *join;     /* extra joins after p's tables, each after " " */
+	const char *join;     /* extra joins after p's tables, each from " " */
 	const char *cell;     /* the cell id over r's columns */
 	const char *group;    /* the extra grouping columns of r, each after ", " */
 	const char *geometry; /* the cell as GeoJSON (json) over page's columns */
