@@ -151,13 +151,14 @@ def same_place(server, admin_token, cluster):
     assert admin.post(f"/v1/ingest/snuffelfiets?project={air}",
                       data=device_csv(rows, imei=f"86{uuid.uuid4().int % 10**13:013d}"),
                       headers={"Content-Type": "text/csv"}).json()["accepted"] == len(rows)
-    # The published reading nearest the middle of the ride (its ends are hidden).
+    # The valid published reading nearest the middle of the ride (its ends are hidden).
     t, lon, lat = cluster.psql(
         "SELECT to_char(p.recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
         " || '|' || ST_X(p.position) || '|' || ST_Y(p.position) FROM air_published p"
         " JOIN device d ON d.id = p.device_id JOIN project pr ON pr.id = d.project_id"
-        f" WHERE pr.slug = '{air}' AND p.position IS NOT NULL"
-        " ORDER BY abs(extract(epoch FROM p.recorded_at - '2025-05-06T08:30:00Z')) LIMIT 1"
+        f" WHERE pr.slug = '{air}' AND p.position IS NOT NULL AND p.pm25_ugm3 IS NOT NULL"
+        " AND p.quality & (SELECT sum(1 << bit)::int FROM quality_flag WHERE excluded) = 0"
+        " ORDER BY abs(extract(epoch FROM p.recorded_at - timestamptz '2025-05-06T08:30:00Z')) LIMIT 1"
     ).split("|")
     assert admin.post(f"/v1/ingest/experience?project={sheets}", json=[{
         "device": f"{sheets}-r1", "time": t, "lat": float(lat), "lon": float(lon),
