@@ -158,7 +158,8 @@ def same_place(server, admin_token, cluster):
         " JOIN device d ON d.id = p.device_id JOIN project pr ON pr.id = d.project_id"
         f" WHERE pr.slug = '{air}' AND p.position IS NOT NULL AND p.pm25_ugm3 IS NOT NULL"
         " AND p.quality & (SELECT sum(1 << bit)::int FROM quality_flag WHERE excluded) = 0"
-        " ORDER BY abs(extract(epoch FROM p.recorded_at - timestamptz '2025-05-06T08:30:00Z')) LIMIT 1"
+        " ORDER BY abs(extract(epoch FROM p.recorded_at - timestamptz '2025-05-06T08:30:00Z'))"
+        " LIMIT 1"
     ).split("|")
     assert admin.post(f"/v1/ingest/experience?project={sheets}", json=[{
         "device": f"{sheets}-r1", "time": t, "lat": float(lat), "lon": float(lon),
