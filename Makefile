@@ -194,7 +194,8 @@ build/fuzz/fuzz_dataset: fuzz/fuzz_dataset.c server/dataset.c server/pseudonym.c
 
 # The open endpoints' query parameters: agg_parse and agg_sql, and the
 # checks the other handlers make (times, slugs, layers, ids).
-build/fuzz/fuzz_query: fuzz/fuzz_query.c server/aggregate.c server/experience_aggregate.c server/experience.c \
+build/fuzz/fuzz_query: fuzz/fuzz_query.c server/aggregate.c server/agg_space.c \
+                       server/experience_aggregate.c server/experience.c \
                        server/geo.c server/validate.c server/jsonin.c \
                        $(FUZZ_ROWERR_SRC) $(FUZZ_HDR)
 	@mkdir -p build/fuzz

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agg_space.h"
 #include "experience_aggregate.h"
 #include "validate.h"
 
@@ -324,52 +325,6 @@ static const struct {
                   " JOIN project pr ON pr.id = d.project_id AND pr.kind = 'heat'"},
 };
 
-/* How a space turns readings into cells: fragments of the query, over the
- * readings `p` or the rollup rows `ru` (r), and the cells `page` (items). */
-struct space_sql {
-	const char *columns;  /* extra columns of r from readings, each + ", " */
-	bool rollups;         /* whether rollups hold its cells (rollups_cte()) */
-	const char *join;     /* extra joins of r, from readings */
-	const char *cell;     /* the cell id, over r's columns */
-	const char *group;    /* extra grouping columns, each after ", " */
-	const char *geometry; /* the cell as GeoJSON, over page's columns */
-};
-
-/* Square cells of the Dutch RD New grid (EPSG:28992), named by their
- * lower-left corner, from a reading's position. */
-#define GRID_FROM_READINGS                                                                         \
-	"floor(ST_X(ST_Transform(p.position, 28992)) / $16::integer)::integer AS gx, "             \
-	"floor(ST_Y(ST_Transform(p.position, 28992)) / $16::integer)::integer AS gy, "
-/* The RD New origin, where hexagons are laid from. */
-#define RD_ORIGIN "ST_SetSRID(ST_MakePoint(0, 0), 28992)"
-
-static const struct space_sql spaces[] = {
-    [AGG_ALL] = {"", true, "", "'all'::text", "", "NULL::json"},
-    [AGG_GRID] = {GRID_FROM_READINGS, true, "",
-                  "format('rd%s-%s-%s', $16::integer, gx * $16::integer, gy * $16::integer)",
-                  ", gx, gy",
-                  "ST_AsGeoJSON(ST_Transform(ST_MakeEnvelope(gx * $16::integer, gy * $16::integer,"
-                  " (gx + 1) * $16::integer, (gy + 1) * $16::integer, 28992), 4326), 6)::json"},
-    /* Flat-topped hexagons with edges of $16 m, in PostGIS's ST_HexagonGrid
-     * layout, named by their column and row (sql/014_hexagons.sql). */
-    [AGG_HEX] = {"hx.i AS gx, hx.j AS gy, ", NULL,
-                 " CROSS JOIN LATERAL rd_hexagon(p.position, $16::integer) hx",
-                 "format('hex%s-%s-%s', $16::integer, gx, gy)", ", gx, gy",
-                 "ST_AsGeoJSON(ST_Transform(ST_Hexagon($16::integer, gx, gy, " RD_ORIGIN
-                 "), 4326), 6)::json"},
-    /* The areas of an uploaded layer, named by their code. */
-    [AGG_AREA] = {"a.code AS acode, ", NULL,
-                  " JOIN area a ON a.layer = $17::text AND ST_Intersects(a.geom, p.position)",
-                  "acode", ", acode",
-                  "(SELECT ST_AsGeoJSON(a.geom, 6)::json FROM area a WHERE a.layer = $17::text"
-                  " AND a.code = page.cell)"},
-    /* Places published one by one, as the family names them. */
-    [AGG_SEGMENT] = {"p.place, p.place_geom, ", NULL, "", "place", ", place, place_geom",
-                     "place_geom::json"},
-    [AGG_STATION] = {"p.place, p.place_geom, ", NULL, "", "place", ", place, place_geom",
-                     "place_geom::json"},
-};
-
 bool agg_space_fits(const struct agg_query *q, char *why, size_t whylen)
 {
 	if (q->space == AGG_SEGMENT && q->family != AGG_TRAFFIC) {
@@ -427,9 +382,16 @@ static sm_err put_stats(const struct agg_query *q, size_t sql_of, bool named, st
 	return e;
 }
 
+/* Whether the rollups hold q's cells: the whole region, and grid cells
+ * (unions of theirs, rollups_cte()). */
+static bool rollups_hold(const struct agg_query *q)
+{
+	return q->space == AGG_ALL || q->space == AGG_GRID;
+}
+
 bool agg_uses_rollups(const struct agg_query *q)
 {
-	if (q->family != AGG_AIR || !spaces[q->space].rollups)
+	if (q->family != AGG_AIR || !rollups_hold(q))
 		return false;
 	/* Rollup rows are whole quarters of an hour. */
 	return q->from % QUARTER_HOUR == 0 && q->to % QUARTER_HOUR == 0;
@@ -469,7 +431,7 @@ static sm_err bucket_start(const struct agg_query *q, const char *t, struct buf 
  * vn = 1. For air, `column` "quality" counts every reading (coverage). */
 static sm_err readings_cte(const struct agg_query *q, const char *column, struct buf *sql)
 {
-	const struct space_sql *sp = &spaces[q->space];
+	const struct agg_space_sql *sp = agg_space_sql(q->space);
 	sm_err e = bucket_start(q, "p.t", sql);
 	if (e == SM_OK)
 		e = buf_printf(sql,
@@ -629,17 +591,35 @@ static sm_err stat_value(struct buf *sql, const char *name)
 /* c's columns over per-participant partials `from` (w or cd). */
 static sm_err c_over_partials(const struct agg_query *q, const char *from, struct buf *sql)
 {
-	const struct space_sql *sp = &spaces[q->space];
-	sm_err e =
-	    buf_printf(sql,
-	               "SELECT start, %s COLLATE \"C\" AS cell%s, coalesce(sum(n), 0)::bigint"
-	               " AS n, coalesce(sum(flagged), 0)::bigint AS flagged,"
-	               " sum(members) AS participants",
-	               sp->cell, sp->group);
+	const struct agg_space_sql *sp = agg_space_sql(q->space);
+	sm_err e = buf_puts(sql, "SELECT start, ");
+	if (e == SM_OK)
+		e = agg_space_cell(q->space, sql);
+	if (e == SM_OK)
+		e = buf_puts(sql,
+		             ", coalesce(sum(n), 0)::bigint AS n, coalesce(sum(flagged), 0)::bigint"
+		             " AS flagged, sum(members) AS participants");
 	if (e == SM_OK)
 		e = put_stats(q, offsetof(struct stat_sql, over_partials), true, sql);
 	if (e == SM_OK)
 		e = buf_printf(sql, " FROM %s GROUP BY start%s", from, sp->group);
+	return e;
+}
+
+/* c, after r: per bucket and cell, straight from r's rows. */
+static sm_err c_over_r(const struct agg_query *q, struct buf *sql)
+{
+	sm_err e = buf_puts(sql, "),\n c AS (SELECT start, ");
+	if (e == SM_OK)
+		e = agg_space_cell(q->space, sql);
+	if (e == SM_OK)
+		e = buf_puts(sql, ", coalesce(sum(vn) FILTER (WHERE ok), 0) AS n,"
+		                  " coalesce(sum(vn) FILTER (WHERE NOT ok), 0) AS flagged,"
+		                  " count(DISTINCT who) FILTER (WHERE ok) AS participants");
+	if (e == SM_OK)
+		e = put_stats(q, offsetof(struct stat_sql, sql), true, sql);
+	if (e == SM_OK)
+		e = buf_printf(sql, " FROM r GROUP BY start%s),\n", agg_space_sql(q->space)->group);
 	return e;
 }
 
@@ -662,7 +642,7 @@ static sm_err cell_periods_from(const struct agg_query *q, const char *column, s
  * participants. */
 static sm_err partials_ctes(const struct agg_query *q, const char *column, struct buf *sql)
 {
-	const struct space_sql *sp = &spaces[q->space];
+	const struct agg_space_sql *sp = agg_space_sql(q->space);
 	bool cell_periods = agg_uses_cell_periods(q, column);
 	sm_err e =
 	    buf_printf(sql,
@@ -742,7 +722,7 @@ static sm_err histogram_percentile(const char *quantile, const char *name, struc
  * percentiles); the percentiles (pc); and c with them (cq). */
 static sm_err percentile_ctes(const struct agg_query *q, const char *column, struct buf *sql)
 {
-	const char *group = spaces[q->space].group;
+	const char *group = agg_space_sql(q->space)->group;
 	bool cell_periods = agg_uses_cell_periods(q, column);
 	sm_err e = buf_printf(
 	    sql,
@@ -834,7 +814,7 @@ sm_err agg_sql(const struct agg_query *q, const char *column, struct buf *sql)
 	if (e == SM_OK)
 		e = agg_uses_rollups(q) ? rollups_cte(q, column, sql)
 		                        : readings_cte(q, column, sql);
-	const struct space_sql *sp = &spaces[q->space];
+	const struct agg_space_sql *sp = agg_space_sql(q->space);
 
 	/* Per bucket and cell: directly, or per participant first (w), and
 	 * from the counted cells when they are current (cd). */
@@ -842,32 +822,12 @@ sm_err agg_sql(const struct agg_query *q, const char *column, struct buf *sql)
 	if (e == SM_OK && partials)
 		e = partials_ctes(q, column, sql);
 	else if (e == SM_OK)
-		e = buf_printf(sql,
-		               "),\n c AS (SELECT start, %s COLLATE \"C\" AS cell%s,"
-		               " coalesce(sum(vn) FILTER (WHERE ok), 0) AS n,"
-		               " coalesce(sum(vn) FILTER (WHERE NOT ok), 0) AS flagged,"
-		               " count(DISTINCT who) FILTER (WHERE ok) AS participants",
-		               sp->cell, sp->group);
-	if (e == SM_OK && !partials)
-		e = put_stats(q, offsetof(struct stat_sql, sql), true, sql);
-	if (e == SM_OK && !partials)
-		e = buf_printf(sql, " FROM r GROUP BY start%s),\n", sp->group);
+		e = c_over_r(q, sql);
 	if (e == SM_OK && histograms)
 		e = percentile_ctes(q, column, sql);
-	/* bbox takes whole cells: a cell is in when its shape meets the box,
-	 * with all its readings, so two boxes agree on every cell they share
-	 * (cutting cells would publish their differences, regions k never saw). */
+	/* bbox takes whole cells. */
 	if (e == SM_OK)
-		e = buf_printf(sql, " boxed AS (SELECT * FROM %s AS page", histograms ? "cq" : "c");
-	if (e == SM_OK && q->has_bbox)
-		e = buf_printf(
-		    sql,
-		    " WHERE ST_Intersects(ST_SetSRID(ST_GeomFromGeoJSON((%s)::text), 4326),"
-		    " ST_MakeEnvelope($4::float8, $5::float8, $6::float8, $7::float8,"
-		    " 4326))",
-		    sp->geometry);
-	if (e == SM_OK)
-		e = buf_puts(sql, "),\n");
+		e = agg_space_boxed(q->space, histograms ? "cq" : "c", q->has_bbox, sql);
 	/* Cells of fewer than k participants are left out, and counted. */
 	if (e == SM_OK)
 		e = buf_puts(

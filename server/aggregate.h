@@ -13,6 +13,7 @@
 
 /* AGG_RANGE is the whole from..to range as one bucket (not a query value). */
 enum agg_bucket { AGG_15MIN, AGG_HOUR, AGG_DAY, AGG_WEEK, AGG_MONTH, AGG_RANGE };
+/* How readings become cells of each space, named and drawn: agg_space.h. */
 enum agg_space {
 	AGG_ALL,
 	AGG_GRID,    /* square RD New cells */

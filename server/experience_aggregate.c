@@ -3,6 +3,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "agg_space.h"
 #include "experience.h"
 
 /* The statistics of a theme's scores `v` (and their times `t`) besides the
@@ -22,33 +23,6 @@ static const struct {
 };
 #define NSTATS (sizeof(stats) / sizeof(stats[0]))
 
-/* How a space turns sheets `s` into cells: extra columns of r (each with
- * ", " after it), extra joins, the cell id over r's columns, the extra
- * grouping columns (each after ", "), and the cell as GeoJSON over the
- * page's columns. Ids and geometries are aggregate.c's: a cell is the same
- * cell in every family. */
-static const struct {
-	const char *columns, *join, *cell, *group, *geometry;
-} spaces[] = {
-    [AGG_ALL] = {"", "", "'all'::text", "", "NULL::json"},
-    [AGG_GRID] = {"floor(ST_X(ST_Transform(s.position, 28992)) / $16::integer)::integer AS gx, "
-                  "floor(ST_Y(ST_Transform(s.position, 28992)) / $16::integer)::integer AS gy, ",
-                  "", "format('rd%s-%s-%s', $16::integer, gx * $16::integer, gy * $16::integer)",
-                  ", gx, gy",
-                  "ST_AsGeoJSON(ST_Transform(ST_MakeEnvelope(gx * $16::integer, gy * $16::integer,"
-                  " (gx + 1) * $16::integer, (gy + 1) * $16::integer, 28992), 4326), 6)::json"},
-    [AGG_HEX] = {"hx.i AS gx, hx.j AS gy, ",
-                 " CROSS JOIN LATERAL rd_hexagon(s.position, $16::integer) hx",
-                 "format('hex%s-%s-%s', $16::integer, gx, gy)", ", gx, gy",
-                 "ST_AsGeoJSON(ST_Transform(ST_Hexagon($16::integer, gx, gy,"
-                 " ST_SetSRID(ST_MakePoint(0, 0), 28992)), 4326), 6)::json"},
-    [AGG_AREA] = {"a.code AS acode, ",
-                  " JOIN area a ON a.layer = $17::text AND ST_Intersects(a.geom, s.position)",
-                  "acode", ", acode",
-                  "(SELECT ST_AsGeoJSON(a.geom, 6)::json FROM area a WHERE a.layer = $17::text"
-                  " AND a.code = page.cell)"},
-};
-
 static bool is_theme(const char *theme)
 {
 	for (size_t i = 0; i < EXPERIENCE_THEMES; i++)
@@ -57,18 +31,18 @@ static bool is_theme(const char *theme)
 	return false;
 }
 
-/* The start of each sheet's bucket, over its time s.observed_at. */
+/* The start of each sheet's bucket, over its time p.observed_at. */
 static sm_err bucket_start(const struct agg_query *q, struct buf *sql)
 {
 	switch (q->bucket) {
 	case AGG_RANGE: return buf_puts(sql, "$1::timestamptz AS start, ");
 	case AGG_15MIN:
-		return buf_puts(sql, "date_bin('15 minutes', s.observed_at,"
+		return buf_puts(sql, "date_bin('15 minutes', p.observed_at,"
 		                     " timestamptz '2000-01-01T00:00:00Z') AS start, ");
-	case AGG_HOUR: return buf_puts(sql, "date_trunc('hour', s.observed_at, $12) AS start, ");
-	case AGG_DAY: return buf_puts(sql, "date_trunc('day', s.observed_at, $12) AS start, ");
-	case AGG_WEEK: return buf_puts(sql, "date_trunc('week', s.observed_at, $12) AS start, ");
-	case AGG_MONTH: return buf_puts(sql, "date_trunc('month', s.observed_at, $12) AS start, ");
+	case AGG_HOUR: return buf_puts(sql, "date_trunc('hour', p.observed_at, $12) AS start, ");
+	case AGG_DAY: return buf_puts(sql, "date_trunc('day', p.observed_at, $12) AS start, ");
+	case AGG_WEEK: return buf_puts(sql, "date_trunc('week', p.observed_at, $12) AS start, ");
+	case AGG_MONTH: return buf_puts(sql, "date_trunc('month', p.observed_at, $12) AS start, ");
 	}
 	return SM_ERR_INVALID;
 }
@@ -176,40 +150,43 @@ sm_err experience_aggregate_sql(const struct agg_query *q, const char *theme, st
 	         " r AS (SELECT ");
 	if (e == SM_OK)
 		e = bucket_start(q, sql);
-	/* The theme is a name from the fixed list (checked above). */
+	/* The sheets are the readings p of agg_space.c's fragments. The theme
+	 * is a name from the fixed list (checked above). */
+	const struct agg_space_sql *sp = agg_space_sql(q->space);
 	if (e == SM_OK)
 		e = buf_printf(
 		    sql,
-		    "%ss.observed_at AS t, s.scores[th.position]::integer AS v,"
+		    "%sp.observed_at AS t, p.scores[th.position]::integer AS v,"
 		    " d.participant_pseudonym AS who\n"
-		    " FROM experience_score s JOIN device d ON d.id = s.device_id"
+		    " FROM experience_score p JOIN device d ON d.id = p.device_id"
 		    " JOIN project pr ON pr.id = d.project_id AND pr.kind = 'experience'"
 		    " JOIN experience_theme th ON th.name = '%s'%s\n"
-		    " WHERE s.observed_at >= $1::timestamptz AND s.observed_at < $2::timestamptz"
-		    " AND s.scores[th.position] IS NOT NULL AND ($3::text IS NULL OR pr.slug = "
+		    " WHERE p.observed_at >= $1::timestamptz AND p.observed_at < $2::timestamptz"
+		    " AND p.scores[th.position] IS NOT NULL AND ($3::text IS NULL OR pr.slug = "
 		    "$3)),\n",
-		    spaces[q->space].columns, theme, spaces[q->space].join);
+		    sp->columns, theme, sp->join);
 	/* Per bucket and cell; residents are counted for k, not published.
 	 * PARTICIPANTS: open_participants(participants, $8) would go into the
 	 * answer's members. */
 	if (e == SM_OK)
-		e = buf_printf(sql,
-		               " c AS (SELECT start, %s COLLATE \"C\" AS cell%s, count(*) AS n,"
-		               " count(DISTINCT who) AS participants",
-		               spaces[q->space].cell, spaces[q->space].group);
+		e = buf_puts(sql, " c AS (SELECT start, ");
+	if (e == SM_OK)
+		e = agg_space_cell(q->space, sql);
+	if (e == SM_OK)
+		e = buf_puts(sql, ", count(*) AS n, count(DISTINCT who) AS participants");
 	for (size_t i = 0; e == SM_OK && i < NSTATS; i++)
 		if (q->stats & stats[i].bit)
 			e = buf_printf(sql, ", %s AS %s", stats[i].sql, stats[i].name);
 	for (int score = 1; e == SM_OK && score <= 7; score++)
 		e = buf_printf(sql, ", count(*) FILTER (WHERE v = %d) AS s%d", score, score);
 	if (e == SM_OK)
+		e = buf_printf(sql, " FROM r GROUP BY start%s),\n", sp->group);
+	/* bbox takes whole cells, as for every family. */
+	if (e == SM_OK)
+		e = agg_space_boxed(q->space, "c", q->has_bbox, sql);
+	if (e == SM_OK)
 		e = buf_printf(
 		    sql,
-		    " FROM r GROUP BY start%s),\n"
-		    /* bbox takes whole cells, as for every family (aggregate.c). */
-		    " boxed AS (SELECT * FROM c AS page WHERE $4::float8 IS NULL OR ST_Intersects("
-		    " ST_SetSRID(ST_GeomFromGeoJSON((%s)::text), 4326),"
-		    " ST_MakeEnvelope($4::float8, $5::float8, $6::float8, $7::float8, 4326))),\n"
 		    " pub AS (SELECT * FROM boxed WHERE participants >= $8::integer),\n"
 		    " page AS (SELECT * FROM pub ORDER BY start, cell OFFSET $9::bigint"
 		    " LIMIT $10::integer),\n"
@@ -217,7 +194,7 @@ sm_err experience_aggregate_sql(const struct agg_query *q, const char *theme, st
 		    " meta AS (SELECT (SELECT count(*) FROM pub) AS total,"
 		    " (SELECT count(*) FROM boxed WHERE participants < $8::integer) AS suppressed,"
 		    " 0 AS excluded)\n",
-		    spaces[q->space].group, spaces[q->space].geometry, spaces[q->space].geometry);
+		    sp->geometry);
 	if (e == SM_OK)
 		e = answer(q, sql);
 	return e;

@@ -1,11 +1,12 @@
 """/v1/aggregates beyond air on squares: hexagons on RD New, Telraam road segments and
 heat-stress stations one by one, and traffic and heat quantities in the other spaces."""
+import datetime as dt
 import subprocess
 import uuid
 
 import pytest
 
-from ingest_data import fixture_air_project, published, telraam_report
+from ingest_data import device_csv, fixture_air_project, published, ride, telraam_report
 
 AIR_RANGE = {"quantity": "pm25", "from": "2024-11-11T00:00:00Z", "to": "2024-11-13T00:00:00Z"}
 
@@ -131,3 +132,78 @@ def test_heat_per_station(anon, heat):
         station["geometry"]["coordinates"], abs=1e-6)
     # The answer is the same on every request.
     assert anon.get("/v1/aggregates", params=params).json() == body
+
+
+@pytest.fixture(scope="module")
+def same_place(server, admin_token, cluster):
+    """An air reading mid-ride and an experience sheet at its very position and second, each
+    in a project of its own with k = 1; an area layer around them. The query parameters that
+    select that second, the two slugs and the layer."""
+    from contract import Client
+    admin = Client(server.base, admin_token)
+    tag = uuid.uuid4().hex[:8]
+    air, sheets, layer = f"same-air-{tag}", f"same-exp-{tag}", f"same-{tag}"
+    for slug, kind in ((air, "air"), (sheets, "experience")):
+        assert admin.post("/v1/projects", json={
+            "slug": slug, "name": "x", "kind": kind, "licence": "CC-BY-4.0", "k_anonymity": 1,
+            "privacy_weakened": "test: one reading, one sheet"}).status_code == 201
+    rows = ride(dt.datetime(2025, 5, 6, 8, 0, tzinfo=dt.timezone.utc), 60)
+    assert admin.post(f"/v1/ingest/snuffelfiets?project={air}",
+                      data=device_csv(rows, imei=f"86{uuid.uuid4().int % 10**13:013d}"),
+                      headers={"Content-Type": "text/csv"}).json()["accepted"] == len(rows)
+    # The valid published reading nearest the middle of the ride (its ends are hidden).
+    t, lon, lat = cluster.psql(
+        "SELECT to_char(p.recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+        " || '|' || ST_X(p.position) || '|' || ST_Y(p.position) FROM air_published p"
+        " JOIN device d ON d.id = p.device_id JOIN project pr ON pr.id = d.project_id"
+        f" WHERE pr.slug = '{air}' AND p.position IS NOT NULL AND p.pm25_ugm3 IS NOT NULL"
+        " AND p.quality & (SELECT sum(1 << bit)::int FROM quality_flag WHERE excluded) = 0"
+        " ORDER BY abs(extract(epoch FROM p.recorded_at - timestamptz '2025-05-06T08:30:00Z'))"
+        " LIMIT 1"
+    ).split("|")
+    assert admin.post(f"/v1/ingest/experience?project={sheets}", json=[{
+        "device": f"{sheets}-r1", "time": t, "lat": float(lat), "lon": float(lon),
+        "scores": {"feeling_safe": 5}}]).json()["accepted"] == 1
+    # The same point, to the bit.
+    assert cluster.psql(
+        "SELECT ST_Equals(s.position, p.position) FROM experience_score s"
+        " JOIN device ds ON ds.id = s.device_id JOIN project ps ON ps.id = ds.project_id,"
+        " air_published p JOIN device d ON d.id = p.device_id JOIN project pr ON pr.id ="
+        f" d.project_id WHERE ps.slug = '{sheets}' AND pr.slug = '{air}'"
+        f" AND p.recorded_at = '{t}'") == "t"
+    x, y = float(lon), float(lat)
+    assert admin.post(f"/v1/areas/{layer}", json={"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"code": "PLEK"}, "geometry": {
+            "type": "Polygon", "coordinates": [[[x - 0.002, y - 0.002], [x + 0.002, y - 0.002],
+                                                [x + 0.002, y + 0.002], [x - 0.002, y + 0.002],
+                                                [x - 0.002, y - 0.002]]]}}]}).status_code == 200
+    second = dt.datetime.strptime(t, "%Y-%m-%dT%H:%M:%SZ") + dt.timedelta(seconds=1)
+    return ({"from": t, "to": second.strftime("%Y-%m-%dT%H:%M:%SZ"), "bucket": "hour"},
+            air, sheets, layer)
+
+
+@pytest.mark.parametrize("space", ["grid:250", "hex:250", "hex:1000", "area"])
+def test_every_family_names_and_draws_a_place_alike(anon, same_place, space):
+    """A cell is the same cell in every family: an air reading and an experience sheet at one
+    point are counted in cells of the same id and geometry (aggregate.c and
+    experience_aggregate.c take both from agg_space.c)."""
+    when, air, sheets, layer = same_place
+    space = f"area:{layer}" if space == "area" else space
+    cells = {}
+    for quantity, project in (("pm25", air), ("feeling_safe", sheets)):
+        params = {**when, "quantity": quantity, "project": project, "space": space}
+        items = anon.get("/v1/aggregates", params=params).json()["items"]
+        assert [i["count"] for i in items] == [1], (quantity, items)
+        features = anon.get("/v1/aggregates",
+                            params={**params, "format": "geojson"}).json()["features"]
+        assert [f["properties"]["cell"] for f in features] == [items[0]["cell"]["id"]]
+        assert features[0]["geometry"] == items[0]["cell"]["geometry"]
+        csv = anon.get("/v1/aggregates", params={**params, "format": "csv"}).text
+        assert csv.splitlines()[1].split(",")[1] == items[0]["cell"]["id"]
+        cells[quantity] = items[0]["cell"]
+    assert cells["pm25"] == cells["feeling_safe"]
+    assert cells["pm25"]["geometry"]["type"] in ("Polygon", "MultiPolygon")
+    if space.startswith("area:"):
+        assert cells["pm25"]["id"] == "PLEK"
+    else:
+        assert cells["pm25"]["id"].startswith(space.replace(":", "").replace("grid", "rd"))
