@@ -1,5 +1,6 @@
 #include "area_geojson.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,52 +88,37 @@ static void property_text(json_t *props, const char *const *names, size_t chars,
 	}
 }
 
+/* One feature as a row: code, name and geometry (geojson_row_fn). */
+static sm_err area_row(json_t *f, size_t index, struct row_errors *errs, json_t **row)
+{
+	*row = NULL;
+	json_t *props = json_object_get(f, "properties");
+	/* Lengths in characters, as the database counts them. */
+	char code[4 * AREA_CODE_MAX + 1], name[4 * AREA_NAME_MAX + 1];
+	property_text(props, code_names, AREA_CODE_MAX, code, sizeof(code));
+	property_text(props, name_names, AREA_NAME_MAX, name, sizeof(name));
+	json_t *geom = json_object_get(f, "geometry");
+	const char *problem = geometry_problem(geom);
+	if (!code[0]) {
+		rowerr_add(errs, index, "code",
+		           "an area needs a code (code, statcode, buurtcode, ...)");
+		return SM_OK;
+	}
+	if (problem) {
+		rowerr_add(errs, index, "geometry", "%s", problem);
+		return SM_OK;
+	}
+	const char *gtype = jsonin_string(json_object_get(geom, "type"));
+	char *geojson = geojson_2d_text(gtype, json_object_get(geom, "coordinates"),
+	                                strcmp(gtype, "Polygon") == 0 ? 2 : 3);
+	*row = geojson ? json_pack("{s:s, s:s?, s:s}", "code", code, "name", name[0] ? name : NULL,
+	                           "geometry", geojson)
+	               : NULL;
+	free(geojson);
+	return *row ? SM_OK : SM_ERR_NOMEM;
+}
+
 sm_err area_geojson_parse(json_t *root, json_t **rows, struct row_errors *errs)
 {
-	*rows = NULL;
-	json_t *features = json_object_get(root, "features");
-	const char *type = jsonin_string(json_object_get(root, "type"));
-	if (!type || strcmp(type, "FeatureCollection") != 0 || !json_is_array(features))
-		return SM_ERR_INVALID;
-	json_t *out = json_array();
-	if (!out)
-		return SM_ERR_NOMEM;
-	sm_err e = SM_OK;
-	size_t i;
-	json_t *f;
-	json_array_foreach(features, i, f) {
-		json_t *props = json_object_get(f, "properties");
-		/* Lengths in characters, as the database counts them. */
-		char code[4 * AREA_CODE_MAX + 1], name[4 * AREA_NAME_MAX + 1];
-		property_text(props, code_names, AREA_CODE_MAX, code, sizeof(code));
-		property_text(props, name_names, AREA_NAME_MAX, name, sizeof(name));
-		const char *problem = geometry_problem(json_object_get(f, "geometry"));
-		if (!code[0]) {
-			rowerr_add(errs, i, "code",
-			           "an area needs a code (code, statcode, buurtcode, ...)");
-			continue;
-		}
-		if (problem) {
-			rowerr_add(errs, i, "geometry", "%s", problem);
-			continue;
-		}
-		json_t *geom = json_object_get(f, "geometry");
-		const char *gtype = jsonin_string(json_object_get(geom, "type"));
-		char *geojson = geojson_2d_text(gtype, json_object_get(geom, "coordinates"),
-		                                strcmp(gtype, "Polygon") == 0 ? 2 : 3);
-		json_t *row = geojson ? json_pack("{s:s, s:s?, s:s}", "code", code, "name",
-		                                  name[0] ? name : NULL, "geometry", geojson)
-		                      : NULL;
-		free(geojson);
-		if (!row || json_array_append_new(out, row) != 0) {
-			e = SM_ERR_NOMEM;
-			break;
-		}
-	}
-	if (e != SM_OK) {
-		json_decref(out);
-		return e;
-	}
-	*rows = out;
-	return SM_OK;
+	return geojson_collection_rows(root, SIZE_MAX, area_row, rows, errs);
 }

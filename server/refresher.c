@@ -1,13 +1,12 @@
 #include "refresher.h"
 
-#include <errno.h>
-#include <stdint.h>
-#include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "background.h"
 #include "db.h"
 #include "log.h"
 #include "metrics.h"
@@ -18,10 +17,11 @@ struct refresher {
 	int idle_ms;
 	struct retention_policy retention;
 	unsigned long leader_session; /* the connection that holds the lock; 0: none */
-	pthread_t thread;
-	pthread_mutex_t lock;
-	pthread_cond_t wake;
-	bool stopping;
+	/* The thread's own: days refreshed in a row, and when the catalogue
+	 * and retention last ran (now_ms; 0: never). */
+	size_t days;
+	int64_t catalogue_at, retention_at;
+	struct background *thread;
 };
 
 /* One refresher among all the servers on a database: the one whose
@@ -124,25 +124,6 @@ static sm_err refresh_catalogue(struct db_conn *conn)
 	return e;
 }
 
-/* Waits up to ms, or until asked to stop; true when asked. */
-static bool wait_or_stop(struct refresher *r, int ms)
-{
-	struct timespec until;
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += ms / 1000;
-	until.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
-	pthread_mutex_lock(&r->lock);
-	while (!r->stopping && pthread_cond_timedwait(&r->wake, &r->lock, &until) != ETIMEDOUT)
-		;
-	bool stopping = r->stopping;
-	pthread_mutex_unlock(&r->lock);
-	return stopping;
-}
-
 static int64_t now_ms(void)
 {
 	struct timespec t;
@@ -151,17 +132,17 @@ static int64_t now_ms(void)
 }
 
 /* Drops the raw months retention no longer keeps, at most every
- * RETENTION_EVERY_MS (*retention_at: when it last ran; 0: never). */
-static void retain(struct refresher *r, struct db_conn *conn, int64_t *retention_at)
+ * RETENTION_EVERY_MS. */
+static void retain(struct refresher *r, struct db_conn *conn)
 {
 	if (!retention_enabled(&r->retention) ||
-	    (*retention_at != 0 && now_ms() - *retention_at < RETENTION_EVERY_MS))
+	    (r->retention_at != 0 && now_ms() - r->retention_at < RETENTION_EVERY_MS))
 		return;
-	*retention_at = now_ms();
+	r->retention_at = now_ms();
 	int dropped = 0;
 	sm_err e = retention_run(conn, &r->retention, &dropped);
 	if (e == SM_ERR_TIMEOUT)
-		*retention_at = now_ms() - RETENTION_EVERY_MS + RETENTION_RETRY_MS;
+		r->retention_at = now_ms() - RETENTION_EVERY_MS + RETENTION_RETRY_MS;
 	else if (e != SM_OK)
 		log_warn("could not drop the raw months past retention (%s); trying again later",
 		         sm_err_str(e));
@@ -170,63 +151,53 @@ static void retain(struct refresher *r, struct db_conn *conn, int64_t *retention
 /* One round on a connection: a waiting day (SM_OK), or none due
  * (SM_ERR_NOT_FOUND) and then the catalogue and retention; the catalogue
  * also now and then during a long run of days. */
-static sm_err round_on(struct refresher *r, struct db_conn *conn, int64_t *catalogue_at,
-                       int64_t *retention_at)
+static sm_err round_on(struct refresher *r, struct db_conn *conn)
 {
 	sm_err e = refresh_day(conn);
 	if (e == SM_OK)
 		metrics_refresher_day();
-	bool catalogue =
-	    e == SM_ERR_NOT_FOUND || (e == SM_OK && now_ms() - *catalogue_at >= CATALOGUE_BUSY_MS);
+	bool catalogue = e == SM_ERR_NOT_FOUND ||
+	                 (e == SM_OK && now_ms() - r->catalogue_at >= CATALOGUE_BUSY_MS);
 	if (catalogue && conn->pg) {
 		sm_err ce = refresh_catalogue(conn);
-		*catalogue_at = now_ms();
+		r->catalogue_at = now_ms();
 		if (ce != SM_OK)
 			log_warn("could not refresh the project catalogue (%s); trying again later",
 			         sm_err_str(ce));
 	}
 	if (e == SM_ERR_NOT_FOUND && conn->pg)
-		retain(r, conn, retention_at);
+		retain(r, conn);
 	return e;
 }
 
-static void *run(void *arg)
+/* One round (background_round_fn): a day, then the next round at once;
+ * else, after the catalogue and retention, or when another server leads
+ * or the database cannot be reached, the next round idle_ms later. */
+static int one_round(void *arg)
 {
 	struct refresher *r = arg;
-	size_t days = 0;
-	int64_t catalogue_at = 0, retention_at = 0;
-	for (;;) {
-		pthread_mutex_lock(&r->lock);
-		bool stopping = r->stopping;
-		pthread_mutex_unlock(&r->lock);
-		if (stopping)
-			break;
-		struct db_conn *conn;
-		sm_err e = db_acquire(r->pool, &conn);
-		if (e == SM_OK) {
-			if (lead(r, conn))
-				e = round_on(r, conn, &catalogue_at, &retention_at);
-			else
-				e = SM_ERR_CONFLICT; /* another server refreshes */
-			db_release(r->pool, conn);
-		} else if (r->leader_session != 0) {
-			r->leader_session = 0;
-			metrics_refresher_leader(false);
-		}
-		if (e == SM_OK) {
-			days++;
-			continue;
-		}
-		if (days > 0)
-			log_debug("recounted the cells of %zu changed days", days);
-		days = 0;
-		if (e != SM_ERR_NOT_FOUND && e != SM_ERR_CONFLICT)
-			log_warn("could not recount the cells (%s); trying again later",
-			         sm_err_str(e));
-		if (wait_or_stop(r, r->idle_ms))
-			break;
+	struct db_conn *conn;
+	sm_err e = db_acquire(r->pool, &conn);
+	if (e == SM_OK) {
+		if (lead(r, conn))
+			e = round_on(r, conn);
+		else
+			e = SM_ERR_CONFLICT; /* another server refreshes */
+		db_release(r->pool, conn);
+	} else if (r->leader_session != 0) {
+		r->leader_session = 0;
+		metrics_refresher_leader(false);
 	}
-	return NULL;
+	if (e == SM_OK) {
+		r->days++;
+		return 0;
+	}
+	if (r->days > 0)
+		log_debug("recounted the cells of %zu changed days", r->days);
+	r->days = 0;
+	if (e != SM_ERR_NOT_FOUND && e != SM_ERR_CONFLICT)
+		log_warn("could not recount the cells (%s); trying again later", sm_err_str(e));
+	return r->idle_ms;
 }
 
 sm_err refresher_start(const char *url, int idle_ms, const struct retention_policy *retention,
@@ -246,14 +217,11 @@ sm_err refresher_start(const char *url, int idle_ms, const struct retention_poli
 		free(r);
 		return e;
 	}
-	pthread_mutex_init(&r->lock, NULL);
-	pthread_cond_init(&r->wake, NULL);
-	if (pthread_create(&r->thread, NULL, run, r) != 0) {
-		pthread_cond_destroy(&r->wake);
-		pthread_mutex_destroy(&r->lock);
+	e = background_start("refresher", one_round, r, &r->thread);
+	if (e != SM_OK) {
 		db_pool_close(r->pool);
 		free(r);
-		return SM_ERR_INTERNAL;
+		return e;
 	}
 	*out = r;
 	return SM_OK;
@@ -263,13 +231,7 @@ void refresher_stop(struct refresher *r)
 {
 	if (!r)
 		return;
-	pthread_mutex_lock(&r->lock);
-	r->stopping = true;
-	pthread_cond_signal(&r->wake);
-	pthread_mutex_unlock(&r->lock);
-	pthread_join(r->thread, NULL);
-	pthread_cond_destroy(&r->wake);
-	pthread_mutex_destroy(&r->lock);
+	background_stop(r->thread);
 	db_pool_close(r->pool);
 	free(r);
 }

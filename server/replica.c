@@ -1,12 +1,9 @@
 #include "replica.h"
 
-#include <errno.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
-#include <string.h>
-#include <time.h>
 
+#include "background.h"
 #include "log.h"
 #include "metrics.h"
 
@@ -14,10 +11,7 @@ struct replica {
 	struct db_pool *pool;
 	int interval_ms;
 	int max_lag_s; /* 0: no limit */
-	pthread_t thread;
-	pthread_mutex_t lock;
-	pthread_cond_t wake;
-	bool stopping;
+	struct background *thread;
 };
 
 /* Seconds of replay behind: none when everything received is replayed
@@ -31,11 +25,13 @@ static const struct db_stmt lag_stmt = {
     0,
 };
 
-/* One check. A failure to connect marks the pool down (db_acquire_own);
- * so does a connection lost during the check, or a lag beyond the limit;
- * all connections being busy changes nothing. */
-static void check(struct replica *r)
+/* One check (a background round: the next one an interval later). A
+ * failure to connect marks the pool down (db_acquire_own); so does a
+ * connection lost during the check, or a lag beyond the limit; all
+ * connections being busy changes nothing. */
+static int check(void *arg)
 {
+	struct replica *r = arg;
 	struct db_conn *conn;
 	sm_err e = db_acquire_own(r->pool, &conn);
 	double lag = 0;
@@ -54,34 +50,7 @@ static void check(struct replica *r)
 		db_pool_mark(r->pool, (e == SM_OK && !behind) || e == SM_ERR_TIMEOUT);
 	}
 	metrics_read_replica(true, db_pool_up(r->pool), lag);
-}
-
-/* Waits up to ms, or until asked to stop; true when asked. */
-static bool wait_or_stop(struct replica *r, int ms)
-{
-	struct timespec until;
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += ms / 1000;
-	until.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
-	pthread_mutex_lock(&r->lock);
-	while (!r->stopping && pthread_cond_timedwait(&r->wake, &r->lock, &until) != ETIMEDOUT)
-		;
-	bool stopping = r->stopping;
-	pthread_mutex_unlock(&r->lock);
-	return stopping;
-}
-
-static void *run(void *arg)
-{
-	struct replica *r = arg;
-	do
-		check(r);
-	while (!wait_or_stop(r, r->interval_ms));
-	return NULL;
+	return r->interval_ms;
 }
 
 sm_err replica_start(struct db_pool *pool, int interval_ms, int max_lag_s, struct replica **out)
@@ -93,13 +62,10 @@ sm_err replica_start(struct db_pool *pool, int interval_ms, int max_lag_s, struc
 	r->pool = pool;
 	r->interval_ms = interval_ms;
 	r->max_lag_s = max_lag_s;
-	pthread_mutex_init(&r->lock, NULL);
-	pthread_cond_init(&r->wake, NULL);
-	if (pthread_create(&r->thread, NULL, run, r) != 0) {
-		pthread_cond_destroy(&r->wake);
-		pthread_mutex_destroy(&r->lock);
+	sm_err e = background_start("replica-check", check, r, &r->thread);
+	if (e != SM_OK) {
 		free(r);
-		return SM_ERR_INTERNAL;
+		return e;
 	}
 	*out = r;
 	return SM_OK;
@@ -109,12 +75,6 @@ void replica_stop(struct replica *r)
 {
 	if (!r)
 		return;
-	pthread_mutex_lock(&r->lock);
-	r->stopping = true;
-	pthread_cond_signal(&r->wake);
-	pthread_mutex_unlock(&r->lock);
-	pthread_join(r->thread, NULL);
-	pthread_cond_destroy(&r->wake);
-	pthread_mutex_destroy(&r->lock);
+	background_stop(r->thread);
 	free(r);
 }

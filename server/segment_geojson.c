@@ -51,17 +51,18 @@ static const char *geometry_problem(json_t *g)
 	return NULL;
 }
 
-/* One feature as a row, or NULL with the error listed (or out of memory:
- * *e set). */
-static json_t *segment_row(json_t *f, size_t index, struct row_errors *errs, sm_err *e)
+/* One feature as a row: segment_id, geometry, index and the optional
+ * properties (geojson_row_fn). */
+static sm_err segment_row(json_t *f, size_t index, struct row_errors *errs, json_t **out)
 {
+	*out = NULL;
 	json_t *props = json_object_get(f, "properties");
 	json_t *id = json_object_get(props, "segment_id");
 	json_t *geom = json_object_get(f, "geometry");
 	double d = 0;
 	if (!json_is_object(f) || !json_is_object(props)) {
 		rowerr_add(errs, index, "", "a feature needs properties");
-		return NULL;
+		return SM_OK;
 	}
 	if (json_is_string(id)) {
 		if (!scalar_double(json_string_value(id), json_string_length(id), &d))
@@ -70,12 +71,12 @@ static json_t *segment_row(json_t *f, size_t index, struct row_errors *errs, sm_
 		d = json_number_value(id);
 	if (d <= 0 || d != floor(d) || d > 9.2e18) {
 		rowerr_add(errs, index, "segment_id", "must be a positive integer");
-		return NULL;
+		return SM_OK;
 	}
 	const char *problem = geometry_problem(geom);
 	if (problem) {
 		rowerr_add(errs, index, "geometry", "%s", problem);
-		return NULL;
+		return SM_OK;
 	}
 	const char *type = json_string_value(json_object_get(geom, "type"));
 	char *geojson = geojson_2d_text(type, json_object_get(geom, "coordinates"),
@@ -84,10 +85,8 @@ static json_t *segment_row(json_t *f, size_t index, struct row_errors *errs, sm_
 	                                  "geometry", geojson, "index", (json_int_t)index)
 	                      : NULL;
 	free(geojson);
-	if (!row) {
-		*e = SM_ERR_NOMEM;
-		return NULL;
-	}
+	if (!row)
+		return SM_ERR_NOMEM;
 	const char *tz = jsonin_string(json_object_get(props, "timezone"));
 	if (tz && text_valid(tz, 64))
 		json_object_set_new(row, "timezone", json_string(tz));
@@ -99,38 +98,12 @@ static json_t *segment_row(json_t *f, size_t index, struct row_errors *errs, sm_
 		scalar_time_format(t, iso);
 		json_object_set_new(row, "last_data_package", json_string(iso));
 	}
-	return row;
+	*out = row;
+	return SM_OK;
 }
 
 sm_err segment_geojson_parse(json_t *root, size_t max_features, json_t **rows,
                              struct row_errors *errs)
 {
-	*rows = NULL;
-	json_t *features = json_object_get(root, "features");
-	const char *type = json_string_value(json_object_get(root, "type"));
-	if (!type || strcmp(type, "FeatureCollection") != 0 || !json_is_array(features))
-		return SM_ERR_INVALID;
-	if (json_array_size(features) > max_features)
-		return SM_ERR_TOO_LARGE;
-	json_t *out = json_array();
-	if (!out)
-		return SM_ERR_NOMEM;
-	sm_err e = SM_OK;
-	size_t i;
-	json_t *f;
-	json_array_foreach(features, i, f) {
-		json_t *row = segment_row(f, i, errs, &e);
-		if (e != SM_OK)
-			break;
-		if (row && json_array_append_new(out, row) != 0) {
-			e = SM_ERR_NOMEM;
-			break;
-		}
-	}
-	if (e != SM_OK) {
-		json_decref(out);
-		return e;
-	}
-	*rows = out;
-	return SM_OK;
+	return geojson_collection_rows(root, max_features, segment_row, rows, errs);
 }

@@ -258,6 +258,37 @@ static void test_collection(void **state)
 	}
 }
 
+/* Rows and refused features keep their place in the upload: the answer
+ * names each refused one by its index. */
+static void test_indexes(void **state)
+{
+	(void)state;
+	json_t *root = json_loads("{\"type\": \"FeatureCollection\", \"features\": ["
+	                          "{\"properties\": {}, \"geometry\": " SQUARE "},"
+	                          "{\"properties\": {\"code\": \"B\"}, \"geometry\": " SQUARE "},"
+	                          "{\"properties\": {\"code\": \"C\"}},"
+	                          "{\"properties\": {\"code\": \"D\"}, \"geometry\": " SQUARE "}]}",
+	                          0, NULL);
+	assert_non_null(root);
+	json_t *rows = NULL;
+	struct row_errors errs;
+	rowerr_init(&errs);
+	assert_int_equal(area_geojson_parse(root, &rows, &errs), SM_OK);
+	assert_int_equal(json_array_size(rows), 2);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(rows, 0), "code")),
+	                    "B");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(rows, 1), "code")),
+	                    "D");
+	assert_int_equal(errs.rejected, 2);
+	assert_int_equal(errs.items[0].index, 0);
+	assert_string_equal(errs.items[0].field, "code");
+	assert_int_equal(errs.items[1].index, 2);
+	assert_string_equal(errs.items[1].field, "geometry");
+	json_decref(rows);
+	rowerr_cleanup(&errs);
+	json_decref(root);
+}
+
 static void test_fixture(void **state)
 {
 	(void)state;
@@ -287,7 +318,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_features),          cmocka_unit_test(test_lengths),
 	    cmocka_unit_test(test_multibyte_lengths), cmocka_unit_test(test_collection),
-	    cmocka_unit_test(test_fixture),
+	    cmocka_unit_test(test_indexes),           cmocka_unit_test(test_fixture),
 	};
 	return cmocka_run_group_tests_name("area_geojson", tests, NULL, NULL);
 }

@@ -224,6 +224,39 @@ static void test_collection(void **state)
 	TABLE_DONE(run);
 }
 
+/* Rows and refused features keep their place in the upload: each row
+ * carries its feature's index, and the answer names each refused one by
+ * its index. */
+static void test_indexes(void **state)
+{
+	(void)state;
+	json_t *root = json_loads("{\"type\": \"FeatureCollection\", \"features\": ["
+	                          "{\"properties\": {}, \"geometry\": " LINE "},"
+	                          "{\"properties\": {\"segment_id\": 2}, \"geometry\": " LINE "},"
+	                          "{\"properties\": {\"segment_id\": 3}},"
+	                          "{\"properties\": {\"segment_id\": 4}, \"geometry\": " LINE "}]}",
+	                          0, NULL);
+	assert_non_null(root);
+	json_t *rows = NULL;
+	struct row_errors errs;
+	rowerr_init(&errs);
+	assert_int_equal(segment_geojson_parse(root, 10, &rows, &errs), SM_OK);
+	assert_int_equal(json_array_size(rows), 2);
+	json_t *b = json_array_get(rows, 0), *d = json_array_get(rows, 1);
+	assert_int_equal(json_integer_value(json_object_get(b, "segment_id")), 2);
+	assert_int_equal(json_integer_value(json_object_get(b, "index")), 1);
+	assert_int_equal(json_integer_value(json_object_get(d, "segment_id")), 4);
+	assert_int_equal(json_integer_value(json_object_get(d, "index")), 3);
+	assert_int_equal(errs.rejected, 2);
+	assert_int_equal(errs.items[0].index, 0);
+	assert_string_equal(errs.items[0].field, "segment_id");
+	assert_int_equal(errs.items[1].index, 2);
+	assert_string_equal(errs.items[1].field, "geometry");
+	json_decref(rows);
+	rowerr_cleanup(&errs);
+	json_decref(root);
+}
+
 static void test_fixture(void **state)
 {
 	(void)state;
@@ -251,9 +284,8 @@ static void test_fixture(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_features),
-	    cmocka_unit_test(test_optional_properties),
-	    cmocka_unit_test(test_collection),
+	    cmocka_unit_test(test_features),   cmocka_unit_test(test_optional_properties),
+	    cmocka_unit_test(test_collection), cmocka_unit_test(test_indexes),
 	    cmocka_unit_test(test_fixture),
 	};
 	return cmocka_run_group_tests_name("segment_geojson", tests, NULL, NULL);
