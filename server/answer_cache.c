@@ -215,7 +215,7 @@ static struct answer_ticket *claim(struct answer_cache *c, struct slot *s)
 	return (struct answer_ticket *)s;
 }
 
-/* Waits until s leaves PENDING or the deadline passes; the caller holds a
+/* Waits until s leaves PENDING, or wait_ms (0: no limit); the caller holds a
  * waiter's place on s. */
 static void wait_for(struct answer_cache *c, struct slot *s, int wait_ms)
 {
@@ -228,7 +228,9 @@ static void wait_for(struct answer_cache *c, struct slot *s, int wait_ms)
 		until.tv_nsec -= 1000000000;
 	}
 	while (s->state == PENDING) {
-		if (pthread_cond_timedwait(&c->done, &c->mu, &until) == ETIMEDOUT)
+		if (wait_ms <= 0)
+			pthread_cond_wait(&c->done, &c->mu);
+		else if (pthread_cond_timedwait(&c->done, &c->mu, &until) == ETIMEDOUT)
 			break;
 	}
 }

@@ -52,7 +52,8 @@ void answer_cache_free(struct answer_cache *c);
  * and then hands *ticket to answer_cache_put or answer_cache_abandon
  * (exactly one of them; *ticket may be NULL, when nothing will be kept, and
  * both take NULL). While another request computes the same key this waits
- * for it, at most wait_ms. */
+ * for it, at most wait_ms (0: as long as it takes; the one computing is
+ * bound to call put or abandon). */
 MUST_CHECK sm_err answer_cache_get(struct answer_cache *c, const char *key, size_t key_len,
                                    int wait_ms, struct answer *out, struct answer_ticket **ticket);
 /* Keeps a copy of `a` for the ticket's key, and wakes those waiting for it. */
