@@ -58,6 +58,31 @@ class Cluster:
                               "-c", sql], check=True, capture_output=True, text=True, timeout=60)
         return out.stdout.strip()
 
+    def locked(self, table, seconds, release=None):
+        """Holds an ACCESS EXCLUSIVE lock on `table` for `seconds` (or until the event
+        `release` is set, at most `seconds`) from a connection of its own, in a thread;
+        returns the thread once the lock is held."""
+        import threading
+        import psycopg2
+        conn = psycopg2.connect(self.url)
+        held = threading.Event()
+
+        def hold():
+            with conn.cursor() as cur:
+                cur.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
+                held.set()
+                if release:
+                    release.wait(seconds)
+                else:
+                    time.sleep(seconds)
+            conn.rollback()
+            conn.close()
+
+        t = threading.Thread(target=hold)
+        t.start()
+        assert held.wait(10), f"could not lock {table}"
+        return t
+
     def dump(self):
         out = subprocess.run(["pg_dump", "--no-owner", "-d", self.url], check=True,
                              capture_output=True, timeout=120)

@@ -129,7 +129,6 @@ def test_a_change_behind_the_servers_back_shows_within_answer_cache_s(workdir, c
 
 def test_requests_for_an_answer_being_computed_wait_for_it(workdir, cluster, admin_token):
     """Eight visitors open the same map while the database is slow: one query runs."""
-    from test_http_hardening import locked
     s = Server(workdir, cluster.url, admin_token, open_workers=8, database_pool_size=8,
                query_timeout_ms=20000).start()
     try:
@@ -137,7 +136,7 @@ def test_requests_for_an_answer_being_computed_wait_for_it(workdir, cluster, adm
                                    trim_min_m=200)
         params = {**RANGE, "project": slug, "space": "grid:250"}
         before = lookups(s.base)
-        hold = locked(cluster, "quantity", 3)
+        hold = cluster.locked("quantity", 3)
         answers = []
 
         def ask():

@@ -33,26 +33,6 @@ def vm(pid, key):
     raise KeyError(key)
 
 
-def locked(cluster, table, seconds):
-    """Holds an ACCESS EXCLUSIVE lock on `table` for `seconds` from a second connection;
-    returns the thread once the lock is held."""
-    import psycopg2
-    conn = psycopg2.connect(cluster.url)
-    held = threading.Event()
-
-    def hold():
-        with conn.cursor() as cur:
-            cur.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
-            held.set()
-            time.sleep(seconds)
-        conn.rollback()
-        conn.close()
-
-    t = threading.Thread(target=hold)
-    t.start()
-    assert held.wait(10)
-    return t
-
 
 def raw(port, data, source="127.0.0.1", timeout=5):
     """Opens a connection from `source`, sends `data`; returns the socket."""
@@ -127,7 +107,7 @@ def patient(workdir, cluster, admin_token):
 
 def test_health_and_metrics_answer_while_every_read_waits_for_a_lock(patient, cluster):
     s, admin, slug = patient
-    hold = locked(cluster, "quantity", 6)
+    hold = cluster.locked("quantity", 6)
     results = []
 
     def aggregate():
@@ -167,7 +147,7 @@ def test_a_full_queue_answers_busy_with_retry_after(workdir, cluster, admin_toke
     s = Server(workdir, cluster.url, admin_token, query_timeout_ms=20000, open_workers=1,
                open_queue=1).start()
     try:
-        hold = locked(cluster, "quantity", 4)
+        hold = cluster.locked("quantity", 4)
         codes = []
 
         def read():
@@ -201,27 +181,6 @@ def pool_figures(base):
     return found
 
 
-def held_lock(cluster, table):
-    """Holds an ACCESS EXCLUSIVE lock on `table` from a second connection until the
-    returned event is set; returns (event, thread) once the lock is held."""
-    import psycopg2
-    conn = psycopg2.connect(cluster.url)
-    held, release = threading.Event(), threading.Event()
-
-    def hold():
-        with conn.cursor() as cur:
-            cur.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
-            held.set()
-            release.wait(30)
-        conn.rollback()
-        conn.close()
-
-    t = threading.Thread(target=hold)
-    t.start()
-    assert held.wait(10)
-    return release, t
-
-
 @pytest.mark.parametrize("queue", [0, 1])
 def test_worker_pools_in_metrics_count_running_waiting_and_refused(workdir, cluster,
                                                                    admin_token, queue):
@@ -238,7 +197,8 @@ def test_worker_pools_in_metrics_count_running_waiting_and_refused(workdir, clus
             for name in ("running", "waiting", "refused_total"):
                 assert before[(f"samenmeten_workpool_{name}", pool)] == 0, (name, pool)
 
-        release, hold = held_lock(cluster, "quantity")
+        release = threading.Event()
+        hold = cluster.locked("quantity", 30, release)
         codes = []
 
         def read():

@@ -1,11 +1,9 @@
 """Open-data reads have a pool of their own with a statement timeout: a query that runs
 away is stopped and answered 503 query-timeout; downloads and uploads are not limited.
 A lock held from a second connection makes a statement wait as long as the test wants."""
-import threading
 import time
 import uuid
 
-import psycopg2
 import pytest
 
 from cluster import Server
@@ -28,30 +26,11 @@ def slow(workdir, cluster, admin_token):
     assert s.stop() == 0
 
 
-def locked(cluster, table, seconds):
-    """Holds an ACCESS EXCLUSIVE lock on `table` for `seconds` in a thread; returns once
-    the lock is held."""
-    conn = psycopg2.connect(cluster.url)
-    held = threading.Event()
-
-    def hold():
-        with conn.cursor() as cur:
-            cur.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
-            held.set()
-            time.sleep(seconds)
-        conn.rollback()
-        conn.close()
-
-    t = threading.Thread(target=hold)
-    t.start()
-    held.wait(10)
-    return t
-
 
 def test_a_query_past_the_timeout_is_stopped(slow, cluster):
     s, admin, slug = slow
     anon = Client(s.base)
-    t = locked(cluster, "quantity", 3)
+    t = cluster.locked("quantity", 3)
     try:
         start = time.monotonic()
         r = anon.get("/v1/aggregates", params={"quantity": "pm25", "project": slug})
@@ -69,13 +48,13 @@ def test_downloads_and_uploads_are_not_limited(slow, cluster, researcher_token):
     s, admin, slug = slow
     anon = Client(s.base)
     researcher = Client(s.base, researcher_token)
-    t = locked(cluster, "air_dataset_hour", 1.0)
+    t = cluster.locked("air_dataset_hour", 1.0)
     start = time.monotonic()
     r = researcher.get(f"/v1/datasets/{slug}/readings")
     assert r.status_code == 200 and r.text.count("\n") > 20
     assert time.monotonic() - start >= 0.9
     t.join()
-    t = locked(cluster, "air_day_change", 1.0)
+    t = cluster.locked("air_day_change", 1.0)
     start = time.monotonic()
     rows = trip_rows(10, 5, hour=12, step_deg=0.0005)
     r = admin.post(f"/v1/ingest/snuffelfiets?project={slug}", json=[
